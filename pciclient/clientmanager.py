@@ -1,0 +1,114 @@
+"""Builds the compute client from the global options, on first use only.
+
+Commands reach it as ``app.client_manager.pci``, exactly as they do inside the
+``openstack`` CLI, so one command class serves both. Heavy machinery
+(clouds.yaml, the embedded fake server) is imported only when asked for.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pciclient import exceptions as exc
+from pciclient import options
+
+NO_CLOUD = ('Nothing tells pci-cli where your cloud is: use --os-cloud NAME (clouds.yaml), '
+            'set OS_AUTH_URL and credentials (e.g. source an openrc file), '
+            'give --os-auth-type none --os-endpoint URL, or try --local.')
+
+
+class ClientManager:
+    """Holds the options and, once a command asks, the session and the client."""
+
+    def __init__(self, args: Any) -> None:
+        self._args = args
+        self._client: Any = None
+        self._local_server: Any = None
+
+    @property
+    def pci(self) -> Any:
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def close(self) -> None:
+        if self._local_server is not None:
+            self._local_server.stop()
+            self._local_server = None
+
+    # -- building ---------------------------------------------------------------
+    def _make_client(self) -> Any:
+        from pciclient.v2.client import Client
+
+        args = self._args
+        api_version = args.os_compute_api_version or args.os_api_version
+        if args.local:
+            return Client(self._local_session(), endpoint_override=self._start_local(),
+                          api_version=api_version)
+        if args.os_cloud:
+            return self._client_from_clouds_yaml(Client, api_version)
+        session = self._session()
+        return Client(
+            session,
+            endpoint_override=(args.os_compute_endpoint_override or args.os_endpoint_override
+                               or args.os_endpoint),
+            region_name=args.os_region_name,
+            interface=args.os_compute_interface or args.os_interface or 'public',
+            service_type=args.os_compute_service_type or args.os_service_type or 'compute',
+            service_name=args.os_compute_service_name or args.os_service_name,
+            api_version=api_version)
+
+    def _session(self) -> Any:
+        from keystoneauth1 import exceptions as ksa_exc
+        from keystoneauth1 import loading
+
+        args = self._args
+        name = options.auth_type(args)
+        if name == 'password' and not args.os_auth_url:
+            raise exc.ConfigurationError(NO_CLOUD)
+        if name in ('none', 'admin_token') and not args.os_endpoint:
+            raise exc.ConfigurationError(
+                f'--os-auth-type {name} needs the compute endpoint: --os-endpoint URL.')
+        try:
+            loader = loading.get_plugin_loader(name)
+        except ksa_exc.NoMatchingPlugin:
+            raise exc.ConfigurationError(
+                f'Unknown --os-auth-type {name!r}; try password, token, '
+                'v3applicationcredential, admin_token or none.') from None
+        try:
+            auth = loader.load_from_options_getter(
+                lambda opt: getattr(args, f'os_{opt.dest}', None))
+        except ksa_exc.MissingRequiredOptions as error:
+            flags = ', '.join('--os-' + opt.dest.replace('_', '-') for opt in error.options)
+            raise exc.ConfigurationError(f'--os-auth-type {name} needs {flags}.') from None
+        return loading.load_session_from_argparse_arguments(args, auth=auth)
+
+    def _local_session(self) -> Any:
+        from keystoneauth1 import loading
+        from keystoneauth1 import noauth
+
+        return loading.load_session_from_argparse_arguments(self._args, auth=noauth.NoAuth())
+
+    def _start_local(self) -> str:
+        from pciclient.fakeserver import embedded
+
+        self._local_server = embedded.start_local(self._args.local_sysfs_root)
+        return self._local_server.compute_url
+
+    def _client_from_clouds_yaml(self, client_class: Any, api_version: str | None) -> Any:
+        from openstack import exceptions as sdk_exc
+        from osc_lib.cli import client_config
+
+        args = self._args
+        try:
+            cloud = client_config.OSC_Config().get_one(cloud=args.os_cloud, argparse=args)
+            session = cloud.get_session()
+        except sdk_exc.OpenStackCloudException as error:
+            raise exc.ConfigurationError(f'clouds.yaml: {error}') from None
+        return client_class(
+            session,
+            endpoint_override=(args.os_compute_endpoint_override or args.os_endpoint_override
+                               or args.os_endpoint or cloud.get_endpoint('compute')),
+            region_name=cloud.get_region_name('compute'),
+            interface=args.os_compute_interface or cloud.get_interface('compute') or 'public',
+            timeout=args.timeout or cloud.config.get('api_timeout'),
+            api_version=api_version)

@@ -1,0 +1,107 @@
+"""Formattable columns: nested values readable in a table, real JSON in ``-f json``/``-f yaml``."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cliff import columns
+
+#: What a table says where the cloud does not report a value at all (JSON: null).
+NOT_REPORTED = 'not reported by this cloud'
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+class StructuredColumn(columns.FormattableColumn):
+    """Any dict or list: ``key=value`` or one item per line in a table."""
+
+    def human_readable(self) -> str:
+        value = self._value
+        if isinstance(value, dict):
+            return '\n'.join(f'{key}={_scalar(value[key])}' for key in sorted(value))
+        if isinstance(value, list):
+            return '\n'.join(_scalar(item) for item in value)
+        return _scalar(value)
+
+    def machine_readable(self) -> Any:
+        return self._value
+
+
+class PciDeviceIdsColumn(columns.FormattableColumn):
+    """A server's PCI device ids; ``None`` means the cloud does not report them."""
+
+    def human_readable(self) -> str:
+        if self._value is None:
+            return NOT_REPORTED
+        return ', '.join(str(item) for item in self._value)
+
+    def machine_readable(self) -> Any:
+        return self._value
+
+
+class PciDevicesColumn(columns.FormattableColumn):
+    """A server's PCI devices resolved to address, ids and type, one per line."""
+
+    def human_readable(self) -> str:
+        if self._value is None:
+            return NOT_REPORTED
+        lines = []
+        for device in self._value:
+            ident = device.get('id')
+            address = device.get('address') or '?'
+            vendor_product = f'{device.get("vendor_id") or "?"}:{device.get("product_id") or "?"}'
+            dev_type = device.get('dev_type') or ''
+            lines.append(f'{ident}: {address} {vendor_product} {dev_type}'.rstrip())
+        return '\n'.join(lines)
+
+    def machine_readable(self) -> Any:
+        return self._value
+
+
+class PoolsColumn(columns.FormattableColumn):
+    """A hypervisor's PCI pools, one per line; ``None`` means not reported."""
+
+    def human_readable(self) -> str:
+        if self._value is None:
+            return NOT_REPORTED
+        if not self._value:
+            return '(no pools)'
+        lines = []
+        for pool in self._value:
+            text = f'{pool.get("vendor_id") or "?"}:{pool.get("product_id") or "?"}'
+            if pool.get('dev_type'):
+                text += f' {pool["dev_type"]}'
+            if pool.get('numa_node') is not None:
+                text += f' numa_node={pool["numa_node"]}'
+            text += f' count={pool.get("count")}'
+            tags = pool.get('tags') or {}
+            text += ''.join(f' {key}={_scalar(tags[key])}' for key in sorted(tags))
+            lines.append(text)
+        return '\n'.join(lines)
+
+    def machine_readable(self) -> Any:
+        return self._value
+
+
+#: Field ids whose values need a special column; other dicts and lists get StructuredColumn.
+SPECIAL: dict[str, type[columns.FormattableColumn]] = {
+    'pci_stats': PoolsColumn,
+    'pci_devices': PciDeviceIdsColumn,
+}
+
+
+def format_value(field: str, value: Any,
+                 overrides: dict[str, type[columns.FormattableColumn]] | None = None) -> Any:
+    """Wrap ``value`` in the column class its field needs (scalars stay as they are)."""
+    special = (overrides or {}).get(field) or SPECIAL.get(field)
+    if special is not None:
+        return special(value)
+    if isinstance(value, (dict, list)):
+        return StructuredColumn(value)
+    return value

@@ -1,0 +1,28 @@
+"""What every command does the same way: reach the client, turn resources into rows."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pciclient.commands.columns import format_value
+from pciclient.v2.resource_fields import View
+
+
+def compute_client(app: Any) -> Any:
+    """The pciclient v2 client, the same way in ``pci-cli`` and in ``openstack``."""
+    return app.client_manager.pci
+
+
+def list_output(view: View, items: Iterable[dict[str, Any]],
+                overrides: dict[str, Any] | None = None) -> tuple[tuple[str, ...], Iterable[tuple]]:
+    """Columns and rows for a Lister."""
+    rows = (tuple(format_value(field, item.get(field), overrides) for field in view.fields)
+            for item in items)
+    return view.labels, rows
+
+
+def show_output(view: View, fields: dict[str, Any],
+                overrides: dict[str, Any] | None = None) -> tuple[tuple[str, ...], tuple]:
+    """Names and values for a ShowOne: the view's fields always, then whatever else
+    the cloud sent, all sorted so that the output is stable."""
+    names = tuple(sorted(set(view.fields) | set(fields)))
+    return names, tuple(format_value(name, fields.get(name), overrides) for name in names)

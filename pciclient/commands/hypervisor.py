@@ -1,0 +1,31 @@
+"""``hypervisor-list`` / ``hypervisor-show`` (``openstack pci hypervisor …``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from cliff import lister, show
+
+from pciclient.commands import common
+from pciclient.v2 import resource_fields as fields
+
+
+class ListHypervisor(lister.Lister):
+    """List the hypervisors (compute nodes) of the cloud."""
+
+    def take_action(self, parsed_args: Any) -> Any:
+        hypervisors = common.compute_client(self.app).hypervisors.list()
+        return common.list_output(fields.HYPERVISOR_LIST, (h.to_dict() for h in hypervisors))
+
+
+class ShowHypervisor(show.ShowOne):
+    """Show a hypervisor with its PCI pools: how many devices of each kind are free."""
+
+    def get_parser(self, prog_name: str) -> Any:
+        parser = super().get_parser(prog_name)
+        parser.add_argument('hypervisor', metavar='<id-or-hostname>',
+                            help='ID or exact hostname of the hypervisor.')
+        return parser
+
+    def take_action(self, parsed_args: Any) -> Any:
+        hypervisor = common.compute_client(self.app).hypervisors.get(parsed_args.hypervisor)
+        return common.show_output(fields.HYPERVISOR_SHOW, hypervisor.to_dict())

@@ -1,0 +1,65 @@
+"""``pci-list`` / ``pci-show`` (``openstack pci device list|show``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from cliff import lister, show
+
+from pciclient.commands import common
+from pciclient.v2 import resource_fields as fields
+from pciclient.v2.base import is_uuid_like
+from pciclient.v2.pci_devices import DEV_TYPES, STATUSES, normalise_dev_type
+
+
+class ListPciDevice(lister.Lister):
+    """List the PCI devices of the cloud: where they are and whether they are free."""
+
+    def get_parser(self, prog_name: str) -> Any:
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--long', action='store_true',
+                            help='Also show type, dev id, label, NUMA node, the server '
+                                 'holding the device and its extra info.')
+        parser.add_argument('--host', metavar='<hostname>',
+                            help='Only devices of this hypervisor (exact hostname).')
+        parser.add_argument('--status', metavar='<status>', choices=STATUSES,
+                            help=f'Only devices in this state ({", ".join(STATUSES)}).')
+        parser.add_argument('--vendor-id', metavar='<vendor-id>',
+                            help='Only devices of this PCI vendor (hex, e.g. 8086).')
+        parser.add_argument('--product-id', metavar='<product-id>',
+                            help='Only devices with this PCI product id (hex, e.g. 10ed).')
+        parser.add_argument('--type', dest='dev_type', metavar='<type>',
+                            type=normalise_dev_type, choices=DEV_TYPES,
+                            help=f'Only devices of this type ({", ".join(DEV_TYPES)}; '
+                                 'pci, pf and vf also work).')
+        parser.add_argument('--server', '--instance', dest='server', metavar='<server>',
+                            help='Only devices held by this server (name or UUID).')
+        return parser
+
+    def take_action(self, parsed_args: Any) -> Any:
+        client = common.compute_client(self.app)
+        instance_uuid = None
+        if parsed_args.server:
+            instance_uuid = parsed_args.server if is_uuid_like(parsed_args.server) \
+                else client.servers.get(parsed_args.server).id
+        devices = client.pci_devices.list(
+            detailed=parsed_args.long, host=parsed_args.host, status=parsed_args.status,
+            vendor_id=parsed_args.vendor_id, product_id=parsed_args.product_id,
+            dev_type=parsed_args.dev_type, instance_uuid=instance_uuid)
+        view = fields.PCI_DEVICE_LIST_LONG if parsed_args.long else fields.PCI_DEVICE_LIST
+        return common.list_output(view, (device.to_dict() for device in devices))
+
+
+class ShowPciDevice(show.ShowOne):
+    """Show every detail of one PCI device, with the hypervisor it is on."""
+
+    def get_parser(self, prog_name: str) -> Any:
+        parser = super().get_parser(prog_name)
+        parser.add_argument('device', metavar='<id>', help='ID of the PCI device.')
+        return parser
+
+    def take_action(self, parsed_args: Any) -> Any:
+        device = common.compute_client(self.app).pci_devices.get(parsed_args.device)
+        return common.show_output(fields.PCI_DEVICE_SHOW, device.to_dict())
+
+
+__all__ = ['ListPciDevice', 'ShowPciDevice']

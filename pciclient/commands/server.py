@@ -1,0 +1,56 @@
+"""``server-list`` / ``server-show`` (``openstack pci server …``): which server holds which device."""
+from __future__ import annotations
+
+from typing import Any
+
+from cliff import lister, show
+
+from pciclient.commands import common
+from pciclient.commands.columns import PciDevicesColumn
+from pciclient.v2 import resource_fields as fields
+
+
+def _all_projects_option(parser: Any) -> None:
+    parser.add_argument('--all-projects', action='store_true',
+                        help='Servers of every project (admin only).')
+
+
+class ListServer(lister.Lister):
+    """List servers with the ids of the PCI devices each one holds."""
+
+    def get_parser(self, prog_name: str) -> Any:
+        parser = super().get_parser(prog_name)
+        _all_projects_option(parser)
+        return parser
+
+    def take_action(self, parsed_args: Any) -> Any:
+        servers = common.compute_client(self.app).servers.list(
+            detailed=True, all_projects=parsed_args.all_projects)
+        return common.list_output(fields.SERVER_LIST, (s.to_dict() for s in servers))
+
+
+class ShowServer(show.ShowOne):
+    """Show a server with the PCI devices it holds."""
+
+    def get_parser(self, prog_name: str) -> Any:
+        parser = super().get_parser(prog_name)
+        parser.add_argument('server', metavar='<server>', help='Name or UUID of the server.')
+        parser.add_argument('--long', action='store_true',
+                            help='Resolve each PCI device to its address, vendor, product, '
+                                 'type and host (one more request).')
+        _all_projects_option(parser)
+        return parser
+
+    def take_action(self, parsed_args: Any) -> Any:
+        client = common.compute_client(self.app)
+        server = client.servers.get(parsed_args.server, all_projects=parsed_args.all_projects)
+        data = server.to_dict()
+        overrides = None
+        if parsed_args.long and server.pci_devices is not None:
+            devices = client.pci_devices.for_server(server.id, server.pci_devices) \
+                if server.pci_devices else []
+            data['pci_devices'] = [
+                {key: device.to_dict().get(key) for key in fields.SERVER_DEVICE_FIELDS}
+                for device in devices]
+            overrides = {'pci_devices': PciDevicesColumn}
+        return common.show_output(fields.SERVER_SHOW, data, overrides)

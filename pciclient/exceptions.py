@@ -1,0 +1,177 @@
+"""Exceptions of the pciclient library, and the one place that maps HTTP answers to them.
+
+Every failure a caller can meet (an HTTP error, an unreachable cloud, an answer
+that is not what the API promises) is a :class:`ClientException`, so scripts
+and the CLI need a single ``except`` and always get a one-line message.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+_TAG = re.compile(r'<[^>]+>')
+_SPACE = re.compile(r'\s+')
+_MAX_MESSAGE = 300
+
+
+class ClientException(Exception):
+    """Base of every error raised by pciclient."""
+
+    message = 'Unknown error'
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.message
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CommandError(ClientException):
+    """The user asked for something the CLI cannot do as asked."""
+
+
+class ConfigurationError(ClientException):
+    """Nothing (or something contradictory) tells the client where the cloud is."""
+
+
+class ConnectionError(ClientException):  # noqa: A001 - the name users expect
+    """The cloud could not be reached: refused, timed out, TLS or DNS failure."""
+
+
+class InvalidResponse(ClientException):
+    """The server answered, but not with what the API promises (not JSON, wrong shape)."""
+
+
+class UnsupportedVersion(ClientException):
+    """The caller asked for an API version this client does not speak."""
+
+
+class NoUniqueMatch(ClientException):
+    """A name matched more than one resource."""
+
+
+class HttpError(ClientException):
+    """The server answered with an HTTP error status."""
+
+    http_status = 0
+    message = 'HTTP error'
+
+    def __init__(self, message: str | None = None, *, http_status: int | None = None,
+                 request_id: str | None = None, method: str | None = None,
+                 url: str | None = None) -> None:
+        if http_status is not None:
+            self.http_status = http_status
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        text = f'{self.message} (HTTP {self.http_status})'
+        if self.request_id:
+            text += f' (Request-ID: {self.request_id})'
+        return text
+
+
+class BadRequest(HttpError):
+    http_status = 400
+    message = 'Bad request'
+
+
+class Unauthorized(HttpError):
+    http_status = 401
+    message = 'The cloud did not accept the credentials'
+
+
+class Forbidden(HttpError):
+    http_status = 403
+    message = 'Policy does not allow this request'
+
+
+class NotFound(HttpError):
+    http_status = 404
+    message = 'Not found'
+
+
+class MethodNotAllowed(HttpError):
+    http_status = 405
+    message = 'Method not allowed'
+
+
+class Conflict(HttpError):
+    http_status = 409
+    message = 'Conflict'
+
+
+class ServerError(HttpError):
+    http_status = 500
+    message = 'The server failed to answer the request'
+
+
+_BY_STATUS: dict[int, type[HttpError]] = {
+    cls.http_status: cls
+    for cls in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict)
+}
+
+
+def _clean(text: str) -> str:
+    """Turn a server's message (possibly HTML, multi-line, huge) into one short line."""
+    text = html.unescape(_TAG.sub(' ', text))
+    text = _SPACE.sub(' ', text).strip()
+    if len(text) > _MAX_MESSAGE:
+        text = text[:_MAX_MESSAGE - 1] + '…'
+    return text
+
+
+def _message_from_json(body: Any) -> str | None:
+    """Find the human message in Nova, Keystone and webob error bodies."""
+    if not isinstance(body, dict):
+        return None
+    # webob / Nova router: {"message": ..., "code": "404 Not Found", "title": ...}
+    if isinstance(body.get('message'), str):
+        return body['message']
+    # Nova: {"itemNotFound": {"message": ..., "code": 404}}; Keystone: {"error": {...}}
+    for value in body.values():
+        if isinstance(value, dict) and isinstance(value.get('message'), str):
+            return value['message']
+    return None
+
+
+def extract_message(content_type: str, text: str) -> str:
+    """The server's own explanation of an error, as one clean line ('' when none)."""
+    text = text or ''
+    if 'json' in content_type or text.lstrip().startswith('{'):
+        try:
+            message = _message_from_json(json.loads(text))
+        except ValueError:
+            message = None
+        if message is not None:
+            return _clean(message)
+    if 'html' in content_type or text.lstrip().lower().startswith('<'):
+        match = re.search(r'<title>(.*?)</title>', text, re.IGNORECASE | re.DOTALL)
+        body = re.search(r'<body[^>]*>(.*?)</body>', text, re.IGNORECASE | re.DOTALL)
+        parts = [m.group(1) for m in (body, match) if m]
+        return _clean(parts[0] if parts else text)
+    return _clean(text)
+
+
+def from_response(response: Any, method: str, url: str) -> HttpError:
+    """Map an HTTP error answer to the exception for its status, keeping the server's words.
+
+    ``response`` is a :class:`requests.Response` (or anything with ``status_code``,
+    ``headers`` and ``text``).
+    """
+    status = response.status_code
+    headers = response.headers or {}
+    request_id = headers.get('x-openstack-request-id') or headers.get('x-compute-request-id')
+    message = extract_message(headers.get('content-type', ''), response.text)
+    if status >= 500:
+        cls: type[HttpError] = ServerError
+    else:
+        cls = _BY_STATUS.get(status, HttpError)
+    if not message:
+        message = cls.message if cls is not HttpError else f'{method} {url} failed'
+    return cls(message, http_status=status, request_id=request_id, method=method, url=url)

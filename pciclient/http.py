@@ -1,0 +1,176 @@
+"""The HTTP layer: one keystoneauth Adapter, JSON in, our exceptions out.
+
+keystoneauth already does the hard parts (catalog lookup, token handling,
+microversion headers, retries and redaction of secrets in its debug log); this
+module only turns its answers and failures into decoded JSON or a
+:class:`~pciclient.exceptions.ClientException` with a message an operator can act on.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from keystoneauth1 import exceptions as ksa_exc
+
+from pciclient import exceptions as exc
+
+#: Seconds a single request may take before the client gives up, unless the
+#: session or the caller says otherwise: a script must never hang forever.
+DEFAULT_TIMEOUT = 30.0
+
+#: The most pages a listing may follow: a server that keeps answering "next"
+#: must not keep a script busy forever.
+MAX_PAGES = 10_000
+
+
+def _describe(error: Exception) -> str:
+    return str(error).strip() or error.__class__.__name__
+
+
+def _translate(error: ksa_exc.ClientException, url: str) -> exc.ClientException:
+    """Map keystoneauth's failures (raised before any compute answer exists) to ours."""
+    if isinstance(error, ksa_exc.SSLError):
+        return exc.ConnectionError(
+            f'TLS error talking to {url}: {_describe(error)}. '
+            'Pass --os-cacert with the CA that signed the cloud\'s certificate '
+            '(or --insecure to skip verification).')
+    if isinstance(error, ksa_exc.ConnectTimeout):
+        return exc.ConnectionError(f'Timed out talking to {url}: {_describe(error)}')
+    if isinstance(error, ksa_exc.ConnectionError):
+        return exc.ConnectionError(f'Could not connect to {url}: {_describe(error)}')
+    if isinstance(error, ksa_exc.EndpointNotFound):
+        return exc.ConfigurationError(
+            'The service catalog has no compute endpoint for this region and interface; '
+            'check --os-region-name and --os-interface, or give the endpoint with --os-endpoint.')
+    if isinstance(error, ksa_exc.MissingAuthPlugin):
+        return exc.ConfigurationError(
+            'No credentials: set --os-cloud, or OS_AUTH_URL and credentials, '
+            'or --os-auth-type none with --os-endpoint.')
+    if isinstance(error, ksa_exc.MissingRequiredOptions):
+        names = ', '.join('--os-' + opt.dest.replace('_', '-') for opt in error.options)
+        return exc.ConfigurationError(f'Authentication needs {names}.')
+    if isinstance(error, ksa_exc.HttpError):
+        # An identity answer (wrong password, unknown project, Keystone down).
+        response = getattr(error, 'response', None)
+        status = error.http_status or 0
+        message = exc.extract_message(response.headers.get('content-type', ''), response.text) \
+            if response is not None else ''
+        prefix = 'Authentication failed' if status in (401, 403) else 'Identity service error'
+        cls = exc.Unauthorized if status == 401 else (
+            exc.Forbidden if status == 403 else exc.ServerError if status >= 500 else exc.HttpError)
+        return cls(f'{prefix}: {message or _describe(error)}', http_status=status,
+                   request_id=getattr(error, 'request_id', None))
+    if isinstance(error, ksa_exc.AuthorizationFailure):
+        return exc.Unauthorized(f'Authentication failed: {_describe(error)}')
+    if isinstance(error, ksa_exc.DiscoveryFailure):
+        return exc.ConnectionError(f'Could not discover the identity service: {_describe(error)}')
+    return exc.ClientException(_describe(error))
+
+
+class HTTPClient:
+    """GETs JSON documents from the compute API through a keystoneauth Adapter."""
+
+    def __init__(self, adapter: Any, timeout: float | None = None) -> None:
+        self.adapter = adapter
+        session_timeout = getattr(adapter.session, 'timeout', None)
+        self.timeout = timeout or session_timeout or DEFAULT_TIMEOUT
+
+    def endpoint(self) -> str:
+        """The compute endpoint requests go to (from the catalog or the override)."""
+        try:
+            endpoint = self.adapter.get_endpoint()
+        except ksa_exc.ClientException as error:
+            raise _translate(error, 'the identity service') from error
+        if not endpoint:
+            raise exc.ConfigurationError(
+                'The service catalog has no compute endpoint for this region and interface.')
+        return endpoint
+
+    def get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
+        """GET ``path`` (relative to the compute endpoint) and return its decoded JSON body."""
+        shown = path
+        try:
+            response = self.adapter.get(path, params=params, raise_exc=False,
+                                        timeout=self.timeout,
+                                        headers={'Accept': 'application/json'})
+        except ksa_exc.ClientException as error:
+            raise _translate(error, self._where(path)) from error
+        shown = response.url or path
+        if response.status_code >= 400:
+            raise exc.from_response(response, 'GET', shown)
+        return self._decode(response, shown)
+
+    def _where(self, path: str) -> str:
+        try:
+            return self.adapter.get_endpoint() or path
+        except Exception:  # noqa: BLE001 - only used to word a message
+            return path
+
+    @staticmethod
+    def _decode(response: Any, url: str) -> Any:
+        content_type = response.headers.get('content-type', '')
+        text = response.text
+        try:
+            return json.loads(text, parse_constant=_reject_constant)
+        except ValueError:
+            shown = exc.extract_message(content_type, text) or 'an empty body'
+            raise exc.InvalidResponse(
+                f'The server at {url} answered HTTP {response.status_code} with something '
+                f'that is not JSON ({content_type or "no content type"}): {shown}') from None
+
+    def get_list(self, path: str, key: str,
+                 params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """GET a listing and every further page its ``<key>_links`` announce.
+
+        The next page is asked for at the same relative path with the query of the
+        "next" link, never at the link's host: a misconfigured or hostile server
+        must not be able to send our token elsewhere.
+        """
+        items: list[dict[str, Any]] = []
+        query: list[tuple[str, Any]] = list((params or {}).items())
+        seen_markers: set[str] = set()
+        for _page in range(MAX_PAGES):
+            body = self.get(path, query)
+            page = expect_list(body, key, path)
+            items.extend(page)
+            next_query = _next_query(body, key)
+            if next_query is None or not page:
+                return items
+            marker = dict(next_query).get('marker', '')
+            if marker in seen_markers:
+                raise exc.InvalidResponse(
+                    f'The server repeats the page after marker {marker!r} of {path}.')
+            seen_markers.add(marker)
+            query = next_query
+        raise exc.InvalidResponse(f'{path} announced more than {MAX_PAGES} pages.')
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f'{name} is not JSON')
+
+
+def expect_object(body: Any, key: str, path: str) -> dict[str, Any]:
+    """``body[key]`` when it is a JSON object, else :class:`InvalidResponse`."""
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, dict):
+        raise exc.InvalidResponse(f'The answer to {path} has no "{key}" object.')
+    return value
+
+
+def expect_list(body: Any, key: str, path: str) -> list[dict[str, Any]]:
+    """``body[key]`` when it is a list of JSON objects, else :class:`InvalidResponse`."""
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise exc.InvalidResponse(f'The answer to {path} has no "{key}" list of objects.')
+    return value
+
+
+def _next_query(body: dict[str, Any], key: str) -> list[tuple[str, str]] | None:
+    links = body.get(f'{key}_links')
+    if not isinstance(links, list):
+        return None
+    for link in links:
+        if isinstance(link, dict) and link.get('rel') == 'next' and isinstance(link.get('href'), str):
+            return parse_qsl(urlsplit(link['href']).query, keep_blank_values=True)
+    return None

@@ -1,0 +1,71 @@
+"""Global ``pci-cli`` options: keystoneauth's own argument helpers, plus ours.
+
+Every auth plugin a user is likely to name gets its options registered up
+front (not only the chosen one's, as keystoneauth's helper does), so ``--help``
+lists them all and the auth type can be inferred from what was given.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from keystoneauth1 import loading
+
+#: Plugins whose options ``pci-cli`` offers; any other keystoneauth plugin
+#: still works through --os-auth-type, with these options.
+AUTH_PLUGINS = ('password', 'token', 'v3applicationcredential', 'admin_token', 'none')
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the auth, session, adapter and ``pci-cli`` options to ``parser``."""
+    cloud = parser.add_argument_group('Cloud selection')
+    cloud.add_argument('--os-cloud', metavar='<name>', default=os.environ.get('OS_CLOUD'),
+                       help='Cloud from clouds.yaml to use (env OS_CLOUD).')
+    cloud.add_argument('--local', action='store_true',
+                       help='Run against a fake cloud started inside pci-cli, serving the '
+                            'PCI devices of this machine (no credentials needed).')
+    cloud.add_argument('--local-sysfs-root', metavar='<dir>',
+                       default=os.environ.get('PCI_CLI_SYSFS_ROOT'),
+                       help='With --local: the directory that plays /sys '
+                            '(env PCI_CLI_SYSFS_ROOT; default /sys).')
+
+    auth = parser.add_argument_group(
+        'Authentication', 'Credentials for Keystone, or --os-auth-type none with --os-endpoint.')
+    auth.add_argument('--os-auth-type', '--os-auth-plugin', metavar='<name>',
+                      default=os.environ.get('OS_AUTH_TYPE', os.environ.get('OS_AUTH_PLUGIN')),
+                      help='Authentication type: password, token, v3applicationcredential, '
+                           'admin_token, none, or any keystoneauth plugin (env OS_AUTH_TYPE; '
+                           'default: none when only --os-endpoint is given, token when '
+                           '--os-token is given, else password).')
+    seen: set[str] = set()
+    for name in AUTH_PLUGINS:
+        for opt in loading.get_plugin_loader(name).get_options():
+            if opt.dest in seen:
+                continue
+            seen.add(opt.dest)
+            flags = list(opt.argparse_args)
+            flags += [flag.replace('_', '-') for flag in flags if '_' in flag]
+            help_text = opt.help
+            if opt.dest == 'endpoint':
+                help_text = ('Compute endpoint URL: with --os-auth-type none, the whole cloud; '
+                             'with Keystone auth, overrides the catalog (env OS_ENDPOINT).')
+            auth.add_argument(*flags, default=opt.argparse_default, metavar=opt.metavar,
+                              help=help_text, dest=f'os_{opt.dest}')
+
+    loading.register_session_argparse_arguments(parser)
+    loading.register_adapter_argparse_arguments(parser, service_type='compute')
+    loading.register_service_adapter_argparse_arguments(parser, service_type='compute')
+    # The interface is left unset so that clouds.yaml can choose it; 'public' applies last.
+    parser.set_defaults(os_interface=os.environ.get('OS_INTERFACE'))
+
+
+def auth_type(args: Any) -> str:
+    """The auth type asked for, or the one that fits what was given."""
+    if args.os_auth_type:
+        return str(args.os_auth_type)
+    if args.os_endpoint and not args.os_auth_url:
+        return 'admin_token' if args.os_token else 'none'
+    if args.os_token:
+        return 'token'
+    return 'password'

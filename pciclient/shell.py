@@ -1,0 +1,63 @@
+"""``pci-cli``: the cliff application.
+
+It only wires things together: global options (:mod:`pciclient.options`),
+the client built on first use (:mod:`pciclient.clientmanager`) and the
+command classes of :mod:`pciclient.commands`, which the ``openstack`` plugin
+uses too.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from cliff import app, commandmanager
+
+from pciclient import __version__, options
+
+LOG = logging.getLogger(__name__)
+
+
+class PciShell(app.App):
+    """The application object: options, logging and clean-up around each command."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            description='Which PCI devices and SR-IOV VFs a cloud has, which are free, '
+                        'and which server holds which.',
+            version=__version__,
+            command_manager=commandmanager.CommandManager('pci.cli'),
+            deferred_help=True)
+        self.client_manager: Any = None
+
+    def build_option_parser(self, description: str, version: str,
+                            argparse_kwargs: dict[str, Any] | None = None) -> Any:
+        parser = super().build_option_parser(description, version, argparse_kwargs)
+        options.register(parser)
+        return parser
+
+    def configure_logging(self) -> None:
+        if self.options.debug:
+            # --debug shows requests and answers too (keystoneauth redacts tokens).
+            self.options.verbose_level = max(self.options.verbose_level, 2)
+        super().configure_logging()
+        if self.options.verbose_level < 2:
+            logging.getLogger('urllib3').setLevel(logging.WARNING)
+
+    def initialize_app(self, argv: list[str]) -> None:
+        from pciclient.clientmanager import ClientManager
+
+        self.client_manager = ClientManager(self.options)
+
+    def clean_up(self, cmd: Any, result: int, err: BaseException | None) -> None:
+        if self.client_manager is not None:
+            self.client_manager.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``pci-cli``; returns the exit code (0 ok, 1 API or connection error, 2 usage)."""
+    return PciShell().run(sys.argv[1:] if argv is None else list(argv))
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Hypervisors and their PCI pools: ``GET os-hypervisors[/detail|/{id}|/{pattern}/search]``."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pciclient import exceptions as exc
+from pciclient.v2.base import Manager, Resource, is_int_like, is_uuid_like, path_segment
+
+#: The keys a pool has in the normalised model; every other key is a tag.
+POOL_KEYS = ('vendor_id', 'product_id', 'numa_node', 'dev_type', 'count')
+
+#: Where the pools live, in order of preference: the blueprint, then merged Nova.
+POOL_SOURCES = ('pci_stats', 'os-pci:pci_stats')
+
+
+def _unwrap(value: Any) -> Any:
+    """Undo the encodings Nova has used for pools: JSON text and versioned objects."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise exc.InvalidResponse('pci_stats is text that is not JSON.') from None
+    if isinstance(value, dict) and 'nova_object.data' in value:
+        value = value['nova_object.data']
+        if isinstance(value, dict) and 'objects' in value:
+            value = value['objects']
+    return value
+
+
+def normalise_pool(pool: Any) -> dict[str, Any]:
+    """``{vendor_id, product_id, numa_node, dev_type, count, tags}``.
+
+    ``tags`` collects every other key, whether the cloud nests them in an
+    ``extra_info`` (or ``tags``) object, as the blueprint does, or flattens them
+    into the pool, as merged Nova did.
+    """
+    pool = _unwrap(pool)
+    if not isinstance(pool, dict):
+        raise exc.InvalidResponse(f'A PCI pool is not an object: {str(pool)[:80]}')
+    normalised: dict[str, Any] = {key: pool.get(key) for key in POOL_KEYS}
+    tags: dict[str, Any] = {}
+    for key, value in pool.items():
+        if key in POOL_KEYS:
+            continue
+        if key in ('extra_info', 'tags') and isinstance(value, dict):
+            tags.update(value)
+        else:
+            tags[key] = value
+    normalised['tags'] = tags
+    return normalised
+
+
+def normalise_pools(value: Any) -> list[dict[str, Any]]:
+    value = _unwrap(value)
+    if not isinstance(value, list):
+        raise exc.InvalidResponse('pci_stats is not a list of pools.')
+    return [normalise_pool(pool) for pool in value]
+
+
+class Hypervisor(Resource):
+    """A compute node. ``pci_stats`` is its list of normalised pools, or ``None``
+    when the cloud does not report pools at all (today's Nova never does)."""
+
+    human_name = 'hypervisor'
+
+    @classmethod
+    def normalise(cls, info: dict[str, Any]) -> dict[str, Any]:
+        fields = {key: value for key, value in info.items() if key not in POOL_SOURCES}
+        pools = None
+        for source in POOL_SOURCES:
+            if info.get(source) is not None:
+                pools = normalise_pools(info[source])
+                break
+        fields['pci_stats'] = pools
+        return fields
+
+
+class HypervisorManager(Manager[Hypervisor]):
+    resource_class = Hypervisor
+
+    def __init__(self, http: Any) -> None:
+        super().__init__(http)
+        self._hostnames: dict[str, str] | None = None
+
+    def list(self, detailed: bool = False) -> list[Hypervisor]:
+        return self._list('os-hypervisors/detail' if detailed else 'os-hypervisors', 'hypervisors')
+
+    def hostnames(self) -> dict[str, str]:
+        """``{str(id): hypervisor_hostname}`` from one listing, kept for this client's life."""
+        if self._hostnames is None:
+            self._hostnames = {str(h.id): h.hypervisor_hostname for h in self.list()
+                               if 'id' in h.raw and 'hypervisor_hostname' in h.raw}
+        return self._hostnames
+
+    def search(self, pattern: str) -> list[Hypervisor]:
+        """Hypervisors whose hostname contains ``pattern`` (Nova matches substrings)."""
+        path = f'os-hypervisors/{path_segment(pattern)}/search'
+        try:
+            return self._get_list_once(path, 'hypervisors')
+        except exc.NotFound:
+            return []
+
+    def get(self, id_or_hostname: int | str) -> Hypervisor:
+        """One hypervisor by id (integer or UUID) or by exact hostname.
+
+        An id is tried first, as Nova takes it; a hostname goes through Nova's
+        substring search and must match exactly one hypervisor; a server that
+        answers the blueprint's ``os-hypervisors/{hostname}`` is asked that last.
+        A hostname that looks like an integer still works.
+        """
+        key = str(id_or_hostname)
+        tried_direct = False
+        if is_int_like(key) or is_uuid_like(key):
+            tried_direct = True
+            try:
+                return self._get(f'os-hypervisors/{path_segment(key)}', 'hypervisor')
+            except (exc.NotFound, exc.BadRequest):
+                pass
+        matches = [h for h in self.search(key) if h.raw.get('hypervisor_hostname') == key]
+        if len(matches) > 1:
+            ids = ', '.join(str(h.raw.get('id')) for h in matches)
+            raise exc.NoUniqueMatch(
+                f'More than one hypervisor is named {key!r} (ids {ids}); use an id.')
+        if matches:
+            return self._get(f'os-hypervisors/{path_segment(matches[0].id)}', 'hypervisor')
+        if not tried_direct:
+            try:
+                found = self._get(f'os-hypervisors/{path_segment(key)}', 'hypervisor')
+            except (exc.NotFound, exc.BadRequest):
+                found = None
+            if found is not None and str(found.raw.get('hypervisor_hostname')) == key:
+                return found
+        raise exc.NotFound(f'No hypervisor with ID or hostname {key!r}')

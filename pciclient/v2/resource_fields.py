@@ -1,0 +1,66 @@
+"""The output schema, in one place: which fields each view shows, in which order, under which label.
+
+List views show labels (Title Case: cliff's JSON keys are the column names);
+show views use the field ids themselves (the API's snake_case). Scripts depend
+on both, so change them only deliberately. Nothing else spells a column name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Label of every field a list view can show.
+LABELS: dict[str, str] = {
+    'id': 'ID',
+    'address': 'Address',
+    'host': 'Host',
+    'vendor_id': 'Vendor ID',
+    'product_id': 'Product ID',
+    'status': 'Status',
+    'dev_type': 'Type',
+    'dev_id': 'Dev ID',
+    'label': 'Label',
+    'numa_node': 'NUMA Node',
+    'instance_uuid': 'Instance UUID',
+    'extra_info': 'Extra Info',
+    'hypervisor_hostname': 'Hostname',
+    'state': 'State',
+    'name': 'Name',
+    'pci_devices': 'PCI Devices',
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """An ordered set of fields. ``fields`` are field ids; ``labels`` their column names."""
+
+    fields: tuple[str, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(LABELS[field] for field in self.fields)
+
+    def extend(self, *fields: str) -> 'View':
+        return View(self.fields + fields)
+
+
+# --- PCI devices -------------------------------------------------------------
+PCI_DEVICE_LIST = View(('id', 'address', 'host', 'vendor_id', 'product_id', 'status'))
+PCI_DEVICE_LIST_LONG = PCI_DEVICE_LIST.extend(
+    'dev_type', 'dev_id', 'label', 'numa_node', 'instance_uuid', 'extra_info')
+#: ``pci-show`` always has these fields (null when the cloud does not send one),
+#: then any other field the cloud sends, all in alphabetical order.
+PCI_DEVICE_SHOW = View(('address', 'compute_node_id', 'created_at', 'deleted', 'deleted_at',
+                        'dev_id', 'dev_type', 'extra_info', 'host', 'id', 'instance_uuid',
+                        'label', 'numa_node', 'product_id', 'status', 'updated_at', 'vendor_id'))
+
+# --- Hypervisors ---------------------------------------------------------------
+HYPERVISOR_LIST = View(('id', 'hypervisor_hostname', 'state', 'status'))
+HYPERVISOR_SHOW = View(('hypervisor_hostname', 'id', 'pci_stats', 'state', 'status'))
+
+# --- Servers -------------------------------------------------------------------
+SERVER_LIST = View(('id', 'name', 'status', 'pci_devices'))
+SERVER_SHOW = View(('id', 'name', 'pci_devices', 'status'))
+
+#: What a pool of ``pci_stats`` holds, and what ``server-show --long`` tells of each device.
+POOL_FIELDS = ('vendor_id', 'product_id', 'numa_node', 'dev_type', 'count', 'tags')
+SERVER_DEVICE_FIELDS = ('id', 'address', 'vendor_id', 'product_id', 'dev_type', 'host')
