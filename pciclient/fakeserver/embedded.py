@@ -1,0 +1,38 @@
+"""Start a fake compute API over this machine's PCI devices for the client's ``--local`` mode.
+
+Imported by the CLI on every run, so it imports the server machinery only when
+``start_local`` is actually called.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pciclient.fakeserver.server import RunningServer
+
+__all__ = ['start_local']
+
+DEFAULT_SYSFS_ROOT = '/sys'
+
+
+def start_local(sysfs_root: str | None = None) -> RunningServer:
+    """Scan ``sysfs_root`` (``/sys`` when None) once and serve it on a free 127.0.0.1 port.
+
+    Problems in the tree are logged at DEBUG only: a one-shot CLI command should
+    not print warnings about the host's odd PCI entries. The caller must
+    ``stop()`` the returned server.
+    """
+    import logging
+    import socket
+
+    from pciclient.fakeserver.app import FakeComputeApp
+    from pciclient.fakeserver.inventory import Inventory
+    from pciclient.fakeserver.server import start_in_thread
+    from pciclient.fakeserver.sysfs import read_functions
+
+    log = logging.getLogger('pciclient.fakeserver')
+    scan = read_functions(sysfs_root or DEFAULT_SYSFS_ROOT)
+    for where, reason in scan.problems:
+        log.debug('sysfs: skipped %s: %s', where, reason)
+    inventory = Inventory.from_hosts([(socket.gethostname(), scan.functions)])
+    return start_in_thread(FakeComputeApp(inventory, 'blueprint'))

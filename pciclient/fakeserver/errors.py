@@ -1,0 +1,84 @@
+"""Nova's error bodies, so clients exercise the same error paths as against a real cloud."""
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ['ApiError', 'BadRequest', 'ItemNotFound', 'MethodNotAllowed', 'RouteNotFound',
+           'compute_fault']
+
+
+class ApiError(Exception):
+    """An answer other than 200, raised from deep in a handler and rendered once."""
+
+    status = '500 Internal Server Error'
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class _FaultError(ApiError):
+    """Nova's controller errors wrap ``code`` and ``message`` in a named fault."""
+
+    fault = ''
+    code = 0
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {self.fault: {'code': self.code, 'message': self.message}}
+
+
+class ItemNotFound(_FaultError):
+    status = '404 Not Found'
+    fault = 'itemNotFound'
+    code = 404
+
+
+class BadRequest(_FaultError):
+    status = '400 Bad Request'
+    fault = 'badRequest'
+    code = 400
+
+
+class RouteNotFound(ApiError):
+    """No route at all: Nova's router answers in webob's shape, not a fault (see os-pci_2.1.json)."""
+
+    status = '404 Not Found'
+
+    def body(self) -> dict[str, Any]:
+        return {
+            'message': 'The resource could not be found.<br /><br />\n\n\n',
+            'code': '404 Not Found',
+            'title': 'Not Found',
+        }
+
+
+class MethodNotAllowed(ApiError):
+    """The API is read-only; say so in the router's shape and advertise what works."""
+
+    status = '405 Method Not Allowed'
+    headers = (('Allow', 'GET, HEAD'),)
+
+    def __init__(self, method: str) -> None:
+        super().__init__(method)
+        self.method = method
+
+    def body(self) -> dict[str, Any]:
+        return {
+            'message': (f'The method {self.method!r} is not allowed for this resource: '
+                        'this fake compute API is read-only (GET, HEAD).<br /><br />\n\n\n'),
+            'code': '405 Method Not Allowed',
+            'title': 'Method Not Allowed',
+        }
+
+
+def compute_fault() -> dict[str, Any]:
+    """Body for a bug in the server: generic on purpose, the traceback goes to the log."""
+    return {'computeFault': {
+        'code': 500,
+        'message': ('The server has either erred or is incapable of performing '
+                    'the requested operation.'),
+    }}

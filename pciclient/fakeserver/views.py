@@ -1,0 +1,167 @@
+"""One handler per route: filter, page and render inventory data as response bodies."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pciclient.fakeserver.errors import BadRequest, ItemNotFound, RouteNotFound
+from pciclient.fakeserver.inventory import Inventory, PciDevice, Server
+from pciclient.fakeserver.paging import paginate
+from pciclient.fakeserver.request import Request
+from pciclient.fakeserver.routing import Route
+from pciclient.fakeserver.shapes import device_detail, hypervisor_detail
+from pciclient.fakeserver.versions import version_document, versions_document
+
+__all__ = ['Views']
+
+Body = dict[str, Any]
+
+# Query key(s) -> how to read the matching device field; ids compare case-insensitively.
+_PCI_FILTERS: tuple[tuple[tuple[str, ...], Callable[[PciDevice], str | None], bool], ...] = (
+    (('host',), lambda d: d.hostname, False),
+    (('status',), lambda d: d.status, False),
+    (('vendor_id',), lambda d: d.vendor_id, True),
+    (('product_id',), lambda d: d.product_id, True),
+    (('dev_type',), lambda d: d.dev_type, False),
+    (('instance_uuid', 'server_uuid'), lambda d: d.instance_uuid, False),
+)
+
+
+class Views:
+    """Route handlers over one inventory in one API shape."""
+
+    def __init__(self, inventory: Inventory, shapes: str) -> None:
+        self.inventory = inventory
+        self.shapes = shapes
+
+    def render(self, route: Route, request: Request) -> Body:
+        handler = getattr(self, f'_{route.name}', None)
+        if handler is None:
+            raise RouteNotFound()
+        return handler(route, request)
+
+    # Version discovery
+
+    def _versions(self, route: Route, request: Request) -> Body:
+        return versions_document(request.url_for)
+
+    def _version(self, route: Route, request: Request) -> Body:
+        return version_document(route.api, request.url_for)
+
+    # os-pci
+
+    def _filtered_devices(self, request: Request) -> list[PciDevice]:
+        devices = list(self.inventory.devices)
+        for keys, field_of, fold_case in _PCI_FILTERS:
+            if not request.has(*keys):
+                continue
+            wanted = set(request.values(*keys))
+            if fold_case:
+                wanted = {value.lower() for value in wanted}
+            devices = [d for d in devices if field_of(d) in wanted]
+        return devices
+
+    def _device_page(self, request: Request, render: Callable[[PciDevice], Body]) -> Body:
+        page, links = paginate(self._filtered_devices(request), lambda d: d.id,
+                               request.query, request.url)
+        body: Body = {'pci_devices': [render(d) for d in page]}
+        if links:
+            body['pci_devices_links'] = links
+        return body
+
+    def _pci_index(self, route: Route, request: Request) -> Body:
+        return self._device_page(request, lambda d: d.brief())
+
+    def _pci_detail(self, route: Route, request: Request) -> Body:
+        return self._device_page(request, lambda d: device_detail(d, self.shapes))
+
+    def _pci_show(self, route: Route, request: Request) -> Body:
+        arg = route.arg or ''
+        is_number = arg.isascii() and arg.isdigit() and len(arg) <= 18
+        device = self.inventory.device(int(arg)) if is_number else None
+        if device is None or str(device.id) != arg:
+            raise ItemNotFound(f'PCI device {arg} not found')
+        return {'pci_device': device_detail(device, self.shapes)}
+
+    # os-hypervisors
+
+    def _hypervisor_page(self, request: Request, detail: bool) -> Body:
+        page, links = paginate(self.inventory.hypervisors, lambda h: h.id,
+                               request.query, request.url)
+        render = (lambda h: hypervisor_detail(h, self.shapes)) if detail else (lambda h: h.brief())
+        body: Body = {'hypervisors': [render(h) for h in page]}
+        if links:
+            body['hypervisors_links'] = links
+        return body
+
+    def _hypervisor_index(self, route: Route, request: Request) -> Body:
+        return self._hypervisor_page(request, detail=False)
+
+    def _hypervisor_detail(self, route: Route, request: Request) -> Body:
+        return self._hypervisor_page(request, detail=True)
+
+    def _hypervisor_show(self, route: Route, request: Request) -> Body:
+        hypervisor = self.inventory.hypervisor(route.arg or '')
+        if hypervisor is None:
+            raise ItemNotFound(f"Hypervisor with ID '{route.arg}' could not be found.")
+        return {'hypervisor': hypervisor_detail(hypervisor, self.shapes)}
+
+    def _hypervisor_search(self, route: Route, request: Request) -> Body:
+        pattern = route.arg or ''
+        found = [h.brief() for h in self.inventory.hypervisors if pattern in h.hostname]
+        if not found:
+            raise ItemNotFound(f"No hypervisor matching '{pattern}' could be found.")
+        return {'hypervisors': found}
+
+    # servers
+
+    def _filtered_servers(self, request: Request) -> list[Server]:
+        servers = list(self.inventory.servers)
+        names = request.values('name')
+        if names:
+            try:
+                pattern = re.compile(names[-1])
+            except re.error as exc:
+                raise BadRequest(f"Invalid regular expression for 'name': {exc}") from None
+            servers = [s for s in servers if pattern.search(s.name)]
+        return servers
+
+    def _server_page(self, route: Route, request: Request, detail: bool) -> Body:
+        page, links = paginate(self._filtered_servers(request), lambda s: s.id,
+                               request.query, request.url)
+        documents = []
+        for server in page:
+            if detail:
+                document = server.detail()
+            else:
+                document = {'id': server.id, 'name': server.name}
+            document['links'] = self._links(route, request, server)
+            documents.append(document)
+        body: Body = {'servers': documents}
+        if links:
+            body['servers_links'] = links
+        return body
+
+    @staticmethod
+    def _links(route: Route, request: Request, server: Server) -> list[Body]:
+        # Bookmarks are version-less: the prefix minus its leading /v2 or /v2.1.
+        bookmark_prefix = route.prefix[len('/' + route.api):]
+        return [
+            {'rel': 'self', 'href': request.url_for(f'{route.prefix}/servers/{server.id}')},
+            {'rel': 'bookmark', 'href': request.url_for(f'{bookmark_prefix}/servers/{server.id}')},
+        ]
+
+    def _server_index(self, route: Route, request: Request) -> Body:
+        return self._server_page(route, request, detail=False)
+
+    def _server_detail(self, route: Route, request: Request) -> Body:
+        return self._server_page(route, request, detail=True)
+
+    def _server_show(self, route: Route, request: Request) -> Body:
+        server = self.inventory.server(route.arg or '')
+        if server is None:
+            raise ItemNotFound(f'Instance {route.arg} could not be found.')
+        document = server.detail()
+        document['links'] = self._links(route, request, server)
+        return {'server': document}
