@@ -120,7 +120,8 @@ class HTTPClient:
                 f'that is not JSON ({content_type or "no content type"}): {shown}') from None
 
     def get_list(self, path: str, key: str,
-                 params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                 params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+                 ) -> list[dict[str, Any]]:
         """GET a listing and every further page its ``<key>_links`` announce.
 
         The next page is asked for at the same relative path with the query of the
@@ -128,7 +129,8 @@ class HTTPClient:
         must not be able to send our token elsewhere.
         """
         items: list[dict[str, Any]] = []
-        query: list[tuple[str, Any]] = list((params or {}).items())
+        base = list(params.items()) if isinstance(params, dict) else list(params or [])
+        query = base
         seen_markers: set[str] = set()
         for _page in range(MAX_PAGES):
             body = self.get(path, query)
@@ -142,7 +144,9 @@ class HTTPClient:
                 raise exc.InvalidResponse(
                     f'The server repeats the page after marker {marker!r} of {path}.')
             seen_markers.add(marker)
-            query = next_query
+            # The link's parameters win; the caller's filters stay when the link omits them.
+            linked = {name for name, _ in next_query}
+            query = [item for item in base if item[0] not in linked] + next_query
         raise exc.InvalidResponse(f'{path} announced more than {MAX_PAGES} pages.')
 
 

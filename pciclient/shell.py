@@ -36,11 +36,20 @@ class PciShell(app.App):
         options.register(parser)
         return parser
 
+    #: Handlers an earlier run in this process put on the root logger (tests and
+    #: fuzzers call main() many times; each run must log to its own stderr only).
+    _root_handlers: list[logging.Handler] = []
+
     def configure_logging(self) -> None:
+        root = logging.getLogger('')
+        for handler in PciShell._root_handlers:
+            root.removeHandler(handler)
+        before = set(root.handlers)
         if self.options.debug:
             # --debug shows requests and answers too (keystoneauth redacts tokens).
             self.options.verbose_level = max(self.options.verbose_level, 2)
         super().configure_logging()
+        PciShell._root_handlers = [h for h in root.handlers if h not in before]
         if self.options.verbose_level < 2:
             logging.getLogger('urllib3').setLevel(logging.WARNING)
 
@@ -56,7 +65,10 @@ class PciShell(app.App):
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``pci-cli``; returns the exit code (0 ok, 1 API or connection error, 2 usage)."""
-    return PciShell().run(sys.argv[1:] if argv is None else list(argv))
+    try:
+        return PciShell().run(sys.argv[1:] if argv is None else list(argv))
+    except SystemExit as stop:  # argparse's usage errors (2) and --help (0)
+        return stop.code if isinstance(stop.code, int) else 2
 
 
 if __name__ == '__main__':

@@ -117,7 +117,7 @@ class PciDeviceManager(Manager[PciDevice]):
         try:
             device = self._get(path, 'pci_device')
         except exc.NotFound as error:
-            raise exc.NotFound(f'No PCI device with ID {device_id} ({error.message})',
+            raise exc.NotFound(f'No PCI device with ID {device_id}',
                                request_id=error.request_id, url=error.url) from None
         if resolve_host:
             hosts = self._hypervisors.hostnames()

@@ -1,0 +1,110 @@
+"""Hypervisor manager: pools in every dialect, absent vs empty, lookup by hostname."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pciclient import exceptions as exc
+from pciclient.v2.hypervisors import normalise_pool
+from tests.unit import samples
+
+URL = 'http://nova.test:8774/v2.1'
+
+
+def test_blueprint_pools_keep_extra_info_as_tags(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/1', json={'hypervisor': samples.BLUEPRINT_HYPERVISOR})
+    hypervisor = client.hypervisors.get(1)
+    assert hypervisor.pci_stats == [{
+        'vendor_id': '8086', 'product_id': '1520', 'numa_node': 0, 'dev_type': 'type-VF',
+        'count': 5, 'tags': {'phys_function': '0000:04:00.0', 'key1': 'value1'}}]
+    assert 'pci_stats' in hypervisor.raw
+
+
+def test_merged_nova_pools_flattened_tags(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/2', json={'hypervisor': samples.MERGED_HYPERVISOR})
+    hypervisor = client.hypervisors.get('2')
+    assert hypervisor.pci_stats == [{
+        'vendor_id': '10de', 'product_id': '1eb8', 'numa_node': 1, 'dev_type': None,
+        'count': 1, 'tags': {'key1': 'value1', 'keya': 'valuea'}}]
+    assert 'os-pci:pci_stats' not in hypervisor.to_dict()
+
+
+def test_absent_pools_are_none_and_empty_stay_empty(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/1', json={'hypervisor': samples.NOVA_HYPERVISOR})
+    assert client.hypervisors.get(1).pci_stats is None
+    empty = dict(samples.NOVA_HYPERVISOR, pci_stats=[])
+    requests_mock.get(f'{URL}/os-hypervisors/1', json={'hypervisor': empty})
+    assert client.hypervisors.get(1).pci_stats == []
+
+
+def test_pools_as_json_text_and_versioned_objects():
+    assert normalise_pool(json.dumps({'vendor_id': '8086', 'count': 2}))['count'] == 2
+    wrapped = {'nova_object.name': 'PciDevicePool',
+               'nova_object.data': {'vendor_id': '8086', 'product_id': '10ed', 'count': 3,
+                                    'numa_node': None, 'tags': {'dev_type': 'type-VF'}}}
+    pool = normalise_pool(wrapped)
+    assert pool['count'] == 3 and pool['tags'] == {'dev_type': 'type-VF'}
+
+
+def test_get_by_hostname_uses_search_then_id(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/compute1/search', json={'hypervisors': [
+        samples.HYPERVISORS[0], {'id': 7, 'hypervisor_hostname': 'compute10'}]})
+    requests_mock.get(f'{URL}/os-hypervisors/1', json={'hypervisor': samples.BLUEPRINT_HYPERVISOR})
+    assert client.hypervisors.get('compute1').id == 1
+
+
+def test_get_numeric_hostname(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/1234', status_code=404,
+                      json=samples.not_found('Hypervisor with ID 1234 could not be found.'))
+    requests_mock.get(f'{URL}/os-hypervisors/1234/search',
+                      json={'hypervisors': [{'id': 9, 'hypervisor_hostname': '1234'}]})
+    requests_mock.get(f'{URL}/os-hypervisors/9',
+                      json={'hypervisor': {'id': 9, 'hypervisor_hostname': '1234'}})
+    assert client.hypervisors.get('1234').id == 9
+
+
+def test_get_ambiguous_hostname(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/dup/search', json={'hypervisors': [
+        {'id': 1, 'hypervisor_hostname': 'dup'}, {'id': 2, 'hypervisor_hostname': 'dup'}]})
+    with pytest.raises(exc.NoUniqueMatch, match='ids 1, 2'):
+        client.hypervisors.get('dup')
+
+
+def test_get_blueprint_hostname_url_when_search_is_missing(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/fake-mini/search', status_code=404,
+                      json=samples.ROUTER_404)
+    requests_mock.get(f'{URL}/os-hypervisors/fake-mini',
+                      json={'hypervisor': dict(samples.BLUEPRINT_HYPERVISOR,
+                                               hypervisor_hostname='fake-mini')})
+    assert client.hypervisors.get('fake-mini').hypervisor_hostname == 'fake-mini'
+
+
+def test_get_unknown_hostname(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/nowhere/search', status_code=404,
+                      json=samples.not_found("No hypervisor matching 'nowhere' could be found."))
+    requests_mock.get(f'{URL}/os-hypervisors/nowhere', status_code=404,
+                      json=samples.not_found('Hypervisor with ID nowhere could not be found.'))
+    with pytest.raises(exc.NotFound, match="No hypervisor with ID or hostname 'nowhere'"):
+        client.hypervisors.get('nowhere')
+
+
+def test_substring_matches_only_are_not_found(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/comp/search', json={'hypervisors': samples.HYPERVISORS})
+    requests_mock.get(f'{URL}/os-hypervisors/comp', status_code=404, json=samples.ROUTER_404)
+    with pytest.raises(exc.NotFound):
+        client.hypervisors.get('comp')
+
+
+def test_hostnames_is_one_listing(client, requests_mock):
+    route = requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
+    assert client.hypervisors.hostnames() == {'1': 'compute1', '2': 'compute2'}
+    client.hypervisors.hostnames()
+    assert route.call_count == 1
+
+
+def test_pools_that_are_not_a_list(client, requests_mock):
+    bad = dict(samples.NOVA_HYPERVISOR, pci_stats={'count': 1})
+    requests_mock.get(f'{URL}/os-hypervisors/1', json={'hypervisor': bad})
+    with pytest.raises(exc.InvalidResponse):
+        client.hypervisors.get(1)

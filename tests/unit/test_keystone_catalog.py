@@ -1,0 +1,85 @@
+"""The compute endpoint comes from a Keystone v3 catalog; the token rides along."""
+from __future__ import annotations
+
+import pytest
+from keystoneauth1 import fixture, session
+from keystoneauth1.identity import v3
+
+from pciclient import client as pci_client
+from pciclient import exceptions as exc
+
+AUTH_URL = 'http://keystone.test/identity/v3'
+PUBLIC = 'http://nova-public.test/v2.1'
+INTERNAL = 'http://nova-internal.test/compute/v2/abc123'
+
+
+def token_fixture() -> fixture.V3Token:
+    token = fixture.V3Token(project_name='admin', project_domain_name='Default',
+                            user_name='admin', user_domain_name='Default')
+    token.set_project_scope()
+    compute = token.add_service('compute', name='nova')
+    compute.add_standard_endpoints(public=PUBLIC, internal=INTERNAL, region='RegionOne')
+    return token
+
+
+@pytest.fixture
+def keystone(requests_mock):
+    token = token_fixture()
+    requests_mock.post(f'{AUTH_URL}/auth/tokens', json=token, status_code=201,
+                       headers={'X-Subject-Token': 'tok-secret-123'})
+    return token
+
+
+def password_session() -> session.Session:
+    auth = v3.Password(auth_url=AUTH_URL, username='admin', password='s3cret',
+                       project_name='admin', user_domain_name='Default',
+                       project_domain_name='Default')
+    return session.Session(auth=auth)
+
+
+def test_public_endpoint_from_catalog(keystone, requests_mock):
+    route = requests_mock.get(f'{PUBLIC}/os-hypervisors', json={'hypervisors': []})
+    client = pci_client.Client('2', session=password_session())
+    assert client.hypervisors.list() == []
+    assert route.last_request.headers['X-Auth-Token'] == 'tok-secret-123'
+
+
+def test_internal_tenant_endpoint_paths_are_relative(keystone, requests_mock):
+    route = requests_mock.get(f'{INTERNAL}/os-pci/7', json={'pci_device': {'id': 7}})
+    client = pci_client.Client('2', session=password_session(), interface='internal',
+                               region_name='RegionOne')
+    assert client.pci_devices.get(7, resolve_host=False).id == 7
+    assert route.called
+
+
+def test_no_compute_in_region(keystone, requests_mock):
+    client = pci_client.Client('2', session=password_session(), region_name='Elsewhere')
+    with pytest.raises(exc.ConfigurationError, match='no compute endpoint'):
+        client.hypervisors.list()
+
+
+def test_wrong_password(requests_mock):
+    requests_mock.post(f'{AUTH_URL}/auth/tokens', status_code=401, json={
+        'error': {'code': 401, 'title': 'Unauthorized',
+                  'message': 'The request you have made requires authentication.'}})
+    client = pci_client.Client('2', session=password_session())
+    with pytest.raises(exc.Unauthorized, match='requires authentication'):
+        client.hypervisors.list()
+
+
+def test_microversion_header(keystone, requests_mock):
+    route = requests_mock.get(f'{PUBLIC}/os-hypervisors', json={'hypervisors': []})
+    pci_client.Client('2.53', session=password_session()).hypervisors.list()
+    assert route.last_request.headers['OpenStack-API-Version'] == 'compute 2.53'
+
+
+def test_no_microversion_header_by_default(keystone, requests_mock):
+    route = requests_mock.get(f'{PUBLIC}/os-hypervisors', json={'hypervisors': []})
+    pci_client.Client('2', session=password_session()).hypervisors.list()
+    assert 'OpenStack-API-Version' not in route.last_request.headers
+
+
+@pytest.mark.parametrize('version', ['1', '3', '2.x', 'two'])
+def test_unsupported_versions(version):
+    with pytest.raises(exc.UnsupportedVersion):
+        pci_client.Client(version)

@@ -1,0 +1,206 @@
+"""pci-cli in-process: columns, formats, errors and secrets, over requests-mock."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from keystoneauth1 import fixture
+
+from pciclient import shell
+from tests.unit import samples
+from tests.unit.test_keystone_catalog import AUTH_URL, PUBLIC, token_fixture
+
+URL = 'http://nova.test:8774/v2.1'
+NOAUTH = ['--os-auth-type', 'none', '--os-endpoint', URL]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_AUTH_TYPE', 'OS_ENDPOINT', 'OS_TOKEN',
+                 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME', 'OS_INTERFACE',
+                 'OS_REGION_NAME', 'PCI_CLI_SYSFS_ROOT', 'OS_COMPUTE_API_VERSION'):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def cloud(requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
+    requests_mock.get(f'{URL}/os-pci', json={'pci_devices': [
+        samples.brief(samples.BLUEPRINT_DEVICE), samples.brief(samples.FREE_GPU)]})
+    requests_mock.get(f'{URL}/os-pci/detail', json={'pci_devices': [
+        samples.BLUEPRINT_DEVICE, samples.MERGED_DEVICE, samples.FREE_GPU]})
+    requests_mock.get(f'{URL}/os-pci/1', json={'pci_device': samples.BLUEPRINT_DEVICE})
+    requests_mock.get(f'{URL}/os-pci/42', status_code=404,
+                      json=samples.not_found('PCI device 42 not found'))
+    requests_mock.get(f'{URL}/os-hypervisors/1', json={'hypervisor': samples.BLUEPRINT_HYPERVISOR})
+    requests_mock.get(f'{URL}/os-hypervisors/2', json={'hypervisor': samples.MERGED_HYPERVISOR})
+    requests_mock.get(f'{URL}/os-hypervisors/compute2/search',
+                      json={'hypervisors': [samples.HYPERVISORS[1]]})
+    requests_mock.get(f'{URL}/servers/detail', json={'servers': [samples.SERVER, samples.NOVA_SERVER]})
+    requests_mock.get(f'{URL}/servers/{samples.SERVER_UUID}', json={'server': samples.SERVER})
+    return requests_mock
+
+
+def run(capsys, *argv):
+    code = shell.main([*NOAUTH, *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv, '-f', 'json')
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_pci_list_columns(cloud, capsys):
+    rows = run_json(capsys, 'pci-list')
+    assert list(rows[0]) == ['ID', 'Address', 'Host', 'Vendor ID', 'Product ID', 'Status']
+    assert rows[1] == {'ID': 3, 'Address': '0000:3b:00.0', 'Host': 'compute2',
+                       'Vendor ID': '10de', 'Product ID': '1eb8', 'Status': 'available'}
+
+
+def test_pci_list_long_has_nested_json(cloud, capsys):
+    rows = run_json(capsys, 'pci-list', '--long')
+    assert list(rows[0])[6:] == ['Type', 'Dev ID', 'Label', 'NUMA Node', 'Instance UUID',
+                                 'Extra Info']
+    assert rows[0]['Extra Info'] == {'phys_function': '0000:04:00.0', 'key1': 'value1'}
+    assert rows[1]['Instance UUID'] == samples.SERVER_UUID  # from server_uuid
+
+
+def test_pci_list_server_filter_by_name(cloud, capsys):
+    rows = run_json(capsys, 'pci-list', '--server', 'vm-sriov')
+    assert [row['ID'] for row in rows] == [1, 2]
+
+
+def test_pci_list_type_alias(cloud, capsys):
+    rows = run_json(capsys, 'pci-list', '--type', 'pci')
+    assert [row['ID'] for row in rows] == [3]
+
+
+def test_pci_list_bad_status_is_usage_error(cloud, capsys):
+    code, out, err = run(capsys, 'pci-list', '--status', 'free')
+    assert code == 2
+    assert 'invalid choice' in err
+
+
+def test_pci_show(cloud, capsys):
+    doc = run_json(capsys, 'pci-show', '1')
+    assert doc['host'] == 'compute1'
+    assert doc['instance_uuid'] == samples.SERVER_UUID
+    assert doc['extra_info']['phys_function'] == '0000:04:00.0'
+    assert doc['numa_node'] is None  # always present: a stable schema
+    assert list(doc) == sorted(doc)
+
+
+def test_pci_show_unknown(cloud, capsys):
+    code, out, err = run(capsys, 'pci-show', '42')
+    assert code == 1
+    assert out == ''
+    assert err.startswith('No PCI device with ID 42')
+    assert len(err.strip().splitlines()) == 1
+    assert 'Traceback' not in err
+
+
+def test_hypervisor_list(cloud, capsys):
+    rows = run_json(capsys, 'hypervisor-list')
+    assert rows[0] == {'ID': 1, 'Hostname': 'compute1', 'State': 'up', 'Status': 'enabled'}
+
+
+def test_hypervisor_show_by_hostname_merged_pools(cloud, capsys):
+    doc = run_json(capsys, 'hypervisor-show', 'compute2')
+    assert doc['pci_stats'][0]['tags'] == {'key1': 'value1', 'keya': 'valuea'}
+    assert 'os-pci:pci_stats' not in doc
+
+
+def test_hypervisor_show_table_pools_readable(cloud, capsys):
+    code, out, err = run(capsys, 'hypervisor-show', '1')
+    assert code == 0
+    assert '8086:1520 type-VF numa_node=0 count=5 key1=value1 phys_function=0000:04:00.0' in out
+
+
+def test_server_list(cloud, capsys):
+    rows = run_json(capsys, 'server-list')
+    assert rows[0]['PCI Devices'] == [1, 2]
+    assert rows[1]['PCI Devices'] is None
+
+
+def test_server_list_table_says_not_reported(cloud, capsys):
+    code, out, _ = run(capsys, 'server-list')
+    assert 'not reported by this cloud' in out
+
+
+def test_server_show_long_resolves_devices_in_one_request(cloud, capsys):
+    doc = run_json(capsys, 'server-show', samples.SERVER_UUID, '--long')
+    assert [d['address'] for d in doc['pci_devices']] == ['0000:04:10.0', '0000:04:10.1']
+    assert doc['pci_devices'][0]['host'] == 'compute1'
+    detail_calls = [r for r in cloud.request_history if r.path.endswith('/os-pci/detail')]
+    assert len(detail_calls) == 1
+    assert 'os-pci:pci_devices' not in doc
+
+
+def test_server_show_by_name(cloud, capsys):
+    doc = run_json(capsys, 'server-show', 'vm-sriov')
+    assert doc['pci_devices'] == [1, 2]
+
+
+@pytest.mark.parametrize('fmt', ['table', 'csv', 'value', 'yaml', 'json'])
+def test_list_formats(cloud, capsys, fmt):
+    code, out, err = run(capsys, 'pci-list', '--long', '-f', fmt)
+    assert code == 0 and err == ''
+    assert '0000:3b:00.0' in out
+
+
+@pytest.mark.parametrize('fmt', ['table', 'shell', 'value', 'yaml', 'json'])
+def test_show_formats(cloud, capsys, fmt):
+    code, out, err = run(capsys, 'pci-show', '1', '-f', fmt)
+    assert code == 0 and err == ''
+    assert '0000:04:10.0' in out
+
+
+def test_columns_and_sort(cloud, capsys):
+    rows = run_json(capsys, 'pci-list', '-c', 'ID', '-c', 'Status', '--sort-column', 'Status')
+    assert rows == [{'ID': 1, 'Status': 'allocated'}, {'ID': 3, 'Status': 'available'}]
+
+
+def test_server_error_is_one_line(requests_mock, capsys):
+    requests_mock.get(f'{URL}/os-hypervisors', status_code=503, text='<html><body>down</body></html>',
+                      headers={'content-type': 'text/html'})
+    code, out, err = run(capsys, 'hypervisor-list')
+    assert code == 1 and out == ''
+    assert err.strip() == 'down (HTTP 503)'
+
+
+def test_no_cloud_configured(capsys):
+    code = shell.main(['pci-list'])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ''
+    assert 'Nothing tells pci-cli where your cloud is' in err
+    assert '--local' in err and 'OS_AUTH_URL' in err
+
+
+def test_none_auth_needs_endpoint(capsys):
+    code = shell.main(['--os-auth-type', 'none', 'pci-list'])
+    assert code == 1
+    assert '--os-endpoint' in capsys.readouterr().err
+
+
+def test_unknown_command_is_usage_error(capsys):
+    assert shell.main([*NOAUTH, 'pci-frobnicate']) == 2
+
+
+def test_password_auth_debug_never_shows_secrets(requests_mock, capsys):
+    requests_mock.get(AUTH_URL, json=fixture.V3Discovery(AUTH_URL))
+    requests_mock.post(f'{AUTH_URL}/auth/tokens', json=token_fixture(), status_code=201,
+                       headers={'X-Subject-Token': 'tok-secret-123'})
+    requests_mock.get(f'{PUBLIC}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
+    code = shell.main(['--debug', '--os-auth-url', AUTH_URL, '--os-username', 'admin',
+                       '--os-password', 'pa55-w0rd-XYZ', '--os-project-name', 'admin',
+                       '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default',
+                       'hypervisor-list', '-f', 'json'])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)[0]['Hostname'] == 'compute1'
+    assert 'os-hypervisors' in err  # --debug does log the requests
+    for secret in ('pa55-w0rd-XYZ', 'tok-secret-123'):
+        assert secret not in out and secret not in err
