@@ -41,17 +41,19 @@ class PciShell(app.App):
     _root_handlers: list[logging.Handler] = []
 
     def configure_logging(self) -> None:
+        """stderr shows warnings by default, info with -v, and everything with -vv or --debug
+        (keystoneauth hashes tokens and does not log authentication bodies)."""
         root = logging.getLogger('')
         for handler in PciShell._root_handlers:
             root.removeHandler(handler)
         before = set(root.handlers)
-        if self.options.debug:
-            # --debug shows requests and answers too (keystoneauth redacts tokens).
-            self.options.verbose_level = max(self.options.verbose_level, 2)
         super().configure_logging()
         PciShell._root_handlers = [h for h in root.handlers if h not in before]
-        if self.options.verbose_level < 2:
-            logging.getLogger('urllib3').setLevel(logging.WARNING)
+        verbosity = 3 if self.options.debug else self.options.verbose_level
+        level = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO}.get(verbosity, logging.DEBUG)
+        for handler in PciShell._root_handlers:
+            if not isinstance(handler, logging.FileHandler):
+                handler.setLevel(level)
 
     def initialize_app(self, argv: list[str]) -> None:
         from pciclient.clientmanager import ClientManager

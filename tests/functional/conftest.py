@@ -1,0 +1,102 @@
+"""Functional tests: the real ``pci-cli`` entry point, as a subprocess, against fake servers.
+
+``pci-fake-server`` runs as a subprocess on a free 127.0.0.1 port over a sysfs tree the
+tests build; scenarios the CLI cannot set up (servers holding devices, broken servers)
+run in a thread of the test process. Every process and thread started is stopped.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.sysfs_tree import build_standard_tree
+
+BIN = Path(sys.executable).parent
+
+
+def console_script(name: str) -> str:
+    path = BIN / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f'{name} is not installed next to {sys.executable}: pip install -e .')
+    return found
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any OS_* settings of the machine running the tests."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(('OS_', 'PCI_CLI_'))}
+    env.update(extra)
+    return env
+
+
+class CliResult:
+    def __init__(self, completed: subprocess.CompletedProcess) -> None:
+        self.code = completed.returncode
+        self.out = completed.stdout
+        self.err = completed.stderr
+
+    def json(self):
+        assert self.code == 0, self.err
+        return json.loads(self.out)
+
+    def __repr__(self) -> str:
+        return f'<exit {self.code} out={self.out[:200]!r} err={self.err[:400]!r}>'
+
+
+def run_cli(*args: str, endpoint: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 60) -> CliResult:
+    argv = [console_script('pci-cli')]
+    if endpoint:
+        argv += ['--os-auth-type', 'none', '--os-endpoint', endpoint]
+    completed = subprocess.run(argv + list(args), capture_output=True, text=True,
+                               env=env or clean_env(), timeout=timeout, stdin=subprocess.DEVNULL)
+    return CliResult(completed)
+
+
+@pytest.fixture(scope='session')
+def sysfs_root(tmp_path_factory) -> Path:
+    return build_standard_tree(tmp_path_factory.mktemp('sysfs'))
+
+
+class FakeServerProcess:
+    """``pci-fake-server`` in a subprocess; its first stdout line is its endpoint."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [console_script('pci-fake-server'), '--port', '0', *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+            stdin=subprocess.DEVNULL)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith('http://'):
+            self.stop()
+            pytest.fail(f'pci-fake-server printed {line!r}: {self.proc.stderr.read()}')
+        self.url = line
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
+        return self.proc.returncode
+
+
+@pytest.fixture(scope='session', params=['blueprint', 'merged-nova'])
+def fake_server(request, sysfs_root) -> Iterator[FakeServerProcess]:
+    server = FakeServerProcess('--sysfs-root', str(sysfs_root), '--hostname', 'compute1',
+                               '--shapes', request.param)
+    server.shapes = request.param
+    yield server
+    server.stop()
