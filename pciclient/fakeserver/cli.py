@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbose: bool) -> Callable[[], None]:
-    """Log to stderr for this run only; return the undo, so in-process callers get their logger back."""
+    """Log to stderr for this run only; the undo restores the logger for in-process callers."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(name)s: %(message)s'))
     saved_level, saved_propagate = LOG.level, LOG.propagate

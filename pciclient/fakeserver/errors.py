@@ -44,7 +44,7 @@ class BadRequest(_FaultError):
 
 
 class RouteNotFound(ApiError):
-    """No route at all: Nova's router answers in webob's shape, not a fault (see os-pci_2.1.json)."""
+    """No route at all: Nova's router answers in webob's shape, not as a fault."""
 
     status = '404 Not Found'
 
