@@ -68,6 +68,11 @@ class ClientManager:
         if name in ('none', 'admin_token') and not args.os_endpoint:
             raise exc.ConfigurationError(
                 f'--os-auth-type {name} needs the compute endpoint: --os-endpoint URL.')
+        if name in ('password', 'v3password') and not (args.os_username or args.os_user_id) \
+                or name in ('password', 'v3password') and not args.os_password:
+            raise exc.ConfigurationError(
+                'Password authentication needs --os-username (OS_USERNAME) and '
+                '--os-password (OS_PASSWORD), or choose another --os-auth-type.')
         try:
             loader = loading.get_plugin_loader(name)
         except ksa_exc.NoMatchingPlugin:

@@ -8,6 +8,7 @@ module only turns its answers and failures into decoded JSON or a
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -24,8 +25,28 @@ DEFAULT_TIMEOUT = 30.0
 MAX_PAGES = 10_000
 
 
+_ERRNO = re.compile(r'\[Errno -?\d+\] ([^"\'\)]+)')
+_FAILED_URL = re.compile(r'(?:connection to|Request to) (\S+?):? ')
+
+
 def _describe(error: Exception) -> str:
     return str(error).strip() or error.__class__.__name__
+
+
+def _root_cause(error: Exception) -> str:
+    """"Connection refused" rather than urllib3's three nested exception reprs."""
+    text = _describe(error)
+    causes = _ERRNO.findall(text)
+    if causes:
+        return causes[-1].strip()
+    if 'timed out' in text.lower() or 'timeout' in text.lower():
+        return 'no answer in time'
+    return text
+
+
+def _failed_url(error: Exception, default: str) -> str:
+    match = _FAILED_URL.search(_describe(error))
+    return match.group(1) if match else default
 
 
 def _translate(error: ksa_exc.ClientException, url: str) -> exc.ClientException:
@@ -36,9 +57,12 @@ def _translate(error: ksa_exc.ClientException, url: str) -> exc.ClientException:
             'Pass --os-cacert with the CA that signed the cloud\'s certificate '
             '(or --insecure to skip verification).')
     if isinstance(error, ksa_exc.ConnectTimeout):
-        return exc.ConnectionError(f'Timed out talking to {url}: {_describe(error)}')
+        return exc.ConnectionError(
+            f'Timed out talking to {_failed_url(error, url)}: {_root_cause(error)} '
+            '(see --timeout).')
     if isinstance(error, ksa_exc.ConnectionError):
-        return exc.ConnectionError(f'Could not connect to {url}: {_describe(error)}')
+        return exc.ConnectionError(
+            f'Could not connect to {_failed_url(error, url)}: {_root_cause(error)}')
     if isinstance(error, ksa_exc.EndpointNotFound):
         return exc.ConfigurationError(
             'The service catalog has no compute endpoint for this region and interface; '

@@ -54,6 +54,11 @@ class PciShell(app.App):
         for handler in PciShell._root_handlers:
             if not isinstance(handler, logging.FileHandler):
                 handler.setLevel(level)
+        if verbosity <= 1:
+            # Their warnings ("could not load plugin", "failed to discover versions")
+            # come before our own one-line explanation of the same failure.
+            for name in ('keystoneauth', 'stevedore'):
+                logging.getLogger(name).setLevel(logging.ERROR)
 
     def initialize_app(self, argv: list[str]) -> None:
         from pciclient.clientmanager import ClientManager

@@ -153,3 +153,32 @@ def test_local_sysfs_root_option_and_table(sysfs_root):
 def test_local_on_an_empty_tree(tmp_path):
     result = run_cli('--local', '--local-sysfs-root', str(tmp_path), 'pci-list', '-f', 'json')
     assert result.json() == []
+
+
+def test_server_that_never_answers_is_bounded_by_timeout():
+    with socket.socket() as listener:
+        listener.bind(('127.0.0.1', 0))
+        listener.listen(4)
+        port = listener.getsockname()[1]
+        result = run_cli('--timeout', '1', 'pci-list', endpoint=f'http://127.0.0.1:{port}/v2.1',
+                         timeout=30)
+    assert result.code == 1
+    assert result.err.startswith(f'Timed out talking to http://127.0.0.1:{port}/v2.1/os-pci')
+
+
+def test_password_auth_without_password():
+    result = run_cli('--os-auth-url', 'http://127.0.0.1:9/v3', '--os-username', 'admin',
+                     'pci-list')
+    assert result.code == 1
+    assert result.err.strip() == ('Password authentication needs --os-username (OS_USERNAME) '
+                                  'and --os-password (OS_PASSWORD), or choose another '
+                                  '--os-auth-type.')
+
+
+def test_keystone_down_is_one_line():
+    port = free_port()
+    result = run_cli('--os-auth-url', f'http://127.0.0.1:{port}/v3', '--os-username', 'admin',
+                     '--os-password', 'secret', '--os-project-name', 'admin', 'pci-list')
+    assert result.code == 1
+    assert result.err.strip() == f'Could not connect to http://127.0.0.1:{port}/v3/auth/tokens: ' \
+                                 'Connection refused'
