@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.conftest import run_cli
+from tests.functional.conftest import clean_env, run_cli
 
 # The standard tree (tests/sysfs_tree.py): ids 1..5 in address order.
 ADDRESSES = ['0000:00:1f.2', '0000:04:00.0', '0000:04:10.0', '0000:04:10.2', '0000:3b:00.0']
@@ -122,3 +122,23 @@ def test_tenant_endpoints(fake_server):
     for endpoint in (f'{base}/v2/demo-tenant', f'{base}/v2.1/demo-project'):
         rows = run_cli('pci-list', '-f', 'json', endpoint=endpoint).json()
         assert len(rows) == 5
+
+
+def test_clouds_yaml(fake_server, tmp_path):
+    config = tmp_path / 'clouds.yaml'
+    config.write_text('clouds:\n  fake:\n    auth_type: none\n    auth:\n'
+                      f'      endpoint: {fake_server.url}\n')
+    env = clean_env(OS_CLIENT_CONFIG_FILE=str(config))
+    rows = run_cli('--os-cloud', 'fake', 'pci-list', '-f', 'json', env=env).json()
+    assert len(rows) == 5
+    env['OS_CLOUD'] = 'fake'
+    assert run_cli('hypervisor-list', '-f', 'json', env=env).json()[0]['Hostname'] == 'compute1'
+
+
+def test_unknown_cloud_in_clouds_yaml(tmp_path):
+    config = tmp_path / 'clouds.yaml'
+    config.write_text('clouds: {}\n')
+    result = run_cli('--os-cloud', 'nope', 'pci-list',
+                     env=clean_env(OS_CLIENT_CONFIG_FILE=str(config)))
+    assert result.code == 1
+    assert result.err.strip() == 'clouds.yaml: Cloud nope was not found.'
