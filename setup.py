@@ -30,6 +30,7 @@ setup(
         'pci.cli': [
             'pci-list = pciclient.commands.pci_device:ListPciDevice',
             'pci-show = pciclient.commands.pci_device:ShowPciDevice',
+            'pci-pool-list = pciclient.commands.pci_pool:ListPciPool',
             'hypervisor-list = pciclient.commands.hypervisor:ListHypervisor',
             'hypervisor-show = pciclient.commands.hypervisor:ShowHypervisor',
             'server-list = pciclient.commands.server:ListServer',

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 from keystoneauth1 import exceptions as ksa_exc
@@ -146,23 +146,29 @@ class HTTPClient:
     def get_list(self, path: str, key: str,
                  params: dict[str, Any] | list[tuple[str, Any]] | None = None,
                  ) -> list[dict[str, Any]]:
-        """GET a listing and every further page its ``<key>_links`` announce.
+        """Every item of a listing, all pages of it (see :meth:`iter_list`)."""
+        return list(self.iter_list(path, key, params))
+
+    def iter_list(self, path: str, key: str,
+                  params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+                  ) -> Iterator[dict[str, Any]]:
+        """Items of a listing, fetching each further page its ``<key>_links`` announce
+        only when the caller gets that far (so a capped listing stops early).
 
         The next page is asked for at the same relative path with the query of the
         "next" link, never at the link's host: a misconfigured or hostile server
         must not be able to send our token elsewhere.
         """
-        items: list[dict[str, Any]] = []
         base = list(params.items()) if isinstance(params, dict) else list(params or [])
         query = base
         seen_markers: set[str] = set()
         for _page in range(MAX_PAGES):
             body = self.get(path, query)
             page = expect_list(body, key, path)
-            items.extend(page)
+            yield from page
             next_query = _next_query(body, key)
             if next_query is None or not page:
-                return items
+                return
             marker = dict(next_query).get('marker', '')
             if marker in seen_markers:
                 raise exc.InvalidResponse(

@@ -1,6 +1,7 @@
 """``pci-list`` / ``pci-show`` (``openstack pci device list|show``)."""
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from cliff import lister, show
@@ -9,6 +10,12 @@ from pciclient.commands import common
 from pciclient.v2 import resource_fields as fields
 from pciclient.v2.base import is_uuid_like
 from pciclient.v2.pci_devices import DEV_TYPES, STATUSES, normalise_dev_type
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive whole number, not {text!r}')
+    return int(text)
 
 
 class ListPciDevice(lister.Lister):
@@ -33,6 +40,10 @@ class ListPciDevice(lister.Lister):
                                  'pci, pf and vf also work).')
         parser.add_argument('--server', '--instance', dest='server', metavar='<server>',
                             help='Only devices held by this server (name or UUID).')
+        parser.add_argument('--limit', metavar='<n>', type=_positive_int,
+                            help='Show at most this many devices (pages are fetched as needed).')
+        parser.add_argument('--marker', metavar='<id>',
+                            help='Start after the device with this ID (for paging by hand).')
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
@@ -44,7 +55,8 @@ class ListPciDevice(lister.Lister):
         devices = client.pci_devices.list(
             detailed=parsed_args.long, host=parsed_args.host, status=parsed_args.status,
             vendor_id=parsed_args.vendor_id, product_id=parsed_args.product_id,
-            dev_type=parsed_args.dev_type, instance_uuid=instance_uuid)
+            dev_type=parsed_args.dev_type, instance_uuid=instance_uuid,
+            limit=parsed_args.limit, marker=parsed_args.marker)
         view = fields.PCI_DEVICE_LIST_LONG if parsed_args.long else fields.PCI_DEVICE_LIST
         return common.list_output(view, (device.to_dict() for device in devices))
 

@@ -11,7 +11,7 @@ from pciclient.v2 import resource_fields as fields
 
 
 def _all_projects_option(parser: Any) -> None:
-    parser.add_argument('--all-projects', action='store_true',
+    parser.add_argument('--all-projects', '--all-tenants', action='store_true',
                         help='Servers of every project (admin only).')
 
 

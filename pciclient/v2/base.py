@@ -25,6 +25,12 @@ def is_int_like(value: Any) -> bool:
     return str(value).isdigit()
 
 
+def normalise_hex_id(value: str) -> str:
+    """``0x8086``, ``8086`` and ``0X8086`` all mean the same vendor or product."""
+    text = str(value).strip().lower()
+    return text[2:] if text.startswith('0x') else text
+
+
 def path_segment(value: Any) -> str:
     """One URL path segment: quoted so that ``/``, ``..`` or ``?`` stay inside it."""
     text = str(value)

@@ -5,7 +5,8 @@ import json
 from typing import Any
 
 from pciclient import exceptions as exc
-from pciclient.v2.base import Manager, Resource, is_int_like, is_uuid_like, path_segment
+from pciclient.v2.base import (Manager, Resource, is_int_like, is_uuid_like,
+                               normalise_hex_id, path_segment)
 
 #: The keys a pool has in the normalised model; every other key is a tag.
 POOL_KEYS = ('vendor_id', 'product_id', 'numa_node', 'dev_type', 'count')
@@ -92,6 +93,33 @@ class HypervisorManager(Manager[Hypervisor]):
             self._hostnames = {str(h.id): h.hypervisor_hostname for h in self.list()
                                if 'id' in h.raw and 'hypervisor_hostname' in h.raw}
         return self._hostnames
+
+    def pools(self, host: str | None = None, vendor_id: str | None = None,
+              product_id: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+        """Every host's PCI pools from one ``os-hypervisors/detail`` listing.
+
+        Returns ``(pools, silent_hosts)``: each pool is a normalised pool plus
+        ``host``; ``silent_hosts`` are hypervisors that report no pools at all (not
+        the same as reporting none free). Filters compare as ``pci_devices.list`` does.
+        """
+        pools: list[dict[str, Any]] = []
+        silent: list[str] = []
+        for hypervisor in self.list(detailed=True):
+            hostname = hypervisor.raw.get('hypervisor_hostname')
+            if host is not None and hostname != host:
+                continue
+            if hypervisor.pci_stats is None:
+                silent.append(str(hostname))
+                continue
+            for pool in hypervisor.pci_stats:
+                if vendor_id is not None and normalise_hex_id(pool['vendor_id'] or '') \
+                        != normalise_hex_id(vendor_id):
+                    continue
+                if product_id is not None and normalise_hex_id(pool['product_id'] or '') \
+                        != normalise_hex_id(product_id):
+                    continue
+                pools.append({'host': hostname, **pool})
+        return pools, silent
 
     def search(self, pattern: str) -> list[Hypervisor]:
         """Hypervisors whose hostname contains ``pattern`` (Nova matches substrings)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from pciclient import exceptions as exc
-from pciclient.v2.base import Manager, Resource, path_segment
+from pciclient.v2.base import Manager, Resource, normalise_hex_id, path_segment
 
 #: Device states as Nova names them (nova.objects.fields.PciDeviceStatus).
 STATUSES = ('available', 'claimed', 'allocated', 'removed', 'deleted',
@@ -14,13 +14,7 @@ STATUSES = ('available', 'claimed', 'allocated', 'removed', 'deleted',
 DEV_TYPES = ('type-PCI', 'type-PF', 'type-VF', 'vdpa')
 
 #: The query parameters ``list()`` sends and also applies to the answer.
-FILTERS = ('host', 'status', 'vendor_id', 'product_id', 'dev_type', 'instance_uuid')
-
-
-def normalise_hex_id(value: str) -> str:
-    """``0x8086``, ``8086`` and ``8086`` all mean the same vendor or product."""
-    text = str(value).strip().lower()
-    return text[2:] if text.startswith('0x') else text
+FILTERS = ('host', 'status', 'vendor_id', 'product_id', 'dev_type', 'instance_uuid', 'address')
 
 
 def normalise_dev_type(value: str) -> str:
@@ -66,6 +60,8 @@ def _match(device: PciDevice, filters: dict[str, list[str]]) -> bool:
             return False
         if key in ('vendor_id', 'product_id'):
             value = normalise_hex_id(value)
+        elif key == 'address':
+            value = str(value).lower()
         if str(value) not in wanted:
             return False
     return True
@@ -83,33 +79,49 @@ class PciDeviceManager(Manager[PciDevice]):
         self._hypervisors = hypervisors
 
     def list(self, detailed: bool = False, *, resolve_hosts: bool = True,
+             limit: int | None = None, marker: int | str | None = None,
              **filters: str | Iterable[str] | None) -> list[PciDevice]:
         """Devices of the cloud, optionally filtered.
 
         Each filter (``host``, ``status``, ``vendor_id``, ``product_id``, ``dev_type``,
-        ``instance_uuid``; a value or a list of values) is sent to the server and
-        applied again to its answer, so filters work against servers that ignore
-        them. Filtering by ``dev_type`` or ``instance_uuid`` reads the detailed
-        listing, because only it carries those fields.
+        ``instance_uuid``, ``address``; a value or a list of values) is sent to the
+        server and applied again to its answer, so filters work against servers that
+        ignore them. Filtering by ``dev_type`` or ``instance_uuid`` reads the detailed
+        listing, because only it carries those fields. ``limit`` caps the number of
+        devices returned (further pages are fetched only as needed); ``marker``
+        starts after the device with that id.
         """
         unknown = set(filters) - set(FILTERS)
         if unknown:
             raise TypeError(f'unknown filter(s): {", ".join(sorted(unknown))}')
+        if limit is not None and limit < 1:
+            raise ValueError('limit must be a positive number')
         wanted = {key: _as_list(value) for key, value in filters.items() if value is not None}
         for key in ('vendor_id', 'product_id'):
             if key in wanted:
                 wanted[key] = [normalise_hex_id(v) for v in wanted[key]]
+        if 'address' in wanted:
+            wanted['address'] = [v.lower() for v in wanted['address']]
         if 'dev_type' in wanted:
             wanted['dev_type'] = [normalise_dev_type(v) for v in wanted['dev_type']]
         if 'dev_type' in wanted or 'instance_uuid' in wanted:
             detailed = True
         params = [(key, value) for key, values in wanted.items() for value in values]
+        if limit is not None:
+            params.append(('limit', limit))
+        if marker is not None:
+            params.append(('marker', marker))
         path = 'os-pci/detail' if detailed else 'os-pci'
-        devices = [PciDevice(item) for item in self.http.get_list(path, 'pci_devices', params)]
         hosts = self._hypervisors.hostnames() if (resolve_hosts or 'host' in wanted) else {}
-        for device in devices:
+        devices: list[PciDevice] = []
+        for item in self.http.iter_list(path, 'pci_devices', params):
+            device = PciDevice(item)
             device.set_host(hosts.get(str(device.to_dict().get('compute_node_id'))))
-        return [device for device in devices if _match(device, wanted)]
+            if _match(device, wanted):
+                devices.append(device)
+                if limit is not None and len(devices) >= limit:
+                    break
+        return devices
 
     def get(self, device_id: int | str, *, resolve_host: bool = True) -> PciDevice:
         """One device by its id; :class:`NotFound` says "No PCI device with ID …"."""

@@ -26,6 +26,8 @@ LABELS: dict[str, str] = {
     'state': 'State',
     'name': 'Name',
     'pci_devices': 'PCI Devices',
+    'tags': 'Tags',
+    'count': 'Count',
 }
 
 
@@ -34,13 +36,16 @@ class View:
     """An ordered set of fields. ``fields`` are field ids; ``labels`` their column names."""
 
     fields: tuple[str, ...]
+    #: Labels this view spells differently from :data:`LABELS`.
+    relabel: tuple[tuple[str, str], ...] = ()
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return tuple(LABELS[field] for field in self.fields)
+        special = dict(self.relabel)
+        return tuple(special.get(field) or LABELS[field] for field in self.fields)
 
     def extend(self, *fields: str) -> 'View':
-        return View(self.fields + fields)
+        return View(self.fields + fields, self.relabel)
 
 
 # --- PCI devices -------------------------------------------------------------
@@ -56,6 +61,10 @@ PCI_DEVICE_SHOW = View(('address', 'compute_node_id', 'created_at', 'deleted', '
 # --- Hypervisors ---------------------------------------------------------------
 HYPERVISOR_LIST = View(('id', 'hypervisor_hostname', 'state', 'status'))
 HYPERVISOR_SHOW = View(('hypervisor_hostname', 'id', 'pci_stats', 'state', 'status'))
+
+# --- PCI pools (free capacity per host) -----------------------------------------
+PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node', 'tags', 'count'),
+                     relabel=(('numa_node', 'NUMA'),))
 
 # --- Servers -------------------------------------------------------------------
 SERVER_LIST = View(('id', 'name', 'status', 'pci_devices'))

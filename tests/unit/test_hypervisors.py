@@ -108,3 +108,18 @@ def test_pools_that_are_not_a_list(client, requests_mock):
     requests_mock.get(f'{URL}/os-hypervisors/1', json={'hypervisor': bad})
     with pytest.raises(exc.InvalidResponse):
         client.hypervisors.get(1)
+
+
+def test_pools_of_every_host_in_one_request(client, requests_mock):
+    route = requests_mock.get(f'{URL}/os-hypervisors/detail', json={'hypervisors': [
+        samples.BLUEPRINT_HYPERVISOR, samples.MERGED_HYPERVISOR,
+        dict(samples.NOVA_HYPERVISOR, id=3, hypervisor_hostname='compute3')]})
+    pools, silent = client.hypervisors.pools()
+    assert [(p['host'], p['vendor_id'], p['count']) for p in pools] == [
+        ('compute1', '8086', 5), ('compute2', '10de', 1)]
+    assert silent == ['compute3']
+    assert route.call_count == 1
+    pools, _ = client.hypervisors.pools(vendor_id='0x10DE')
+    assert [p['host'] for p in pools] == ['compute2']
+    pools, silent = client.hypervisors.pools(host='compute1', product_id='1520')
+    assert [p['host'] for p in pools] == ['compute1'] and silent == []

@@ -135,3 +135,40 @@ def test_wrongly_shaped_listing(client, requests_mock, body):
     requests_mock.get(f'{URL}/os-pci', json=body)
     with pytest.raises(exc.InvalidResponse):
         client.pci_devices.list(resolve_hosts=False)
+
+
+def test_limit_stops_fetching_pages(client, requests_mock, hypervisors):
+    first = {'pci_devices': [samples.brief(samples.BLUEPRINT_DEVICE)],
+             'pci_devices_links': [{'rel': 'next', 'href': f'{URL}/os-pci?limit=1&marker=1'}]}
+    route = requests_mock.get(f'{URL}/os-pci', json=first)
+    devices = client.pci_devices.list(limit=1)
+    assert [d.id for d in devices] == [1]
+    assert route.call_count == 1
+    assert route.last_request.qs == {'limit': ['1']}
+
+
+def test_limit_counts_matching_devices_across_pages(client, requests_mock, hypervisors):
+    # The server ignores the status filter: the client pages on until it has enough.
+    first = {'pci_devices': [samples.brief(samples.BLUEPRINT_DEVICE)],
+             'pci_devices_links': [{'rel': 'next', 'href': f'{URL}/os-pci?limit=1&marker=1'}]}
+    second = {'pci_devices': [samples.brief(samples.FREE_GPU)],
+              'pci_devices_links': [{'rel': 'next', 'href': f'{URL}/os-pci?limit=1&marker=3'}]}
+    route = requests_mock.get(f'{URL}/os-pci', [{'json': first}, {'json': second}])
+    devices = client.pci_devices.list(status='available', limit=1)
+    assert [d.id for d in devices] == [3]
+    assert route.call_count == 2
+    assert route.request_history[1].qs == {'status': ['available'], 'limit': ['1'],
+                                           'marker': ['1']}
+
+
+def test_marker_and_address_filter(client, requests_mock, hypervisors):
+    route = requests_mock.get(f'{URL}/os-pci', json={'pci_devices': [
+        samples.brief(samples.BLUEPRINT_DEVICE), samples.brief(samples.FREE_GPU)]})
+    devices = client.pci_devices.list(marker=0, address='0000:3B:00.0')
+    assert [d.id for d in devices] == [3]
+    assert route.last_request.qs == {'address': ['0000:3b:00.0'], 'marker': ['0']}
+
+
+def test_limit_must_be_positive(client):
+    with pytest.raises(ValueError):
+        client.pci_devices.list(limit=0)

@@ -204,3 +204,43 @@ def test_password_auth_debug_never_shows_secrets(requests_mock, capsys):
     assert 'os-hypervisors' in err  # --debug does log the requests
     for secret in ('pa55-w0rd-XYZ', 'tok-secret-123'):
         assert secret not in out and secret not in err
+
+
+def test_pci_pool_list(cloud, capsys):
+    cloud.get(f'{URL}/os-hypervisors/detail', json={'hypervisors': [
+        samples.BLUEPRINT_HYPERVISOR, samples.MERGED_HYPERVISOR]})
+    rows = run_json(capsys, 'pci-pool-list')
+    assert list(rows[0]) == ['Host', 'Vendor ID', 'Product ID', 'Type', 'NUMA', 'Tags', 'Count']
+    assert rows[0] == {'Host': 'compute1', 'Vendor ID': '8086', 'Product ID': '1520',
+                       'Type': 'type-VF', 'NUMA': 0, 'Count': 5,
+                       'Tags': {'phys_function': '0000:04:00.0', 'key1': 'value1'}}
+    assert rows[1]['Host'] == 'compute2'
+
+
+def test_pci_pool_list_when_no_host_reports_pools(requests_mock, capsys):
+    requests_mock.get(f'{URL}/os-hypervisors/detail',
+                      json={'hypervisors': [samples.NOVA_HYPERVISOR]})
+    code, out, err = run(capsys, 'pci-pool-list', '-f', 'json')
+    assert code == 1 and out == ''
+    assert 'do not report PCI pools' in err
+
+
+def test_pci_pool_list_warns_about_silent_hosts_on_stderr_only(requests_mock, capsys):
+    requests_mock.get(f'{URL}/os-hypervisors/detail', json={'hypervisors': [
+        samples.BLUEPRINT_HYPERVISOR, dict(samples.NOVA_HYPERVISOR, id=3,
+                                           hypervisor_hostname='compute3')]})
+    code, out, err = run(capsys, 'pci-pool-list', '-f', 'json')
+    assert code == 0
+    assert len(json.loads(out)) == 1
+    assert 'compute3' in err
+
+
+def test_pci_list_limit(cloud, capsys):
+    rows = run_json(capsys, 'pci-list', '--limit', '1')
+    assert [row['ID'] for row in rows] == [1]
+    assert cloud.last_request.qs['limit'] == ['1']
+
+
+def test_server_list_all_tenants_alias(cloud, capsys):
+    run_json(capsys, 'server-list', '--all-tenants')
+    assert cloud.last_request.qs == {'all_tenants': ['1']}

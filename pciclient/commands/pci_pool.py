@@ -1,0 +1,39 @@
+"""``pci-pool-list`` (``openstack pci pool list``): the cloud-wide view of free PCI capacity."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cliff import lister
+
+from pciclient import exceptions as exc
+from pciclient.commands import common
+from pciclient.v2 import resource_fields as fields
+
+LOG = logging.getLogger(__name__)
+
+
+class ListPciPool(lister.Lister):
+    """List every host's PCI pools: how many devices of each kind are free where."""
+
+    def get_parser(self, prog_name: str) -> Any:
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--host', metavar='<hostname>',
+                            help='Only pools of this hypervisor (exact hostname).')
+        parser.add_argument('--vendor-id', metavar='<vendor-id>',
+                            help='Only pools of this PCI vendor (hex, e.g. 8086).')
+        parser.add_argument('--product-id', metavar='<product-id>',
+                            help='Only pools with this PCI product id (hex, e.g. 10ed).')
+        return parser
+
+    def take_action(self, parsed_args: Any) -> Any:
+        pools, silent = common.compute_client(self.app).hypervisors.pools(
+            host=parsed_args.host, vendor_id=parsed_args.vendor_id,
+            product_id=parsed_args.product_id)
+        if silent and not pools:
+            raise exc.CommandError(
+                'This cloud\'s hypervisors do not report PCI pools (no pci_stats), '
+                'so free PCI capacity cannot be listed from the compute API.')
+        if silent:
+            LOG.warning('Hypervisors that report no PCI pools: %s', ', '.join(silent))
+        return common.list_output(fields.PCI_POOL_LIST, pools)
