@@ -21,7 +21,10 @@ setup(
     python_requires='>=3.11',
     packages=find_packages(exclude=['tests', 'tests.*']),
     install_requires=_requirements('requirements.txt'),
-    extras_require={'test': _requirements('test-requirements.txt')},
+    extras_require={
+        'test': _requirements('test-requirements.txt'),
+        'osc': ['python-openstackclient>=6.0'],
+    },
     entry_points={
         'console_scripts': [
             'pci-cli = pciclient.shell:main',
@@ -35,6 +38,19 @@ setup(
             'hypervisor-show = pciclient.commands.hypervisor:ShowHypervisor',
             'server-list = pciclient.commands.server:ListServer',
             'server-show = pciclient.commands.server:ShowServer',
+        ],
+        'openstack.cli.extension': [
+            'pci = pciclient.osc.plugin',
+        ],
+        # The same command classes as pci-cli's, under OSC's spelling.
+        'openstack.pci.v2': [
+            'pci_device_list = pciclient.commands.pci_device:ListPciDevice',
+            'pci_device_show = pciclient.commands.pci_device:ShowPciDevice',
+            'pci_pool_list = pciclient.commands.pci_pool:ListPciPool',
+            'pci_hypervisor_list = pciclient.commands.hypervisor:ListHypervisor',
+            'pci_hypervisor_show = pciclient.commands.hypervisor:ShowHypervisor',
+            'pci_server_list = pciclient.commands.server:ListServer',
+            'pci_server_show = pciclient.commands.server:ShowServer',
         ],
     },
     classifiers=[

@@ -51,14 +51,20 @@ class CliResult:
         return f'<exit {self.code} out={self.out[:200]!r} err={self.err[:400]!r}>'
 
 
-def run_cli(*args: str, endpoint: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 60) -> CliResult:
-    argv = [console_script('pci-cli')]
+def run_tool(tool: str, *args: str, endpoint: str | None = None,
+             env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
+    """Run an installed console script; ``endpoint`` adds no-auth options for it."""
+    argv = [console_script(tool)]
     if endpoint:
         argv += ['--os-auth-type', 'none', '--os-endpoint', endpoint]
     completed = subprocess.run(argv + list(args), capture_output=True, text=True,
                                env=env or clean_env(), timeout=timeout, stdin=subprocess.DEVNULL)
     return CliResult(completed)
+
+
+def run_cli(*args: str, **kwargs) -> CliResult:
+    """Run ``pci-cli``."""
+    return run_tool('pci-cli', *args, **kwargs)
 
 
 @pytest.fixture(scope='session')

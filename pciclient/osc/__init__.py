@@ -1,0 +1,1 @@
+"""The ``openstack`` CLI plugin (python-openstackclient loads :mod:`pciclient.osc.plugin`)."""

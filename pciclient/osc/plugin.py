@@ -1,0 +1,63 @@
+"""Hook for python-openstackclient: ``openstack pci device list`` and friends.
+
+OSC imports this module on every ``openstack`` run, whatever the command, so it
+imports nothing beyond the standard library at module level. The commands are
+the very classes ``pci-cli`` uses (:mod:`pciclient.commands`); they reach the
+client as ``self.app.client_manager.pci``, which OSC builds with :func:`make_client`.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+API_NAME = 'pci'
+API_VERSION_OPTION = 'os_pci_api_version'
+DEFAULT_API_VERSION = '2'
+API_VERSIONS = {'2': 'pciclient.v2.client.Client'}
+
+_MICROVERSION = re.compile(r'^2\.\d+$')
+
+
+def _compute_microversion(instance: Any) -> str | None:
+    """OSC's own ``--os-compute-api-version`` (never registered a second time here).
+
+    Only an explicit ``2.N`` is sent; OSC's default of plain ``2``/``2.1`` means what
+    the blueprint assumes anyway, and no header keeps old servers happy.
+    """
+    versions = getattr(instance, '_api_version', None) or {}
+    value = str(versions.get('compute') or '')
+    return value if _MICROVERSION.match(value) and value != '2.1' else None
+
+
+def _endpoint_override(instance: Any) -> str | None:
+    try:
+        config = instance.get_configuration()
+    except Exception:  # noqa: BLE001 - an OSC without it simply has no override
+        return None
+    return config.get('compute_endpoint_override') or config.get('pci_endpoint_override')
+
+
+def make_client(instance: Any) -> Any:
+    """Our v2 client on OSC's session, region, interface and endpoint override."""
+    from pciclient import client as pci_client
+
+    version = str(getattr(instance, '_api_version', {}).get(API_NAME) or DEFAULT_API_VERSION)
+    microversion = _compute_microversion(instance)
+    return pci_client.Client(
+        microversion or version,
+        session=instance.session,
+        region_name=instance.region_name,
+        interface=instance.interface or 'public',
+        endpoint_override=_endpoint_override(instance),
+    )
+
+
+def build_option_parser(parser: Any) -> Any:
+    """Only options no other plugin can have: everything else is OSC's own."""
+    parser.add_argument(
+        '--os-pci-api-version', metavar='<pci-api-version>',
+        default=os.environ.get('OS_PCI_API_VERSION', DEFAULT_API_VERSION),
+        help='PCI API version (only 2 exists; default 2, env OS_PCI_API_VERSION). '
+             'The compute microversion is --os-compute-api-version.')
+    return parser
