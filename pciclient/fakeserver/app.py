@@ -13,6 +13,7 @@ from typing import Any
 
 from pciclient.fakeserver.errors import ApiError, MethodNotAllowed, RouteNotFound, compute_fault
 from pciclient.fakeserver.inventory import Inventory
+from pciclient.fakeserver.policy import authorize
 from pciclient.fakeserver.request import Request, new_request_id
 from pciclient.fakeserver.routing import match
 from pciclient.fakeserver.shapes import BLUEPRINT, SHAPES
@@ -63,6 +64,7 @@ class FakeComputeApp:
             route = match(request.path)
             if route is None:
                 raise RouteNotFound()
+            authorize(route, request)  # the caller's context came with the request
             headers = () if route.name == 'versions' else _VERSION_HEADERS
             return '200 OK', self._views.render(route, request), headers
         except ApiError as error:

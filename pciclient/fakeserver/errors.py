@@ -1,10 +1,10 @@
-"""Nova's error bodies, so clients exercise the same error paths as against a real cloud."""
+"""Nova's and Keystone's error bodies, so clients exercise the error paths of a real cloud."""
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ['ApiError', 'BadRequest', 'ItemNotFound', 'MethodNotAllowed', 'RouteNotFound',
-           'compute_fault']
+__all__ = ['UNAUTHORIZED_MESSAGE', 'ApiError', 'BadRequest', 'Forbidden', 'IdentityError',
+           'ItemNotFound', 'MethodNotAllowed', 'RouteNotFound', 'compute_fault', 'unauthorized']
 
 
 class ApiError(Exception):
@@ -82,3 +82,40 @@ def compute_fault() -> dict[str, Any]:
         'message': ('The server has either erred or is incapable of performing '
                     'the requested operation.'),
     }}
+
+
+class Forbidden(_FaultError):
+    """A policy check failed: Nova names the rule, so operators know what was refused."""
+
+    status = '403 Forbidden'
+    fault = 'forbidden'
+    code = 403
+
+    @classmethod
+    def for_rule(cls, rule: str) -> Forbidden:
+        return cls(f"Policy doesn't allow {rule} to be performed.")
+
+
+class IdentityError(ApiError):
+    """Keystone's (and keystonemiddleware's) error shape: ``{"error": {code, title, message}}``."""
+
+    def __init__(self, code: int, title: str, message: str,
+                 headers: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.title = title
+        self.message = message
+        self.status = f'{code} {title}'
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        return {'error': {'code': self.code, 'title': self.title, 'message': self.message}}
+
+
+UNAUTHORIZED_MESSAGE = 'The request you have made requires authentication.'
+
+
+def unauthorized(www_authenticate_uri: str, message: str = UNAUTHORIZED_MESSAGE) -> IdentityError:
+    """A 401 that tells the client where to get a token, as Keystone and its middleware do."""
+    return IdentityError(401, 'Unauthorized', message,
+                         (('WWW-Authenticate', f'Keystone uri="{www_authenticate_uri}"'),))

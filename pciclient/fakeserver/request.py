@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+from pciclient.fakeserver.context import NOAUTH, RequestContext, context_from_environ
+
 __all__ = ['Request', 'new_request_id']
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -41,6 +43,8 @@ class Request:
     query: tuple[tuple[str, str], ...]
     host_url: str
     request_id: str = field(default_factory=new_request_id)
+    # Who is asking (see context.py); without auth middleware, the no-auth admin.
+    context: RequestContext = NOAUTH
 
     @classmethod
     def from_environ(cls, environ: dict[str, Any]) -> Request:
@@ -51,6 +55,7 @@ class Request:
             script_name=_decode(environ.get('SCRIPT_NAME', '')),
             query=tuple(query),
             host_url=_host_url(environ),
+            context=context_from_environ(environ),
         )
 
     def url_for(self, path: str) -> str:

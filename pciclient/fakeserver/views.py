@@ -8,6 +8,7 @@ from typing import Any
 from pciclient.fakeserver.errors import BadRequest, ItemNotFound, RouteNotFound
 from pciclient.fakeserver.inventory import Inventory, PciDevice, Server
 from pciclient.fakeserver.paging import paginate
+from pciclient.fakeserver.policy import may_see_server, may_see_server_pci, servers_project_filter
 from pciclient.fakeserver.request import Request
 from pciclient.fakeserver.routing import Route
 from pciclient.fakeserver.shapes import device_detail, hypervisor_detail
@@ -118,6 +119,12 @@ class Views:
 
     def _filtered_servers(self, request: Request) -> list[Server]:
         servers = list(self.inventory.servers)
+        project = servers_project_filter(request)
+        if project is not None:  # Nova then ignores any project_id/tenant_id filter
+            servers = [s for s in servers if s.tenant_id == project]
+        elif request.has('project_id', 'tenant_id'):
+            wanted = set(request.values('project_id', 'tenant_id'))
+            servers = [s for s in servers if s.tenant_id in wanted]
         names = request.values('name')
         if names:
             try:
@@ -133,7 +140,7 @@ class Views:
         documents = []
         for server in page:
             if detail:
-                document = server.detail()
+                document = self._server_document(request, server)
             else:
                 document = {'id': server.id, 'name': server.name}
             document['links'] = self._links(route, request, server)
@@ -142,6 +149,14 @@ class Views:
         if links:
             body['servers_links'] = links
         return body
+
+    @staticmethod
+    def _server_document(request: Request, server: Server) -> Body:
+        """A server's detail, without its PCI devices for callers outside its project."""
+        document = server.detail()
+        if not may_see_server_pci(request.context, server.tenant_id):
+            document.pop('os-pci:pci_devices', None)
+        return document
 
     @staticmethod
     def _links(route: Route, request: Request, server: Server) -> list[Body]:
@@ -160,8 +175,8 @@ class Views:
 
     def _server_show(self, route: Route, request: Request) -> Body:
         server = self.inventory.server(route.arg or '')
-        if server is None:
+        if server is None or not may_see_server(request.context, server.tenant_id):
             raise ItemNotFound(f'Instance {route.arg} could not be found.')
-        document = server.detail()
+        document = self._server_document(request, server)
         document['links'] = self._links(route, request, server)
         return {'server': document}
