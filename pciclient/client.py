@@ -9,16 +9,28 @@ SUPPORTED_MAJOR = '2'
 
 
 def Client(version: str | int | float, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - novaclient's spelling
-    """A client for compute API ``version``: ``"2"``, or ``"2.x"`` for a microversion.
+    """A client for compute API ``version``: ``"2"``, ``"2.N"`` for a microversion, or
+    ``"2.latest"`` for the newest the cloud offers.
 
     Returns a :class:`pciclient.v2.client.Client`; every other argument goes to it.
     """
     text = str(version).strip()
     major, _, minor = text.partition('.')
-    if major != SUPPORTED_MAJOR or (minor and not minor.isdigit()):
+    if major != SUPPORTED_MAJOR or (minor and not (minor.isdigit() or minor == 'latest')):
         raise exc.UnsupportedVersion(
             f'Compute API version {text!r} is not supported; use 2 or 2.<microversion>.')
     if minor:
-        kwargs.setdefault('api_version', text)
+        kwargs.setdefault('api_version', 'latest' if minor == 'latest' else text)
     from pciclient.v2 import client as v2_client
     return v2_client.Client(*args, **kwargs)
+
+
+def version_from_option(value: str | None) -> str:
+    """What a user types for ``--os-compute-api-version`` as a :func:`Client` version:
+    nothing → ``"2"``, ``latest`` → ``"2.latest"``, ``2.53`` stays."""
+    text = (value or '').strip()
+    if not text:
+        return SUPPORTED_MAJOR
+    if text == 'latest':
+        return f'{SUPPORTED_MAJOR}.latest'
+    return text

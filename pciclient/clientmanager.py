@@ -37,15 +37,17 @@ class ClientManager:
 
     # -- building ---------------------------------------------------------------
     def _make_client(self) -> Any:
-        from pciclient.v2.client import Client
+        from functools import partial
+
+        from pciclient import client as pci_client
 
         args = self._args
-        api_version = args.os_compute_api_version or args.os_api_version
+        Client = partial(pci_client.Client, pci_client.version_from_option(  # noqa: N806
+            args.os_compute_api_version or args.os_api_version))
         if args.local:
-            return Client(self._local_session(), endpoint_override=self._start_local(),
-                          api_version=api_version)
+            return Client(self._local_session(), endpoint_override=self._start_local())
         if args.os_cloud:
-            return self._client_from_clouds_yaml(Client, api_version)
+            return self._client_from_clouds_yaml(Client)
         session = self._session()
         return Client(
             session,
@@ -54,8 +56,7 @@ class ClientManager:
             region_name=args.os_region_name,
             interface=args.os_compute_interface or args.os_interface or 'public',
             service_type=args.os_compute_service_type or args.os_service_type or 'compute',
-            service_name=args.os_compute_service_name or args.os_service_name,
-            api_version=api_version)
+            service_name=args.os_compute_service_name or args.os_service_name)
 
     def _session(self) -> Any:
         from keystoneauth1 import exceptions as ksa_exc
@@ -99,7 +100,7 @@ class ClientManager:
         self._local_server = embedded.start_local(self._args.local_sysfs_root)
         return self._local_server.compute_url
 
-    def _client_from_clouds_yaml(self, client_class: Any, api_version: str | None) -> Any:
+    def _client_from_clouds_yaml(self, client_class: Any) -> Any:
         from openstack import exceptions as sdk_exc
         from osc_lib.cli import client_config
 
@@ -115,5 +116,4 @@ class ClientManager:
                                or args.os_endpoint or cloud.get_endpoint('compute')),
             region_name=cloud.get_region_name('compute'),
             interface=args.os_compute_interface or cloud.get_interface('compute') or 'public',
-            timeout=args.timeout or cloud.config.get('api_timeout'),
-            api_version=api_version)
+            timeout=args.timeout or cloud.config.get('api_timeout'))

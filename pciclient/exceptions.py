@@ -96,6 +96,18 @@ class NotFound(HttpError):
     message = 'Not found'
 
 
+class ApiNotFound(NotFound):
+    """404 from the server's router: the URL itself is unknown (an API this cloud lacks),
+    not an unknown object (which Nova answers with an ``itemNotFound`` fault)."""
+
+
+class NoPciApi(ApiNotFound):
+    """The compute API has no ``os-pci`` resources (today's Nova)."""
+
+    message = ("This cloud's compute API has no os-pci API (Nova removed it in Pike; "
+               'since Zed Nova reports PCI devices to Placement instead).')
+
+
 class MethodNotAllowed(HttpError):
     http_status = 405
     message = 'Method not allowed'
@@ -158,6 +170,16 @@ def extract_message(content_type: str, text: str) -> str:
     return _clean(text)
 
 
+def _is_fault(text: str) -> bool:
+    """Nova's (and Keystone's) error bodies: ``{"itemNotFound": {"code": 404, …}}``."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and len(body) == 1 and all(
+        isinstance(value, dict) and 'code' in value for value in body.values())
+
+
 def from_response(response: Any, method: str, url: str) -> HttpError:
     """Map an HTTP error answer to the exception for its status, keeping the server's words.
 
@@ -170,6 +192,8 @@ def from_response(response: Any, method: str, url: str) -> HttpError:
     message = extract_message(headers.get('content-type', ''), response.text)
     if status >= 500:
         cls: type[HttpError] = ServerError
+    elif status == 404 and not _is_fault(response.text):
+        cls = ApiNotFound
     else:
         cls = _BY_STATUS.get(status, HttpError)
     if not message:

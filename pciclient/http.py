@@ -92,13 +92,59 @@ def _translate(error: ksa_exc.ClientException, url: str) -> exc.ClientException:
     return exc.ClientException(_describe(error))
 
 
-class HTTPClient:
-    """GETs JSON documents from the compute API through a keystoneauth Adapter."""
+def parse_microversion(text: str) -> tuple[int, int]:
+    """``"2.53"`` → ``(2, 53)``; ValueError for anything else."""
+    major, dot, minor = str(text).strip().partition('.')
+    if not (major.isdigit() and dot and minor.isdigit()):
+        raise ValueError(f'{text!r} is not a microversion like 2.53')
+    return int(major), int(minor)
 
-    def __init__(self, adapter: Any, timeout: float | None = None) -> None:
+
+class HTTPClient:
+    """GETs JSON documents from the compute API through a keystoneauth Adapter.
+
+    ``api_version`` is the compute microversion: ``None`` sends no header (Nova
+    answers as 2.1), ``"2.N"`` sends it, ``"latest"`` asks the endpoint's version
+    document for its maximum once, before the first request.
+    """
+
+    def __init__(self, adapter: Any, timeout: float | None = None,
+                 api_version: str | None = None) -> None:
         self.adapter = adapter
         session_timeout = getattr(adapter.session, 'timeout', None)
         self.timeout = timeout or session_timeout or DEFAULT_TIMEOUT
+        self._requested_version = api_version
+        self._negotiated = api_version != 'latest'
+        if api_version and api_version != 'latest':
+            parse_microversion(api_version)
+            adapter.default_microversion = api_version
+
+    @property
+    def microversion(self) -> tuple[int, int]:
+        """The microversion requests are made at ((2, 1) when no header is sent)."""
+        self._negotiate()
+        version = self.adapter.default_microversion
+        return parse_microversion(version) if version else (2, 1)
+
+    def _negotiate(self) -> None:
+        if self._negotiated:
+            return
+        self._negotiated = True
+        self.adapter.default_microversion = None
+        try:
+            body = self._get('', None)
+        except exc.HttpError:
+            body = None  # no version document here (a legacy /v2/{tenant} endpoint)
+        document = body.get('version') if isinstance(body, dict) else None
+        latest = document.get('version') if isinstance(document, dict) else None
+        if isinstance(latest, str) and latest:
+            try:
+                parse_microversion(latest)
+            except ValueError:
+                raise exc.InvalidResponse(
+                    f'The compute version document names {latest!r} as its newest '
+                    'microversion.') from None
+            self.adapter.default_microversion = latest
 
     def endpoint(self) -> str:
         """The compute endpoint requests go to (from the catalog or the override)."""
@@ -113,7 +159,10 @@ class HTTPClient:
 
     def get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
         """GET ``path`` (relative to the compute endpoint) and return its decoded JSON body."""
-        shown = path
+        self._negotiate()
+        return self._get(path, params)
+
+    def _get(self, path: str, params: Any) -> Any:
         try:
             response = self.adapter.get(path, params=params, raise_exc=False,
                                         timeout=self.timeout,

@@ -12,9 +12,17 @@ from pciclient.v2 import resource_fields as fields
 class ListHypervisor(lister.Lister):
     """List the hypervisors (compute nodes) of the cloud."""
 
+    def get_parser(self, prog_name: str) -> Any:
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--long', action='store_true',
+                            help='Also show type, host IP and usage (where the cloud '
+                                 'still reports usage: Nova stopped at microversion 2.88).')
+        return parser
+
     def take_action(self, parsed_args: Any) -> Any:
-        hypervisors = common.compute_client(self.app).hypervisors.list()
-        return common.list_output(fields.HYPERVISOR_LIST, (h.to_dict() for h in hypervisors))
+        hypervisors = common.compute_client(self.app).hypervisors.list(detailed=parsed_args.long)
+        view = fields.HYPERVISOR_LIST_LONG if parsed_args.long else fields.HYPERVISOR_LIST
+        return common.list_output(view, (h.to_dict() for h in hypervisors))
 
 
 class ShowHypervisor(show.ShowOne):

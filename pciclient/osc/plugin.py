@@ -27,6 +27,8 @@ def _compute_microversion(instance: Any) -> str | None:
     """
     versions = getattr(instance, '_api_version', None) or {}
     value = str(versions.get('compute') or '')
+    if value == 'latest':
+        return '2.latest'
     return value if _MICROVERSION.match(value) and value != '2.1' else None
 
 

@@ -19,8 +19,9 @@ class Client:
     endpoint, so ``…/v2/{tenant_id}`` and ``…/v2.1`` endpoints both work.
     ``timeout`` (seconds, default the session's or
     :data:`pciclient.http.DEFAULT_TIMEOUT`) bounds every request.
-    ``api_version`` is a compute microversion (``"2.53"``) sent with every request;
-    ``None`` sends none, and Nova then answers as 2.1.
+    ``api_version`` is a compute microversion (``"2.53"``) sent with every request,
+    or ``"latest"`` for the newest the endpoint offers; ``None`` sends none, and Nova
+    then answers as 2.1.
     """
 
     def __init__(self, session: Any = None, *, endpoint_override: str | None = None,
@@ -36,9 +37,9 @@ class Client:
         self.adapter = adapter.Adapter(
             session, service_type=service_type, service_name=service_name,
             interface=interface, region_name=region_name,
-            endpoint_override=endpoint_override, default_microversion=api_version,
+            endpoint_override=endpoint_override,
             client_name='pciclient', client_version=__version__, **adapter_kwargs)
-        self.http = HTTPClient(self.adapter, timeout=timeout)
+        self.http = HTTPClient(self.adapter, timeout=timeout, api_version=api_version)
         self.hypervisors = HypervisorManager(self.http)
         self.servers = ServerManager(self.http)
         self.pci_devices = PciDeviceManager(self.http, self.hypervisors)

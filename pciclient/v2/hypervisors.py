@@ -74,6 +74,13 @@ class Hypervisor(Resource):
                 pools = normalise_pools(info[source])
                 break
         fields['pci_stats'] = pools
+        cpu_info = fields.get('cpu_info')
+        if isinstance(cpu_info, str) and cpu_info.lstrip().startswith('{'):
+            # A JSON string before microversion 2.28, an object from 2.28: one model.
+            try:
+                fields['cpu_info'] = json.loads(cpu_info)
+            except ValueError:
+                pass
         return fields
 
 
@@ -121,8 +128,21 @@ class HypervisorManager(Manager[Hypervisor]):
                 pools.append({'host': hostname, **pool})
         return pools, silent
 
+    @property
+    def _uuid_ids(self) -> bool:
+        """From microversion 2.53 hypervisor ids are UUIDs (an integer is a 400)."""
+        return self.http.microversion >= (2, 53)
+
     def search(self, pattern: str) -> list[Hypervisor]:
-        """Hypervisors whose hostname contains ``pattern`` (Nova matches substrings)."""
+        """Hypervisors whose hostname contains ``pattern`` (Nova matches substrings).
+
+        Below 2.53 Nova offers ``os-hypervisors/{pattern}/search`` (404 for no
+        match); from 2.53 the listing's ``hypervisor_hostname_pattern`` filter,
+        on the detailed listing so that no second request is needed.
+        """
+        if self._uuid_ids:
+            return self._list('os-hypervisors/detail', 'hypervisors',
+                              {'hypervisor_hostname_pattern': pattern})
         path = f'os-hypervisors/{path_segment(pattern)}/search'
         try:
             return self._get_list_once(path, 'hypervisors')
@@ -130,16 +150,17 @@ class HypervisorManager(Manager[Hypervisor]):
             return []
 
     def get(self, id_or_hostname: int | str) -> Hypervisor:
-        """One hypervisor by id (integer or UUID) or by exact hostname.
+        """One hypervisor by id or by exact hostname.
 
-        An id is tried first, as Nova takes it; a hostname goes through Nova's
-        substring search and must match exactly one hypervisor; a server that
-        answers the blueprint's ``os-hypervisors/{hostname}`` is asked that last.
-        A hostname that looks like an integer still works.
+        An id of the kind the microversion takes (an integer below 2.53, a UUID
+        from 2.53: the other kind is never sent) is tried first; a hostname goes
+        through Nova's substring search and must match exactly one hypervisor; a
+        server that answers the blueprint's ``os-hypervisors/{hostname}`` is asked
+        that last. A hostname that looks like an integer still works.
         """
         key = str(id_or_hostname)
         tried_direct = False
-        if is_int_like(key) or is_uuid_like(key):
+        if is_uuid_like(key) if self._uuid_ids else is_int_like(key):
             tried_direct = True
             try:
                 return self._get(f'os-hypervisors/{path_segment(key)}', 'hypervisor')
@@ -151,8 +172,10 @@ class HypervisorManager(Manager[Hypervisor]):
             raise exc.NoUniqueMatch(
                 f'More than one hypervisor is named {key!r} (ids {ids}); use an id.')
         if matches:
+            if self._uuid_ids and 'service' in matches[0].raw:
+                return matches[0]  # already the detailed document
             return self._get(f'os-hypervisors/{path_segment(matches[0].id)}', 'hypervisor')
-        if not tried_direct:
+        if not tried_direct and not self._uuid_ids:
             try:
                 found = self._get(f'os-hypervisors/{path_segment(key)}', 'hypervisor')
             except (exc.NotFound, exc.BadRequest):

@@ -1,7 +1,8 @@
 """PCI devices: ``GET os-pci``, ``os-pci/detail`` and ``os-pci/{id}``."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+import contextlib
+from typing import Any, Iterable, Iterator
 
 from pciclient import exceptions as exc
 from pciclient.v2.base import Manager, Resource, normalise_hex_id, path_segment
@@ -67,6 +68,16 @@ def _match(device: PciDevice, filters: dict[str, list[str]]) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _os_pci_api() -> Iterator[None]:
+    """A router 404 under ``os-pci`` means the API is missing, not the device."""
+    try:
+        yield
+    except exc.ApiNotFound as error:
+        raise exc.NoPciApi(request_id=error.request_id, url=error.url,
+                           http_status=404) from None
+
+
 def _as_list(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, (str, int)) else [str(v) for v in value]
 
@@ -114,20 +125,24 @@ class PciDeviceManager(Manager[PciDevice]):
         path = 'os-pci/detail' if detailed else 'os-pci'
         hosts = self._hypervisors.hostnames() if (resolve_hosts or 'host' in wanted) else {}
         devices: list[PciDevice] = []
-        for item in self.http.iter_list(path, 'pci_devices', params):
-            device = PciDevice(item)
-            device.set_host(hosts.get(str(device.to_dict().get('compute_node_id'))))
-            if _match(device, wanted):
-                devices.append(device)
-                if limit is not None and len(devices) >= limit:
-                    break
+        with _os_pci_api():
+            for item in self.http.iter_list(path, 'pci_devices', params):
+                device = PciDevice(item)
+                device.set_host(hosts.get(str(device.to_dict().get('compute_node_id'))))
+                if _match(device, wanted):
+                    devices.append(device)
+                    if limit is not None and len(devices) >= limit:
+                        break
         return devices
 
     def get(self, device_id: int | str, *, resolve_host: bool = True) -> PciDevice:
         """One device by its id; :class:`NotFound` says "No PCI device with ID …"."""
         path = f'os-pci/{path_segment(device_id)}'
         try:
-            device = self._get(path, 'pci_device')
+            with _os_pci_api():
+                device = self._get(path, 'pci_device')
+        except exc.NoPciApi:
+            raise
         except exc.NotFound as error:
             raise exc.NotFound(f'No PCI device with ID {device_id}',
                                request_id=error.request_id, url=error.url) from None

@@ -27,6 +27,15 @@ LABELS: dict[str, str] = {
     'name': 'Name',
     'pci_devices': 'PCI Devices',
     'tags': 'Tags',
+    'hypervisor_type': 'Hypervisor Type',
+    'host_ip': 'Host IP',
+    'vcpus': 'vCPUs',
+    'vcpus_used': 'vCPUs Used',
+    'memory_mb': 'Memory MB',
+    'memory_mb_used': 'Memory MB Used',
+    'local_gb': 'Local GB',
+    'local_gb_used': 'Local GB Used',
+    'running_vms': 'Running VMs',
     'count': 'Count',
 }
 
@@ -60,6 +69,10 @@ PCI_DEVICE_SHOW = View(('address', 'compute_node_id', 'created_at', 'deleted', '
 
 # --- Hypervisors ---------------------------------------------------------------
 HYPERVISOR_LIST = View(('id', 'hypervisor_hostname', 'state', 'status'))
+#: The usage fields are null where the cloud does not send them (Nova from 2.88).
+HYPERVISOR_LIST_LONG = HYPERVISOR_LIST.extend(
+    'hypervisor_type', 'host_ip', 'vcpus', 'vcpus_used', 'memory_mb', 'memory_mb_used',
+    'local_gb', 'local_gb_used', 'running_vms')
 HYPERVISOR_SHOW = View(('hypervisor_hostname', 'id', 'pci_stats', 'state', 'status'))
 
 # --- PCI pools (free capacity per host) -----------------------------------------

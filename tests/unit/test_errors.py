@@ -28,9 +28,9 @@ def test_status_maps_to_exception(client, requests_mock, status, cls):
 
 
 def test_router_404_message_has_no_html(client, requests_mock):
-    requests_mock.get(f'{URL}/os-pci', status_code=404, json=samples.ROUTER_404)
-    with pytest.raises(exc.NotFound) as info:
-        client.pci_devices.list(resolve_hosts=False)
+    requests_mock.get(f'{URL}/os-hypervisors', status_code=404, json=samples.ROUTER_404)
+    with pytest.raises(exc.ApiNotFound) as info:
+        client.hypervisors.list()
     assert info.value.message == 'The resource could not be found.'
 
 
@@ -80,3 +80,32 @@ def test_default_timeout_is_sent(client, requests_mock):
 def test_long_messages_are_one_short_line():
     text = exc.extract_message('text/plain', 'line one\nline two ' + 'x' * 1000)
     assert '\n' not in text and len(text) <= 300
+
+
+@pytest.mark.parametrize('call', [
+    lambda c: c.pci_devices.list(resolve_hosts=False),
+    lambda c: c.pci_devices.list(detailed=True, resolve_hosts=False),
+    lambda c: c.pci_devices.get(1, resolve_host=False),
+])
+@pytest.mark.parametrize('answer', [
+    {'json': samples.ROUTER_404},
+    {'text': '<html><body><h1>404 Not Found</h1>The resource could not be found.<br /><br />'
+             '</body></html>', 'headers': {'content-type': 'text/html; charset=UTF-8'}},
+])
+def test_missing_os_pci_api_is_told_apart_from_a_missing_device(client, requests_mock,
+                                                                call, answer):
+    requests_mock.get(f'{URL}/os-pci', status_code=404, **answer)
+    requests_mock.get(f'{URL}/os-pci/detail', status_code=404, **answer)
+    requests_mock.get(f'{URL}/os-pci/1', status_code=404, **answer)
+    with pytest.raises(exc.NoPciApi) as info:
+        call(client)
+    assert "compute API has no os-pci API" in str(info.value)
+    assert '<' not in str(info.value)
+
+
+def test_nova_fault_404_is_a_plain_not_found(client, requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors/7', status_code=404,
+                      json=samples.not_found('Hypervisor with ID 7 could not be found.'))
+    with pytest.raises(exc.NotFound) as info:
+        client.http.get('os-hypervisors/7')
+    assert type(info.value) is exc.NotFound

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from pciclient import exceptions as exc
-from pciclient.v2.hypervisors import normalise_pool
+from pciclient.v2.hypervisors import Hypervisor, normalise_pool
 from tests.unit import samples
 
 URL = 'http://nova.test:8774/v2.1'
@@ -123,3 +124,79 @@ def test_pools_of_every_host_in_one_request(client, requests_mock):
     assert [p['host'] for p in pools] == ['compute2']
     pools, silent = client.hypervisors.pools(host='compute1', product_id='1520')
     assert [p['host'] for p in pools] == ['compute1'] and silent == []
+
+
+NOVA34 = Path(__file__).resolve().parents[3] / 'shared' / 'reference' / 'nova-34-responses'
+UUID = 'a90ccda7-6d8c-4dd6-8d4c-4765aac93dfd'
+
+
+def microversion_client(version):
+    from keystoneauth1 import noauth, session
+
+    from pciclient import client as pci_client
+    return pci_client.Client(version, session=session.Session(auth=noauth.NoAuth()),
+                             endpoint_override=URL)
+
+
+def test_uuid_ids_from_2_53(requests_mock):
+    route = requests_mock.get(f'{URL}/os-hypervisors/{UUID}',
+                              json={'hypervisor': dict(samples.NOVA_HYPERVISOR, id=UUID)})
+    client = microversion_client('2.53')
+    assert client.hypervisors.get(UUID).id == UUID
+    assert route.last_request.headers['OpenStack-API-Version'] == 'compute 2.53'
+
+
+def test_integer_at_2_53_is_a_hostname_never_an_id(requests_mock):
+    detail = requests_mock.get(f'{URL}/os-hypervisors/detail', json={'hypervisors': [
+        dict(samples.NOVA_HYPERVISOR, id=UUID, hypervisor_hostname='1', service={'id': 1})]})
+    client = microversion_client('2.53')
+    assert client.hypervisors.get('1').id == UUID
+    assert detail.last_request.qs == {'hypervisor_hostname_pattern': ['1']}
+    assert not [r for r in requests_mock.request_history if r.path.endswith('/os-hypervisors/1')]
+
+
+def test_uuid_below_2_53_is_a_hostname_never_an_id(requests_mock):
+    search = requests_mock.get(f'{URL}/os-hypervisors/{UUID}/search', status_code=404,
+                               json=samples.not_found('No hypervisor matching'))
+    requests_mock.get(f'{URL}/os-hypervisors/{UUID}', status_code=404,
+                      json=samples.not_found('Hypervisor could not be found.'))
+    with pytest.raises(exc.NotFound):
+        microversion_client('2.52').hypervisors.get(UUID)
+    assert search.called
+
+
+def test_hostname_at_2_53_uses_the_pattern_filter_in_one_request(requests_mock):
+    detail = requests_mock.get(f'{URL}/os-hypervisors/detail', json={'hypervisors': [
+        dict(samples.NOVA_HYPERVISOR, id=UUID, service={'id': 3, 'host': 'compute1'}),
+        dict(samples.NOVA_HYPERVISOR, id='b' * 32, hypervisor_hostname='compute10')]})
+    hypervisor = microversion_client('2.53').hypervisors.get('compute1')
+    assert hypervisor.id == UUID
+    assert len(requests_mock.request_history) == 1 and detail.called
+
+
+def test_latest_is_negotiated_from_the_version_document(requests_mock):
+    requests_mock.get(f'{URL}/', json={'version': {'id': 'v2.1', 'version': '2.104',
+                                                   'min_version': '2.1'}})
+    route = requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': []})
+    client = microversion_client('2.latest')
+    client.hypervisors.list()
+    assert route.last_request.headers['OpenStack-API-Version'] == 'compute 2.104'
+    assert client.http.microversion == (2, 104)
+
+
+def test_latest_without_a_version_document_sends_no_header(requests_mock):
+    requests_mock.get(f'{URL}/', status_code=404, json=samples.ROUTER_404)
+    route = requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': []})
+    microversion_client('2.latest').hypervisors.list()
+    assert 'OpenStack-API-Version' not in route.last_request.headers
+
+
+@pytest.mark.skipif(not NOVA34.is_dir(), reason=f'reference answers not found at {NOVA34}')
+@pytest.mark.parametrize('name', ['hypervisor_show_2.1.json', 'hypervisor_show_2.28.json',
+                                  'hypervisor_show_2.88.json'])
+def test_cpu_info_is_an_object_at_every_microversion(name):
+    document = json.loads((NOVA34 / name).read_text())['hypervisor']
+    cpu_info = Hypervisor(document).to_dict().get('cpu_info')
+    if 'cpu_info' in document:
+        assert cpu_info['arch'] == 'x86_64'
+    assert Hypervisor(document).pci_stats is None

@@ -244,3 +244,38 @@ def test_pci_list_limit(cloud, capsys):
 def test_server_list_all_tenants_alias(cloud, capsys):
     run_json(capsys, 'server-list', '--all-tenants')
     assert cloud.last_request.qs == {'all_tenants': ['1']}
+
+
+def test_missing_os_pci_is_one_clear_line(requests_mock, capsys):
+    requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
+    requests_mock.get(f'{URL}/os-pci', status_code=404, json=samples.ROUTER_404)
+    requests_mock.get(f'{URL}/os-pci/1', status_code=404, text='<html><body>The resource could '
+                      'not be found.<br /><br /></body></html>',
+                      headers={'content-type': 'text/html'})
+    for argv in (['pci-list'], ['pci-show', '1']):
+        code, out, err = run(capsys, *argv)
+        assert code == 1 and out == ''
+        assert err.startswith("This cloud's compute API has no os-pci API")
+        assert len(err.strip().splitlines()) == 1
+        assert '<br' not in err
+
+
+def test_compute_api_version_latest(requests_mock, capsys):
+    requests_mock.get(f'{URL}/', json={'version': {'version': '2.104', 'min_version': '2.1'}})
+    route = requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
+    run_json(capsys, '--os-compute-api-version', 'latest', 'hypervisor-list')
+    assert route.last_request.headers['OpenStack-API-Version'] == 'compute 2.104'
+
+
+def test_bad_compute_api_version(capsys):
+    code, out, err = run(capsys, '--os-compute-api-version', '3.0', 'hypervisor-list')
+    assert code == 1
+    assert "Compute API version '3.0' is not supported" in err
+
+
+def test_hypervisor_list_long_without_usage_fields(requests_mock, capsys):
+    requests_mock.get(f'{URL}/os-hypervisors/detail', json={'hypervisors': [
+        dict(samples.NOVA_HYPERVISOR, hypervisor_type='fake', host_ip='192.0.2.2')]})
+    rows = run_json(capsys, 'hypervisor-list', '--long')
+    assert rows[0]['Hypervisor Type'] == 'fake' and rows[0]['Host IP'] == '192.0.2.2'
+    assert rows[0]['vCPUs'] is None and rows[0]['Running VMs'] is None
