@@ -140,7 +140,7 @@ class Views:
         documents = []
         for server in page:
             if detail:
-                document = self._server_document(request, server)
+                document = self._server_document(route, request, server)
             else:
                 document = {'id': server.id, 'name': server.name}
             document['links'] = self._links(route, request, server)
@@ -151,9 +151,18 @@ class Views:
         return body
 
     @staticmethod
-    def _server_document(request: Request, server: Server) -> Body:
-        """A server's detail, without its PCI devices for callers outside its project."""
+    def _server_document(route: Route, request: Request, server: Server) -> Body:
+        """A server's detail, without its PCI devices for callers outside its project.
+
+        Nova always sends ``image`` and ``flavor`` and clients (``openstack server
+        list``) index them: a fake server is booted from a volume (``image`` is
+        Nova's empty string then) and billed as flavor ``1``, DevStack's m1.tiny.
+        """
         document = server.detail()
+        bookmark_prefix = route.prefix[len('/' + route.api):]
+        document.setdefault('image', '')
+        document.setdefault('flavor', {'id': '1', 'links': [
+            {'rel': 'bookmark', 'href': request.url_for(f'{bookmark_prefix}/flavors/1')}]})
         if not may_see_server_pci(request.context, server.tenant_id):
             document.pop('os-pci:pci_devices', None)
         return document
@@ -177,6 +186,6 @@ class Views:
         server = self.inventory.server(route.arg or '')
         if server is None or not may_see_server(request.context, server.tenant_id):
             raise ItemNotFound(f'Instance {route.arg} could not be found.')
-        document = self._server_document(request, server)
+        document = self._server_document(route, request, server)
         document['links'] = self._links(route, request, server)
         return {'server': document}

@@ -237,3 +237,13 @@ def test_without_auth_everything_is_visible(cloud: FakeCloud) -> None:
     listing = call(bare, '/v2.1/servers/detail')
     assert _server_ids(listing.json) == sorted([ADMIN_VM, DEMO_VM, OTHER_VM])
     assert call(bare, '/v2.1/some-project/servers').status == 200
+
+
+def test_server_documents_carry_image_and_flavor(cloud: FakeCloud, member: dict) -> None:
+    """``openstack server list`` indexes both; Nova always sends them."""
+    for path in (f'/v2.1/servers/{DEMO_VM}', '/v2.1/servers/detail'):
+        body = call(cloud, path, headers=member).json
+        server = body['server'] if 'server' in body else body['servers'][0]
+        assert server['image'] == ''
+        assert server['flavor'] == {'id': '1', 'links': [
+            {'rel': 'bookmark', 'href': 'http://cloud.example:8774/flavors/1'}]}
