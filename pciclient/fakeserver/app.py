@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from pciclient.fakeserver.errors import ApiError, MethodNotAllowed, RouteNotFound, compute_fault
 from pciclient.fakeserver.inventory import Inventory
@@ -19,7 +19,7 @@ from pciclient.fakeserver.routing import match
 from pciclient.fakeserver.shapes import BLUEPRINT, SHAPES
 from pciclient.fakeserver.views import Views
 
-__all__ = ['FakeComputeApp']
+__all__ = ['FakeComputeApp', 'InventorySource']
 
 LOG = logging.getLogger('pciclient.fakeserver')
 
@@ -33,15 +33,31 @@ _VERSION_HEADERS = (
 )
 
 
-class FakeComputeApp:
-    """WSGI application answering read-only Compute API calls from an in-memory inventory."""
+class InventorySource(Protocol):
+    """Anything holding the latest snapshot, e.g. a ``store.InventoryStore`` that rescans."""
 
-    def __init__(self, inventory: Inventory, shapes: str = BLUEPRINT) -> None:
+    @property
+    def current(self) -> Inventory: ...
+
+
+class FakeComputeApp:
+    """WSGI application answering read-only Compute API calls from an in-memory inventory.
+
+    ``source`` is a fixed :class:`Inventory` or an :class:`InventorySource`; each
+    request reads the source once, so a rescan never gives it half-old data.
+    """
+
+    def __init__(self, source: Inventory | InventorySource, shapes: str = BLUEPRINT) -> None:
         if shapes not in SHAPES:
             raise ValueError(f'unknown shapes {shapes!r}; expected one of {", ".join(SHAPES)}')
-        self.inventory = inventory
+        self.source = source
         self.shapes = shapes
-        self._views = Views(inventory, shapes)
+
+    @property
+    def inventory(self) -> Inventory:
+        """The snapshot a request starting now answers from."""
+        source = self.source
+        return source if isinstance(source, Inventory) else source.current
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request_id = None
@@ -66,7 +82,8 @@ class FakeComputeApp:
                 raise RouteNotFound()
             authorize(route, request)  # the caller's context came with the request
             headers = () if route.name == 'versions' else _VERSION_HEADERS
-            return '200 OK', self._views.render(route, request), headers
+            views = Views(self.inventory, self.shapes)  # one snapshot for the whole request
+            return '200 OK', views.render(route, request), headers
         except ApiError as error:
             return error.status, error.body(), error.headers
 

@@ -1,17 +1,29 @@
-"""The fake cloud's state: hosts, their PCI devices, and servers holding some of them.
+"""The fake cloud's state at one moment: hosts, their PCI devices, and servers holding some.
 
-Pure data built once at startup and never mutated, so request threads can share
-it without locks. Ids are derived from sorted input, which keeps every run over
-the same tree answering with the same ids (tests and humans can rely on them).
+An :class:`Inventory` is an immutable snapshot, so request threads share it
+without locks; a rescan builds a new one and swaps it in whole (see
+:mod:`store`). Ids are given by the caller (stable across rescans) or derived
+from sorted input, so every run over the same hosts answers with the same ids.
+
+Device states follow Nova's PCI tracker: a device a server holds is
+``allocated``; a PF whose VF is held is ``unclaimable``; the VFs of a held PF are
+``unavailable``; a device gone from its host is ``removed`` (unless a server still
+holds it: Nova keeps that one ``allocated``). Pools group devices the way
+Nova's ``PciDeviceStats`` does today and count only ``available`` ones; a pool
+whose devices are all taken stays, with count 0.
+
 Documents here are in the blueprint's form; other API shapes are derived from
 them by the presentation layer.
 """
 from __future__ import annotations
 
+import bisect
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import threading
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +31,7 @@ from typing import Any
 from pciclient.fakeserver.sysfs import PciFunction, address_sort_key
 
 __all__ = [
+    'DEVICE_FIELDS',
     'DEV_TYPE_PCI',
     'DEV_TYPE_PF',
     'DEV_TYPE_VF',
@@ -27,13 +40,34 @@ __all__ = [
     'Inventory',
     'PciDevice',
     'PciPool',
+    'STATUS_ALLOCATED',
+    'STATUS_AVAILABLE',
+    'STATUS_REMOVED',
+    'STATUS_UNAVAILABLE',
+    'STATUS_UNCLAIMABLE',
     'Server',
+    'TrackedDevice',
     'dev_type_of',
 ]
 
 DEV_TYPE_PCI = 'type-PCI'
 DEV_TYPE_PF = 'type-PF'
 DEV_TYPE_VF = 'type-VF'
+
+STATUS_AVAILABLE = 'available'
+STATUS_ALLOCATED = 'allocated'
+STATUS_UNCLAIMABLE = 'unclaimable'
+STATUS_UNAVAILABLE = 'unavailable'
+STATUS_REMOVED = 'removed'
+
+# Device attributes the API filters on; each gets a lazily built index per snapshot.
+DEVICE_FIELDS = ('hostname', 'status', 'vendor_id', 'product_id', 'dev_type',
+                 'instance_uuid', 'address')
+
+# Device-spec tags Nova matches in Placement and therefore leaves out of its pools.
+_IGNORED_POOL_TAGS = frozenset({'resource_class', 'traits'})
+# Types Nova assumes to be locally managed NICs unless the device_spec says otherwise.
+_NIC_TYPES = frozenset({DEV_TYPE_PF, DEV_TYPE_VF, 'vdpa'})
 
 # What Nova's fake virt driver reports; clients only ever display it.
 _CPU_INFO = json.dumps({
@@ -45,6 +79,8 @@ _CPU_INFO = json.dumps({
 })
 # Every fake server is billed like a 1 vCPU / 512 MB / 1 GB flavor.
 _SERVER_VCPUS, _SERVER_RAM_MB, _SERVER_DISK_GB = 1, 512, 1
+
+Tags = tuple[tuple[str, str], ...]
 
 
 def dev_type_of(function: PciFunction) -> str:
@@ -105,7 +141,24 @@ class Server:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class TrackedDevice:
+    """A device as its host's PCI tracker knows it, before servers are applied.
+
+    ``present`` is False once the function vanished from the host; ``tags`` are
+    the matching device_spec entry's; timestamps of None mean "the inventory's".
+    """
+
+    id: int
+    hostname: str
+    function: PciFunction
+    tags: Tags = ()
+    present: bool = True
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PciDevice:
     """One device row as Nova's ``pci_devices`` table would hold it."""
 
@@ -119,8 +172,11 @@ class PciDevice:
     numa_node: int | None
     extra_info: Mapping[str, str]
     created_at: str
-    status: str = 'available'
+    status: str = STATUS_AVAILABLE
     instance_uuid: str | None = None
+    tags: Tags = ()
+    parent_addr: str | None = None
+    updated_at: str | None = None
 
     @property
     def dev_id(self) -> str:
@@ -131,11 +187,18 @@ class PciDevice:
         return f'label_{self.vendor_id}_{self.product_id}'
 
     @property
-    def pool_tags(self) -> tuple[tuple[str, str], ...]:
-        """VFs of different PFs must not share a pool; Nova tags them apart the same way."""
-        if self.dev_type == DEV_TYPE_VF and 'phys_function' in self.extra_info:
-            return (('phys_function', self.extra_info['phys_function']),)
-        return ()
+    def pool_tags(self) -> Tags:
+        """The pool keys beyond vendor/product/NUMA/type, as Nova's PciDeviceStats makes them.
+
+        Device-spec tags, then the PF (or the device itself) as ``address`` so
+        each PF and each plain device is its own pool while a PF's VFs share
+        one, and ``remote_managed`` defaulting to "false" for NIC functions.
+        """
+        tags = {key: value for key, value in self.tags if key not in _IGNORED_POOL_TAGS}
+        tags['address'] = self.parent_addr or self.address
+        if self.dev_type in _NIC_TYPES:
+            tags.setdefault('remote_managed', 'false')
+        return tuple(sorted(tags.items()))
 
     def brief(self) -> dict[str, Any]:
         return {
@@ -164,20 +227,20 @@ class PciDevice:
             'numa_node': self.numa_node,
             'product_id': self.product_id,
             'status': self.status,
-            'updated_at': None,
+            'updated_at': self.updated_at,
             'vendor_id': self.vendor_id,
         }
 
 
 @dataclass(frozen=True)
 class PciPool:
-    """Free devices a scheduler would treat as interchangeable."""
+    """Devices a scheduler would treat as interchangeable; ``count`` of them are free."""
 
     vendor_id: str
     product_id: str
     numa_node: int | None
     dev_type: str
-    tags: tuple[tuple[str, str], ...]
+    tags: Tags
     count: int
 
 
@@ -240,13 +303,18 @@ def _pool_sort_key(pool: PciPool) -> tuple:
 
 
 def _pools(devices: Iterable[PciDevice]) -> tuple[PciPool, ...]:
+    """Every pool a tracked device belongs to, counting the available ones."""
     counts: dict[tuple, int] = {}
+    tag_cache: dict[tuple, Tags] = {}
     for device in devices:
-        if device.status != 'available':
+        if device.status == STATUS_REMOVED:
             continue
-        key = (device.vendor_id, device.product_id, device.numa_node,
-               device.dev_type, device.pool_tags)
-        counts[key] = counts.get(key, 0) + 1
+        cache_key = (device.tags, device.parent_addr or device.address, device.dev_type)
+        tags = tag_cache.get(cache_key)
+        if tags is None:
+            tags = tag_cache[cache_key] = device.pool_tags
+        key = (device.vendor_id, device.product_id, device.numa_node, device.dev_type, tags)
+        counts[key] = counts.get(key, 0) + (device.status == STATUS_AVAILABLE)
     pools = [PciPool(*key, count=count) for key, count in counts.items()]
     return tuple(sorted(pools, key=_pool_sort_key))
 
@@ -256,34 +324,83 @@ def _startup_timestamp() -> str:
     return now.isoformat(timespec='microseconds')
 
 
-class Inventory:
-    """Read-only view of the fake cloud; build it with :meth:`from_hosts`."""
+class _Holdings:
+    """Which server holds which device, checked against Nova's rules while it is worked out."""
 
-    def __init__(self, devices: tuple[PciDevice, ...], hypervisors: tuple[Hypervisor, ...],
-                 servers: tuple[Server, ...], created_at: str,
-                 functions: Mapping[str, tuple[PciFunction, ...]],
-                 resources: HostResources) -> None:
+    def __init__(self, tracked: Mapping[int, TrackedDevice], servers: Sequence[Server],
+                 hostnames: Iterable[str]) -> None:
+        self.by_device: dict[int, str] = {}
+        self.held_pfs: set[tuple[str, str]] = set()        # (host, PF address) held whole
+        self.busy_pfs: dict[tuple[str, str], int] = {}     # (host, PF address) -> a held VF's id
+        known_hosts = set(hostnames)
+        seen_ids: set[str] = set()
+        for server in servers:
+            if server.id in seen_ids:
+                raise ValueError(f'duplicate server id {server.id!r}')
+            seen_ids.add(server.id)
+            if server.host not in known_hosts:
+                raise ValueError(f'server {server.id} is on unknown host {server.host!r}')
+            for device_id in server.device_ids:
+                self._hold(server, device_id, tracked.get(device_id))
+
+    def _hold(self, server: Server, device_id: int, device: TrackedDevice | None) -> None:
+        if device is None:
+            raise ValueError(f'server {server.id} holds unknown PCI device {device_id}')
+        if device.hostname != server.host:
+            raise ValueError(f'server {server.id} on {server.host!r} cannot hold device '
+                             f'{device_id} of host {device.hostname!r}')
+        if device_id in self.by_device:
+            raise ValueError(f'PCI device {device_id} is held by two servers')
+        function = device.function
+        if function.is_vf:
+            parent = (device.hostname, function.physfn or '')
+            if parent in self.held_pfs:
+                raise ValueError(f'PCI device {device_id} is a VF of a PF a server holds')
+            self.busy_pfs.setdefault(parent, device_id)
+        elif function.is_pf:
+            place = (device.hostname, function.address)
+            if place in self.busy_pfs:
+                raise ValueError(f'PCI device {device_id} is a PF whose VF '
+                                 f'{self.busy_pfs[place]} a server holds')
+            self.held_pfs.add(place)
+        self.by_device[device_id] = server.id
+
+
+class Inventory:
+    """Read-only view of the fake cloud; build it with :meth:`from_hosts` or :meth:`from_tracked`."""
+
+    def __init__(self, hostnames: tuple[str, ...], tracked: tuple[TrackedDevice, ...],
+                 devices: tuple[PciDevice, ...], hypervisors: tuple[Hypervisor, ...],
+                 servers: tuple[Server, ...], created_at: str, resources: HostResources) -> None:
         self.devices = devices
         self.hypervisors = hypervisors
         self.servers = servers
         self.created_at = created_at
-        self._functions = MappingProxyType(dict(functions))
+        self._hostnames = hostnames
+        self._tracked = tracked
         self._resources = resources
-        self._devices_by_id = {d.id: d for d in devices}
-        self._devices_by_place = {(d.hostname, d.address): d for d in devices}
+        # Ids ascend with position, so a binary search finds a marker without a scan.
+        self._ids = array('q', (device.id for device in devices))
         self._hypervisors_by_id = {str(h.id): h for h in hypervisors}
         self._hypervisors_by_name = {h.hostname: h for h in hypervisors}
+        self._hypervisor_positions = {str(h.id): n for n, h in enumerate(hypervisors)}
         self._servers_by_id = {s.id: s for s in servers}
+        # Built on first use: most snapshots of a big cloud are never asked everything.
+        self._lazy_lock = threading.Lock()
+        self._indexes: dict[str, Mapping[Any, Sequence[int]]] = {}
+        self._places: Mapping[tuple[str, str], PciDevice] | None = None
+
+    # Construction
 
     @classmethod
     def from_hosts(cls, hosts: Iterable[tuple[str, Iterable[PciFunction]]],
                    servers: Iterable[Server] = (), created_at: str | None = None,
                    resources: HostResources | None = None) -> Inventory:
-        """Number hosts and devices deterministically and apply server allocations.
+        """Track every function of every host, ids 1..N over sorted (host, address).
 
         Raises ValueError for inconsistent input (duplicate hosts or addresses,
         a server on an unknown host or holding a device that is not on its host
-        or already held by another server): that is a bug in the caller.
+        or already held, directly or through its PF or VF): that is a bug in the caller.
         """
         functions: dict[str, tuple[PciFunction, ...]] = {}
         for hostname, host_functions in hosts:
@@ -294,90 +411,148 @@ class Inventory:
             if len(set(addresses)) != len(addresses):
                 raise ValueError(f'duplicate PCI address on host {hostname!r}')
             functions[hostname] = ordered
-        return cls._build(functions, tuple(servers), created_at or _startup_timestamp(),
+        tracked: list[TrackedDevice] = []
+        for hostname in sorted(functions):
+            for function in functions[hostname]:
+                tracked.append(TrackedDevice(len(tracked) + 1, hostname, function))
+        return cls.from_tracked(functions, tracked, servers, created_at, resources)
+
+    @classmethod
+    def from_tracked(cls, hostnames: Iterable[str], tracked: Iterable[TrackedDevice],
+                     servers: Iterable[Server] = (), created_at: str | None = None,
+                     resources: HostResources | None = None) -> Inventory:
+        """Apply servers to devices whose ids are already settled (listed in ascending id order).
+
+        Raises ValueError as :meth:`from_hosts` does, and for ids out of order.
+        """
+        names = tuple(sorted(set(hostnames)))
+        devices_in = tuple(tracked)
+        for before, after in zip(devices_in, devices_in[1:]):
+            if before.id >= after.id:
+                raise ValueError(f'device ids must ascend: {before.id} then {after.id}')
+        unknown = {d.hostname for d in devices_in} - set(names)
+        if unknown:
+            raise ValueError(f'device on unknown host {sorted(unknown)[0]!r}')
+        return cls._build(names, devices_in, tuple(servers), created_at or _startup_timestamp(),
                           resources or HostResources())
 
     def with_servers(self, servers: Iterable[Server]) -> Inventory:
         """Same hosts and device ids, different servers (ids are known before servers are made)."""
-        return self._build(self._functions, tuple(servers), self.created_at, self._resources)
+        return self._build(self._hostnames, self._tracked, tuple(servers), self.created_at,
+                           self._resources)
 
     @classmethod
-    def _build(cls, functions: Mapping[str, tuple[PciFunction, ...]], servers: tuple[Server, ...],
-               created_at: str, resources: HostResources) -> Inventory:
-        hostnames = sorted(functions)
+    def _build(cls, hostnames: tuple[str, ...], tracked: tuple[TrackedDevice, ...],
+               servers: tuple[Server, ...], created_at: str,
+               resources: HostResources) -> Inventory:
         node_ids = {name: index for index, name in enumerate(hostnames, start=1)}
-        holders = cls._holders(functions, servers)
+        holdings = _Holdings({d.id: d for d in tracked}, servers, hostnames)
+        extra_infos: dict[int, Mapping[str, str]] = {}  # by id(function): generated hosts share them
         devices = []
-        for hostname in hostnames:
-            for function in functions[hostname]:
-                holder = holders.get((hostname, function.address))
-                devices.append(PciDevice(
-                    id=len(devices) + 1,
-                    hostname=hostname,
-                    compute_node_id=node_ids[hostname],
-                    address=function.address,
-                    vendor_id=function.vendor,
-                    product_id=function.device,
-                    dev_type=dev_type_of(function),
-                    numa_node=function.numa_node,
-                    extra_info=MappingProxyType(_extra_info(function)),
-                    created_at=created_at,
-                    status='allocated' if holder else 'available',
-                    instance_uuid=holder,
-                ))
-        hypervisors = tuple(
-            Hypervisor(
-                id=node_ids[name],
-                hostname=name,
-                pools=_pools(d for d in devices if d.hostname == name),
-                running_vms=sum(1 for s in servers if s.host == name),
-                resources=resources,
+        by_host: dict[str, list[PciDevice]] = {name: [] for name in hostnames}
+        for item in tracked:
+            function = item.function
+            dev_type = dev_type_of(function)
+            holder = holdings.by_device.get(item.id)
+            place = (item.hostname, function.address)
+            if holder is not None:
+                status = STATUS_ALLOCATED
+            elif not item.present:
+                status = STATUS_REMOVED
+            elif dev_type == DEV_TYPE_PF and place in holdings.busy_pfs:
+                status = STATUS_UNCLAIMABLE
+            elif dev_type == DEV_TYPE_VF and (item.hostname, function.physfn) in holdings.held_pfs:
+                status = STATUS_UNAVAILABLE
+            else:
+                status = STATUS_AVAILABLE
+            extra_info = extra_infos.get(id(function))
+            if extra_info is None:
+                extra_info = extra_infos[id(function)] = MappingProxyType(_extra_info(function))
+            device = PciDevice(
+                id=item.id,
+                hostname=item.hostname,
+                compute_node_id=node_ids[item.hostname],
+                address=function.address,
+                vendor_id=function.vendor,
+                product_id=function.device,
+                dev_type=dev_type,
+                numa_node=function.numa_node,
+                extra_info=extra_info,
+                created_at=item.created_at or created_at,
+                status=status,
+                instance_uuid=holder,
+                tags=item.tags,
+                parent_addr=function.physfn if dev_type == DEV_TYPE_VF else None,
+                updated_at=item.updated_at,
             )
+            devices.append(device)
+            by_host[item.hostname].append(device)
+        running: dict[str, int] = {}
+        for server in servers:
+            running[server.host] = running.get(server.host, 0) + 1
+        hypervisors = tuple(
+            Hypervisor(id=node_ids[name], hostname=name, pools=_pools(by_host[name]),
+                       running_vms=running.get(name, 0), resources=resources)
             for name in hostnames
         )
-        return cls(tuple(devices), hypervisors, servers, created_at, functions, resources)
+        return cls(hostnames, tracked, tuple(devices), hypervisors, servers, created_at,
+                   resources)
 
-    @staticmethod
-    def _holders(functions: Mapping[str, tuple[PciFunction, ...]],
-                 servers: tuple[Server, ...]) -> dict[tuple[str, str], str]:
-        """Map (host, address) to the uuid of the server holding it, validating as we go."""
-        places: list[tuple[str, str]] = [
-            (hostname, function.address)
-            for hostname in sorted(functions)
-            for function in functions[hostname]
-        ]
-        holders: dict[tuple[str, str], str] = {}
-        seen_ids: set[str] = set()
-        for server in servers:
-            if server.id in seen_ids:
-                raise ValueError(f'duplicate server id {server.id!r}')
-            seen_ids.add(server.id)
-            if server.host not in functions:
-                raise ValueError(f'server {server.id} is on unknown host {server.host!r}')
-            for device_id in server.device_ids:
-                if not 1 <= device_id <= len(places):
-                    raise ValueError(f'server {server.id} holds unknown PCI device {device_id}')
-                place = places[device_id - 1]
-                if place[0] != server.host:
-                    raise ValueError(
-                        f'server {server.id} on {server.host!r} cannot hold device '
-                        f'{device_id} of host {place[0]!r}')
-                if place in holders:
-                    raise ValueError(f'PCI device {device_id} is held by two servers')
-                holders[place] = server.id
-        return holders
+    # Lookups
 
     def device(self, device_id: int) -> PciDevice | None:
-        return self._devices_by_id.get(device_id)
+        position = self.position_of(device_id)
+        return None if position is None else self.devices[position]
+
+    def position_of(self, device_id: int) -> int | None:
+        """Where a device id sits in :attr:`devices` (which is in id order), or None."""
+        position = bisect.bisect_left(self._ids, device_id)
+        if position < len(self._ids) and self._ids[position] == device_id:
+            return position
+        return None
 
     def device_at(self, hostname: str, address: str) -> PciDevice | None:
-        """Look a device up by where it is, e.g. to give a test server its id."""
-        return self._devices_by_place.get((hostname, address))
+        """The device at a place (the live one, if a removed one was there before)."""
+        places = self._places
+        if places is None:
+            with self._lazy_lock:
+                if self._places is None:
+                    built: dict[tuple[str, str], PciDevice] = {}
+                    for device in self.devices:
+                        key = (device.hostname, device.address)
+                        if device.status != STATUS_REMOVED or key not in built:
+                            built[key] = device
+                    self._places = MappingProxyType(built)
+                places = self._places
+        return places.get((hostname, address))
+
+    def positions(self, field_name: str, value: Any) -> Sequence[int]:
+        """Ascending positions in :attr:`devices` of the devices whose ``field_name`` is ``value``."""
+        index = self._indexes.get(field_name)
+        if index is None:
+            if field_name not in DEVICE_FIELDS:
+                raise ValueError(f'no index on {field_name!r}')
+            with self._lazy_lock:
+                index = self._indexes.get(field_name)
+                if index is None:
+                    built: dict[Any, array] = {}
+                    for position, device in enumerate(self.devices):
+                        key = getattr(device, field_name)
+                        bucket = built.get(key)
+                        if bucket is None:
+                            bucket = built[key] = array('l')
+                        bucket.append(position)
+                    index = self._indexes[field_name] = MappingProxyType(built)
+        return index.get(value, ())
 
     def hypervisor(self, id_or_hostname: str) -> Hypervisor | None:
         """Nova 2.1 accepted the integer id; the blueprint's examples use the hostname."""
         found = self._hypervisors_by_id.get(id_or_hostname)
         return found if found is not None else self._hypervisors_by_name.get(id_or_hostname)
+
+    def hypervisor_positions(self) -> Mapping[str, int]:
+        """Position of each hypervisor in :attr:`hypervisors`, by id as a marker spells it."""
+        return MappingProxyType(self._hypervisor_positions)
 
     def server(self, server_id: str) -> Server | None:
         return self._servers_by_id.get(server_id)

@@ -63,11 +63,22 @@ class PciFunction:
 
 @dataclass
 class SysfsScan:
-    """Everything one scan found, plus why anything was left out."""
+    """Everything one scan found, plus why anything was left out.
+
+    ``listed`` is False when the bus directory itself could not be listed: such
+    a scan says nothing about which devices exist, so a rescan must not read it
+    as "every device is gone".
+    """
 
     root: str
     functions: list[PciFunction] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    listed: bool = True
+
+    @property
+    def unreadable(self) -> frozenset[str]:
+        """Addresses that have a bus entry which could not be read this time."""
+        return frozenset(where for where, _ in self.problems if ADDRESS_RE.match(where))
 
 
 class _AttrError(Exception):
@@ -241,9 +252,11 @@ def read_functions(sysfs_root: str | Path = '/sys') -> SysfsScan:
         names = os.listdir(bus_dir)
     except FileNotFoundError:
         scan.problems.append((_printable(bus_dir), 'no such directory: no PCI bus to scan'))
+        scan.listed = False
         return scan
     except OSError as exc:
         scan.problems.append((_printable(bus_dir), f'cannot list ({exc.strerror})'))
+        scan.listed = False
         return scan
     real_root = os.path.realpath(root)
     found: dict[str, PciFunction] = {}

@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from pciclient.fakeserver.device_query import device_page
 from pciclient.fakeserver.errors import BadRequest, ItemNotFound, RouteNotFound
 from pciclient.fakeserver.inventory import Inventory, PciDevice, Server
 from pciclient.fakeserver.paging import paginate
@@ -17,16 +18,6 @@ from pciclient.fakeserver.versions import version_document, versions_document
 __all__ = ['Views']
 
 Body = dict[str, Any]
-
-# Query key(s) -> how to read the matching device field; ids compare case-insensitively.
-_PCI_FILTERS: tuple[tuple[tuple[str, ...], Callable[[PciDevice], str | None], bool], ...] = (
-    (('host',), lambda d: d.hostname, False),
-    (('status',), lambda d: d.status, False),
-    (('vendor_id',), lambda d: d.vendor_id, True),
-    (('product_id',), lambda d: d.product_id, True),
-    (('dev_type',), lambda d: d.dev_type, False),
-    (('instance_uuid', 'server_uuid'), lambda d: d.instance_uuid, False),
-)
 
 
 class Views:
@@ -52,20 +43,9 @@ class Views:
 
     # os-pci
 
-    def _filtered_devices(self, request: Request) -> list[PciDevice]:
-        devices = list(self.inventory.devices)
-        for keys, field_of, fold_case in _PCI_FILTERS:
-            if not request.has(*keys):
-                continue
-            wanted = set(request.values(*keys))
-            if fold_case:
-                wanted = {value.lower() for value in wanted}
-            devices = [d for d in devices if field_of(d) in wanted]
-        return devices
-
     def _device_page(self, request: Request, render: Callable[[PciDevice], Body]) -> Body:
-        page, links = paginate(self._filtered_devices(request), lambda d: d.id,
-                               request.query, request.url)
+        # Filters (device_query.FILTERS) and paging come from the snapshot's indexes.
+        page, links = device_page(self.inventory, request.query, request.url)
         body: Body = {'pci_devices': [render(d) for d in page]}
         if links:
             body['pci_devices_links'] = links
@@ -89,7 +69,8 @@ class Views:
 
     def _hypervisor_page(self, request: Request, detail: bool) -> Body:
         page, links = paginate(self.inventory.hypervisors, lambda h: h.id,
-                               request.query, request.url)
+                               request.query, request.url,
+                               positions=self.inventory.hypervisor_positions())
         render = (lambda h: hypervisor_detail(h, self.shapes)) if detail else (lambda h: h.brief())
         body: Body = {'hypervisors': [render(h) for h in page]}
         if links:

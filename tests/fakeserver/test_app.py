@@ -249,8 +249,9 @@ def test_pci_show_unknown_is_item_not_found(app: FakeComputeApp, device_id: str)
 
 @pytest.mark.parametrize('query, expected', [
     ('status=allocated', [3]),
-    ('status=available', [1, 2, 4, 5]),
-    ('status=available&status=allocated', [1, 2, 3, 4, 5]),
+    ('status=available', [1, 4, 5]),  # 2 is the PF of the held VF: unclaimable
+    ('status=unclaimable', [2]),
+    ('status=available&status=allocated', [1, 3, 4, 5]),
     ('vendor_id=10de', [5]),
     ('vendor_id=10DE', [5]),
     ('vendor_id=8086&product_id=10ed', [3, 4]),
@@ -264,6 +265,9 @@ def test_pci_show_unknown_is_item_not_found(app: FakeComputeApp, device_id: str)
     (f'server_uuid={SERVER_UUID}', [3]),
     (f'server_uuid={OTHER_SERVER_UUID}', []),
     ('status=', []),
+    ('address=0000:04:10.2', [4]),
+    ('address=0000:04:10.2&address=0000:3B:00.0', [4, 5]),
+    ('address=0000:04:10', []),
     ('unrelated=1', [1, 2, 3, 4, 5]),
 ])
 def test_pci_filters(app: FakeComputeApp, merged_app: FakeComputeApp, query: str,
@@ -303,11 +307,11 @@ def test_paging_walks_all_devices_with_next_links(app: FakeComputeApp) -> None:
 def test_next_link_keeps_filters_and_replaces_marker(app: FakeComputeApp) -> None:
     body = call_app(app, '/v2.1/tenant/os-pci',
                     query='status=available&limit=1&marker=1&status=allocated').json
-    assert _ids(body) == [2]
+    assert _ids(body) == [3]
     href = body['pci_devices_links'][0]['href']
     assert href.startswith('http://fake.example:8774/v2.1/tenant/os-pci?')
     assert parse_qsl(urlsplit(href).query) == [
-        ('status', 'available'), ('limit', '1'), ('status', 'allocated'), ('marker', '2')]
+        ('status', 'available'), ('limit', '1'), ('status', 'allocated'), ('marker', '3')]
 
 
 def test_no_next_link_on_last_page(app: FakeComputeApp) -> None:
@@ -373,13 +377,15 @@ def test_hypervisor_detail_blueprint(app: FakeComputeApp) -> None:
     assert 'os-pci:pci_stats' not in hypervisor
     assert hypervisor['pci_stats'] == [
         {'count': 1, 'vendor_id': '10de', 'product_id': '1eb8', 'numa_node': 1,
-         'dev_type': 'type-PCI', 'extra_info': {}},
+         'dev_type': 'type-PCI', 'extra_info': {'address': '0000:3b:00.0'}},
         {'count': 1, 'vendor_id': '8086', 'product_id': '10ed', 'numa_node': 0,
-         'dev_type': 'type-VF', 'extra_info': {'phys_function': '0000:04:00.0'}},
-        {'count': 1, 'vendor_id': '8086', 'product_id': '10fb', 'numa_node': 0,
-         'dev_type': 'type-PF', 'extra_info': {}},
+         'dev_type': 'type-VF',
+         'extra_info': {'address': '0000:04:00.0', 'remote_managed': 'false'}},
+        {'count': 0, 'vendor_id': '8086', 'product_id': '10fb', 'numa_node': 0,
+         'dev_type': 'type-PF',
+         'extra_info': {'address': '0000:04:00.0', 'remote_managed': 'false'}},
         {'count': 1, 'vendor_id': '8086', 'product_id': 'a352', 'numa_node': None,
-         'dev_type': 'type-PCI', 'extra_info': {}},
+         'dev_type': 'type-PCI', 'extra_info': {'address': '0000:00:1f.2'}},
     ]
     expected_keys = {
         'id', 'hypervisor_hostname', 'state', 'status', 'hypervisor_type', 'hypervisor_version',
@@ -398,7 +404,8 @@ def test_hypervisor_merged_shape_flattens_tags(merged_app: FakeComputeApp) -> No
     pools = hypervisor['os-pci:pci_stats']
     assert all('extra_info' not in pool for pool in pools)
     assert pools[1] == {'count': 1, 'vendor_id': '8086', 'product_id': '10ed', 'numa_node': 0,
-                        'dev_type': 'type-VF', 'phys_function': '0000:04:00.0'}
+                        'dev_type': 'type-VF', 'address': '0000:04:00.0',
+                        'remote_managed': 'false'}
 
 
 def test_hypervisor_show_by_id_and_hostname(app: FakeComputeApp) -> None:

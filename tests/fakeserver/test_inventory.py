@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pciclient.fakeserver.inventory import (DEV_TYPE_PCI, DEV_TYPE_PF, DEV_TYPE_VF, Inventory,
-                                            PciPool, Server, dev_type_of)
+                                            PciPool, Server, TrackedDevice, dev_type_of)
 from pciclient.fakeserver.sysfs import PciFunction, SysfsScan
 from tests.fakeserver.helpers import HOST, SERVER_UUID
 
@@ -92,13 +92,17 @@ def test_no_servers_by_default(inventory: Inventory) -> None:
     assert all(d.instance_uuid is None for d in inventory.devices)
 
 
-def test_pools_group_available_devices(inventory: Inventory) -> None:
+_NIC = (('remote_managed', 'false'),)
+
+
+def test_pools_group_devices_as_nova_does(inventory: Inventory) -> None:
+    """Each PF and plain device is its own pool (``address``); a PF's VFs share one."""
     (hypervisor,) = inventory.hypervisors
     assert hypervisor.pools == (
-        PciPool('10de', '1eb8', 1, DEV_TYPE_PCI, (), 1),
-        PciPool('8086', '10ed', 0, DEV_TYPE_VF, (('phys_function', '0000:04:00.0'),), 2),
-        PciPool('8086', '10fb', 0, DEV_TYPE_PF, (), 1),
-        PciPool('8086', 'a352', None, DEV_TYPE_PCI, (), 1),
+        PciPool('10de', '1eb8', 1, DEV_TYPE_PCI, (('address', '0000:3b:00.0'),), 1),
+        PciPool('8086', '10ed', 0, DEV_TYPE_VF, (('address', '0000:04:00.0'),) + _NIC, 2),
+        PciPool('8086', '10fb', 0, DEV_TYPE_PF, (('address', '0000:04:00.0'),) + _NIC, 1),
+        PciPool('8086', 'a352', None, DEV_TYPE_PCI, (('address', '0000:00:1f.2'),), 1),
     )
 
 
@@ -110,39 +114,100 @@ def test_pools_split_by_numa_and_parent_pf() -> None:
         _fn('0000:02:10.0', device='10ed', physfn='0000:02:00.0', numa_node=0),
         _fn('0000:03:00.0', device='1eb8', vendor='10de', numa_node=0),
         _fn('0000:83:00.0', device='1eb8', vendor='10de', numa_node=1),
-        _fn('0000:84:00.0', device='1eb8', vendor='10de', numa_node=1),
     ]
     (hypervisor,) = Inventory.from_hosts([('h', functions)]).hypervisors
-    counts = {(p.product_id, p.numa_node, p.tags): p.count for p in hypervisor.pools}
+    counts = {(p.product_id, p.numa_node, dict(p.tags)['address']): p.count
+              for p in hypervisor.pools}
     assert counts == {
-        ('1520', None, ()): 1,
-        ('10ed', 0, (('phys_function', '0000:01:00.0'),)): 2,
-        ('10ed', 0, (('phys_function', '0000:02:00.0'),)): 1,
-        ('1eb8', 0, ()): 1,
-        ('1eb8', 1, ()): 2,
+        ('1520', None, '0000:01:00.0'): 1,
+        ('10ed', 0, '0000:01:00.0'): 2,
+        ('10ed', 0, '0000:02:00.0'): 1,
+        ('1eb8', 0, '0000:03:00.0'): 1,
+        ('1eb8', 1, '0000:83:00.0'): 1,
     }
     assert sum(p.count for p in hypervisor.pools) == len(functions)
 
 
-def test_server_allocation(busy_inventory: Inventory) -> None:
-    vf = busy_inventory.device(3)
-    assert vf is not None
-    assert (vf.status, vf.instance_uuid) == ('allocated', SERVER_UUID)
-    others = [d for d in busy_inventory.devices if d.id != 3]
-    assert {d.status for d in others} == {'available'}
+def test_pool_tags_come_from_the_device_spec() -> None:
+    tracked = [
+        TrackedDevice(1, 'h', _fn('0000:01:00.0', sriov_totalvfs=2),
+                      tags=(('physical_network', 'physnet1'),)),
+        TrackedDevice(2, 'h', _fn('0000:01:10.0', device='10ed', physfn='0000:01:00.0'),
+                      tags=(('physical_network', 'physnet1'), ('trusted', 'true'))),
+        TrackedDevice(3, 'h', _fn('0000:01:10.1', device='10ed', physfn='0000:01:00.0'),
+                      tags=(('physical_network', 'physnet2'),)),
+        TrackedDevice(4, 'h', _fn('0000:02:10.0', device='10ed', physfn='0000:02:00.0'),
+                      tags=(('remote_managed', 'true'), ('resource_class', 'CUSTOM_X'))),
+    ]
+    (hypervisor,) = Inventory.from_tracked(['h'], tracked).hypervisors
+    assert [(p.dev_type, p.tags, p.count) for p in hypervisor.pools] == [
+        (DEV_TYPE_VF, (('address', '0000:01:00.0'), ('physical_network', 'physnet1'),
+                       ('remote_managed', 'false'), ('trusted', 'true')), 1),
+        (DEV_TYPE_VF, (('address', '0000:01:00.0'), ('physical_network', 'physnet2'),
+                       ('remote_managed', 'false')), 1),
+        # Placement-only tags stay out of pools; an explicit remote_managed is kept.
+        (DEV_TYPE_VF, (('address', '0000:02:00.0'), ('remote_managed', 'true')), 1),
+        (DEV_TYPE_PF, (('address', '0000:01:00.0'), ('physical_network', 'physnet1'),
+                       ('remote_managed', 'false')), 1),
+    ]
+    assert Inventory.from_tracked(['h'], tracked).device(2).tags == (  # type: ignore[union-attr]
+        ('physical_network', 'physnet1'), ('trusted', 'true'))
+
+
+def test_vf_held_makes_its_pf_unclaimable(busy_inventory: Inventory) -> None:
+    statuses = {d.id: (d.status, d.instance_uuid) for d in busy_inventory.devices}
+    assert statuses == {
+        1: ('available', None),
+        2: ('unclaimable', None),          # the PF of the held VF
+        3: ('allocated', SERVER_UUID),
+        4: ('available', None),            # its sibling VF stays free
+        5: ('available', None),
+    }
     (hypervisor,) = busy_inventory.hypervisors
-    vf_pool = [p for p in hypervisor.pools if p.dev_type == DEV_TYPE_VF]
-    assert [p.count for p in vf_pool] == [1]
+    counts = {(p.product_id, p.dev_type): p.count for p in hypervisor.pools}
+    assert counts == {('1eb8', DEV_TYPE_PCI): 1, ('10ed', DEV_TYPE_VF): 1,
+                      ('10fb', DEV_TYPE_PF): 0, ('a352', DEV_TYPE_PCI): 1}
     assert hypervisor.running_vms == 2
     detail = hypervisor.detail()
     assert detail['running_vms'] == 2 and detail['vcpus_used'] == 2
     assert detail['free_ram_mb'] == detail['memory_mb'] - detail['memory_mb_used']
 
 
-def test_fully_allocated_pool_disappears(inventory: Inventory) -> None:
-    busy = inventory.with_servers([Server(id='s1', name='gpu-vm', host=HOST, device_ids=(5,))])
-    assert all(p.product_id != '1eb8' for p in busy.hypervisors[0].pools)
-    assert len(busy.hypervisors[0].pools) == len(inventory.hypervisors[0].pools) - 1
+def test_pf_held_makes_its_vfs_unavailable(inventory: Inventory) -> None:
+    busy = inventory.with_servers([Server(id='s1', name='pf-vm', host=HOST, device_ids=(2,))])
+    assert [(d.id, d.status) for d in busy.devices] == [
+        (1, 'available'), (2, 'allocated'), (3, 'unavailable'), (4, 'unavailable'),
+        (5, 'available')]
+    assert busy.device(2).instance_uuid == 's1'  # type: ignore[union-attr]
+    assert busy.device(3).instance_uuid is None  # type: ignore[union-attr]
+    vf_pool, = [p for p in busy.hypervisors[0].pools if p.dev_type == DEV_TYPE_VF]
+    assert vf_pool.count == 0
+
+
+def test_fully_taken_pools_stay_with_count_zero(inventory: Inventory) -> None:
+    busy = inventory.with_servers([
+        Server(id='s1', name='gpu-vm', host=HOST, device_ids=(5,)),
+        Server(id='s2', name='vf-vm', host=HOST, device_ids=(3, 4)),
+    ])
+    before = {(p.product_id, p.dev_type): p.count for p in inventory.hypervisors[0].pools}
+    after = {(p.product_id, p.dev_type): p.count for p in busy.hypervisors[0].pools}
+    assert set(after) == set(before)
+    assert after == {('1eb8', DEV_TYPE_PCI): 0, ('10ed', DEV_TYPE_VF): 0,
+                     ('10fb', DEV_TYPE_PF): 0, ('a352', DEV_TYPE_PCI): 1}
+
+
+def test_removed_devices_leave_pools_unless_held() -> None:
+    gpu = _fn('0000:03:00.0', vendor='10de', device='1eb8', numa_node=0)
+    other = _fn('0000:04:00.0', vendor='10de', device='1eb8', numa_node=0)
+    tracked = [TrackedDevice(1, 'h', gpu, present=False),
+               TrackedDevice(2, 'h', other, present=False, updated_at='2026-11-25T13:00:00')]
+    inventory = Inventory.from_tracked(
+        ['h'], tracked, [Server(id='s', name='s', host='h', device_ids=(2,))])
+    assert [(d.status, d.instance_uuid) for d in inventory.devices] == [
+        ('removed', None), ('allocated', 's')]
+    assert inventory.device(2).detail()['updated_at'] == '2026-11-25T13:00:00'  # type: ignore
+    assert [(dict(p.tags)['address'], p.count) for p in inventory.hypervisors[0].pools] == [
+        ('0000:04:00.0', 0)]
 
 
 def test_with_servers_keeps_device_ids(inventory: Inventory, busy_inventory: Inventory) -> None:
@@ -172,6 +237,9 @@ def test_server_document(busy_inventory: Inventory) -> None:
       Server(id='b', name='b', host=HOST, device_ids=(1,))], 'held by two servers'),
     ([Server(id='a', name='a', host=HOST), Server(id='a', name='b', host=HOST)],
      'duplicate server id'),
+    ([Server(id='a', name='a', host=HOST, device_ids=(3,)),
+      Server(id='b', name='b', host=HOST, device_ids=(2,))], 'PF whose VF 3'),
+    ([Server(id='a', name='a', host=HOST, device_ids=(2, 4))], 'VF of a PF a server holds'),
 ])
 def test_inconsistent_servers_rejected(inventory: Inventory, servers: list[Server],
                                        message: str) -> None:
@@ -207,3 +275,30 @@ def test_many_hosts_scale() -> None:
     assert [d.id for d in inventory.devices] == list(range(1, 1001))
     last = inventory.device(1000)
     assert last is not None and (last.hostname, last.compute_node_id) == ('compute049', 50)
+
+
+def test_from_tracked_checks_its_input() -> None:
+    one = TrackedDevice(2, 'h', _fn('0000:01:00.0'))
+    two = TrackedDevice(1, 'h', _fn('0000:02:00.0'))
+    with pytest.raises(ValueError, match='ids must ascend'):
+        Inventory.from_tracked(['h'], [one, two])
+    with pytest.raises(ValueError, match="unknown host 'h'"):
+        Inventory.from_tracked(['g'], [two])
+
+
+def test_lookups_by_id_place_and_index() -> None:
+    tracked = [TrackedDevice(3, 'h', _fn('0000:01:00.0'), present=False),
+               TrackedDevice(7, 'h', _fn('0000:02:00.0')),
+               TrackedDevice(9, 'h', _fn('0000:01:00.0'))]
+    inventory = Inventory.from_tracked(['h', 'idle'], tracked)
+    assert [inventory.position_of(i) for i in (0, 3, 5, 7, 9, 10)] == [None, 0, None, 1, 2, None]
+    assert inventory.device(5) is None and inventory.device(9).status == 'available'  # type: ignore
+    # A removed device and its successor share the place; the live one answers.
+    assert inventory.device_at('h', '0000:01:00.0').id == 9  # type: ignore[union-attr]
+    assert list(inventory.positions('address', '0000:01:00.0')) == [0, 2]
+    assert list(inventory.positions('status', 'removed')) == [0]
+    assert list(inventory.positions('hostname', 'idle')) == []
+    with pytest.raises(ValueError):
+        inventory.positions('numa_node', 0)
+    assert [h.hostname for h in inventory.hypervisors] == ['h', 'idle']
+    assert dict(inventory.hypervisor_positions()) == {'1': 0, '2': 1}
