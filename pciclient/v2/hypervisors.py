@@ -136,17 +136,17 @@ class HypervisorManager(Manager[Hypervisor]):
     def search(self, pattern: str) -> list[Hypervisor]:
         """Hypervisors whose hostname contains ``pattern`` (Nova matches substrings).
 
-        Below 2.53 Nova offers ``os-hypervisors/{pattern}/search`` (404 for no
-        match); from 2.53 the listing's ``hypervisor_hostname_pattern`` filter,
-        on the detailed listing so that no second request is needed.
+        Below 2.53 Nova offers ``os-hypervisors/{pattern}/search``; from 2.53 the
+        listing's ``hypervisor_hostname_pattern`` filter, on the detailed listing so
+        that no second request is needed. Both answer 404 when nothing matches.
         """
-        if self._uuid_ids:
-            return self._list('os-hypervisors/detail', 'hypervisors',
-                              {'hypervisor_hostname_pattern': pattern})
-        path = f'os-hypervisors/{path_segment(pattern)}/search'
         try:
-            return self._get_list_once(path, 'hypervisors')
-        except exc.NotFound:
+            if self._uuid_ids:
+                return self._list('os-hypervisors/detail', 'hypervisors',
+                                  {'hypervisor_hostname_pattern': pattern})
+            return self._get_list_once(f'os-hypervisors/{path_segment(pattern)}/search',
+                                       'hypervisors')
+        except exc.NotFound:  # Nova's answer to "nothing matches", in both forms
             return []
 
     def get(self, id_or_hostname: int | str) -> Hypervisor:

@@ -200,3 +200,11 @@ def test_cpu_info_is_an_object_at_every_microversion(name):
     if 'cpu_info' in document:
         assert cpu_info['arch'] == 'x86_64'
     assert Hypervisor(document).pci_stats is None
+
+
+def test_no_match_at_2_53_is_not_found_with_our_message(requests_mock):
+    # Found against a real Nova 34: the pattern filter answers 404 when nothing matches.
+    requests_mock.get(f'{URL}/os-hypervisors/detail', status_code=404,
+                      json=samples.not_found("No hypervisor matching 'compute9' could be found."))
+    with pytest.raises(exc.NotFound, match="No hypervisor with ID or hostname 'compute9'"):
+        microversion_client('2.53').hypervisors.get('compute9')
