@@ -44,10 +44,10 @@ class DeviceSpecError(ValueError):
         self.key = key
 
 
-def _hex_field(value: str, key: str, maximum: int, width: int) -> str:
+def _hex_field(value: str, label: str, maximum: int, width: int, key: str) -> str:
     match = _HEX_RE.match(value.strip())
     if not match or int(match.group(1), 16) > maximum:
-        raise DeviceSpecError(f'{key} must be "*" or a hex number up to {maximum:x}, '
+        raise DeviceSpecError(f'{label} must be "*" or a hex number up to {maximum:x}, '
                               f'not {value!r}', key)
     return format(int(match.group(1), 16), f'0{width}x')
 
@@ -76,7 +76,7 @@ class _AddressGlob:
         for raw, (name, maximum, width) in zip(parts, _ADDRESS_FIELDS):
             raw = raw.strip() or ANY
             values.append(None if raw == ANY else int(_hex_field(raw, f'address {name}',
-                                                                 maximum, width), 16))
+                                                                 maximum, width, 'address'), 16))
         return cls(tuple(values))  # type: ignore[arg-type]
 
     @property
@@ -180,10 +180,11 @@ def parse_device_spec(entry: Mapping[str, object]) -> DeviceSpec:
     vendor_id = product_id = ANY
     if 'vendor_id' in entry:
         raw = _spec_field(entry, 'vendor_id').strip()
-        vendor_id = raw if raw == ANY else _hex_field(raw, 'vendor_id', 0xFFFF, 4)
+        vendor_id = raw if raw == ANY else _hex_field(raw, 'vendor_id', 0xFFFF, 4, 'vendor_id')
     if 'product_id' in entry:
         raw = _spec_field(entry, 'product_id').strip()
-        product_id = raw if raw == ANY else _hex_field(raw, 'product_id', 0xFFFF, 4)
+        product_id = raw if raw == ANY else _hex_field(raw, 'product_id', 0xFFFF, 4,
+                                                       'product_id')
     address: _AddressGlob | _AddressRegex | None = None
     if 'address' in entry:
         raw_address = entry['address']

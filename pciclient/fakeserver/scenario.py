@@ -228,13 +228,17 @@ class _Builder:
         fields = mapping(node, 'a host', _HOST_KEYS, required=('hostname',))
         count = integer(fields['count'], 'count', 1, MAX_HOSTS_PER_ENTRY) if 'count' in fields \
             else 1
-        names = self._hostnames(fields['hostname'], count)
         if ('sysfs_root' in fields) == ('generate' in fields):
             raise Problem(line_of(node), 'a host needs exactly one of sysfs_root and generate')
+        params = None
+        if 'generate' in fields:
+            params = self._generate(fields['generate'])
+            self._count_devices(node, params.device_count * count)  # before making anything
+        names = self._hostnames(fields['hostname'], count)
         device_filter = self._device_spec(fields['device_spec']) if 'device_spec' in fields \
             else None
         sources: list[HostSource]
-        if 'sysfs_root' in fields:
+        if params is None:
             root = self._sysfs_root(fields['sysfs_root'])
             found = self.reader(root)  # hosts sharing a tree share one reading
             self._count_devices(node, len(found.functions) * count)
@@ -242,8 +246,6 @@ class _Builder:
             sources = [SysfsHost(name, root, device_filter) for name in names]
             scan = sources[0].scan(self.reader)
         else:
-            params = self._generate(fields['generate'])
-            self._count_devices(node, params.device_count * count)  # before making any
             functions = {f.address: f for f in generate_functions(params)}
             scan = generated_scan(params, device_filter)
             sources = [GeneratedHost(name, scan) for name in names]
@@ -257,24 +259,24 @@ class _Builder:
         if count > 1 and '{' not in template:
             raise Problem(line_of(node), f'count is {count}: hostname must be a template '
                                          'with {index}, e.g. "compute-{index:03d}"')
-        names = []
+        is_template = '{' in template or '}' in template
+        names: dict[str, None] = {}  # ordered, and a set for the duplicate check
         for index in range(1, count + 1):
-            if '{' in template or '}' in template:
+            name = template
+            if is_template:
                 try:
                     name = template.format(index=index)
                 except (KeyError, IndexError, ValueError, AttributeError):
                     raise Problem(line_of(node), f'hostname template {template!r}: only '
                                                  '{index} (e.g. {index:03d}) can be used') from None
-            else:
-                name = template
             if not _HOSTNAME_RE.match(name):
                 raise Problem(line_of(node), f'hostname {name!r} is not a valid host name '
                                              '(letters, digits, ".", "-", "_")')
             if name in self.hosts or name in names:
                 first = self.hosts[name].line if name in self.hosts else line_of(node)
                 raise Problem(line_of(node), f'duplicate hostname {name!r} (also at line {first})')
-            names.append(name)
-        return names
+            names[name] = None
+        return list(names)
 
     def _sysfs_root(self, node: yaml.Node) -> str:
         text = string(node, 'sysfs_root', 4096)
@@ -308,10 +310,10 @@ class _Builder:
             lines: dict[str, int] = {}
             for key, _, value in free_mapping(item, 'a device_spec entry'):
                 if key == 'address' and isinstance(value, yaml.MappingNode):
-                    entry[key] = {k: scalar_text(v, f'address {k}')
-                                  for k, _, v in free_mapping(value, 'address')}
+                    entry[key] = {k: scalar_text(v, f'device_spec address {k}')
+                                  for k, _, v in free_mapping(value, 'device_spec address')}
                 else:
-                    entry[key] = scalar_text(value, key)
+                    entry[key] = scalar_text(value, f'device_spec {key}')
                 lines[key] = line_of(value)
             try:
                 specs.append(parse_device_spec(entry))

@@ -182,6 +182,6 @@ def integer(node: yaml.Node, what: str, low: int, high: int) -> int:
 def number(node: yaml.Node, what: str, low: float, high: float) -> float:
     text = scalar_text(node, what).strip()
     if not _DECIMAL_RE.match(text) or not low <= float(text) <= high:
-        raise Problem(line_of(node), f'{what} must be a number from {low:g} to {high:g}, '
+        raise Problem(line_of(node), f'{what} must be a number from {low:.0f} to {high:.0f}, '
                                      f'not {text!r}')
     return float(text)
