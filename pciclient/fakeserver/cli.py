@@ -1,48 +1,85 @@
-"""``pci-fake-server``: serve this machine's PCI devices as a read-only fake compute API.
+"""``pci-fake-server``: a fake cloud (Keystone v3 subset + read-only Compute API) in one process.
 
-Scripts start it with ``--port 0`` and read the endpoint from the first stdout
-line, so stdout carries that URL and nothing else; everything else is logged
-to stderr.
+Scripts start it with ``--port 0`` and read the compute endpoint from the first
+stdout line, so stdout carries that URL and nothing else; everything else
+(the identity URL included) is logged to stderr. Without ``--noauth`` every
+compute call needs a token from ``/identity/v3``; the accounts come from the
+scenario file, or are a single ``admin`` whose password is given or generated.
 """
 from __future__ import annotations
 
 import argparse
 import errno
 import logging
+import os
 import signal
 import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from pciclient.fakeserver.accounts import DEFAULT_DOMAIN
 from pciclient.fakeserver.app import FakeComputeApp
-from pciclient.fakeserver.inventory import Inventory
+from pciclient.fakeserver.bootstrap import ADMIN_PASSWORD_ENV, AdminAccount, admin_account
+from pciclient.fakeserver.cloud import IDENTITY_PATH, FakeCloud
+from pciclient.fakeserver.directory import Directory
+from pciclient.fakeserver.scenario import (
+    Scenario, ScenarioError, load_scenario, single_host_scenario)
 from pciclient.fakeserver.server import RunningServer, make_server
 from pciclient.fakeserver.shapes import BLUEPRINT, SHAPES
-from pciclient.fakeserver.sysfs import read_functions
+from pciclient.fakeserver.tokens import DEFAULT_TTL, TokenStore
 
 __all__ = ['main', 'build_parser']
 
 PROG = 'pci-fake-server'
+DEFAULT_SYSFS_ROOT = '/sys'
 LOG = logging.getLogger('pciclient.fakeserver')
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'not a number of seconds: {text!r}') from None
+    if not 0 < value < float('inf'):
+        raise argparse.ArgumentTypeError(f'must be a positive number of seconds: {text!r}')
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description='Serve the PCI devices found in a sysfs tree as a read-only fake '
-                    'OpenStack Compute API (os-pci, os-hypervisors, servers).')
+        description='Serve the PCI devices found in a sysfs tree (or described by a scenario '
+                    'file) as a read-only fake OpenStack Compute API (os-pci, os-hypervisors, '
+                    'servers), with a Keystone v3 subset at /identity to log in to.')
     parser.add_argument('--bind', default='127.0.0.1', metavar='ADDRESS',
                         help='address to listen on (default: %(default)s)')
     parser.add_argument('--port', type=int, default=8774,
                         help='TCP port; 0 picks a free one (default: %(default)s)')
-    parser.add_argument('--sysfs-root', default='/sys', metavar='DIR',
-                        help='sysfs tree to read bus/pci/devices from (default: %(default)s)')
-    parser.add_argument('--hostname', default=None,
+    source = parser.add_argument_group('what to serve')
+    source.add_argument('--scenario', metavar='FILE',
+                        help='YAML scenario: hosts, servers, projects and users '
+                             '(instead of --sysfs-root/--hostname)')
+    source.add_argument('--sysfs-root', default=None, metavar='DIR',
+                        help=f'sysfs tree to read bus/pci/devices from (default: '
+                             f'{DEFAULT_SYSFS_ROOT})')
+    source.add_argument('--hostname', default=None,
                         help='hypervisor hostname to report (default: this machine\'s hostname)')
     parser.add_argument('--shapes', choices=SHAPES, default=BLUEPRINT,
                         help='JSON dialect: the blueprint\'s or the merged Nova API\'s '
                              '(default: %(default)s)')
+    auth = parser.add_argument_group('authentication')
+    auth.add_argument('--noauth', action='store_true',
+                      help='serve compute without identity: no token needed, every caller '
+                           'is an admin of every project')
+    auth.add_argument('--admin-password', metavar='PASSWORD', default=None,
+                      help='password of the "admin" user when the scenario defines no users '
+                           f'(default: ${ADMIN_PASSWORD_ENV}, else generated and written to '
+                           'a private file whose path is logged); prefer the environment '
+                           'variable, as other local users can read command lines')
+    auth.add_argument('--token-ttl', type=_positive_seconds, default=DEFAULT_TTL,
+                      metavar='SECONDS', help='lifetime of issued tokens (default: %(default)g)')
     parser.add_argument('--verbose', action='store_true', help='log debug details')
     return parser
 
@@ -74,64 +111,175 @@ def _bind_error(bind: str, port: int, exc: OSError) -> str:
     return f'{PROG}: cannot listen on {bind}:{port}: {reason}'
 
 
-class _StopRequested:
-    """Set by signal handlers; a plain flag so a handler never waits on a lock."""
+def _load_scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario file, else this machine (or ``--sysfs-root``) as one host."""
+    if args.scenario:
+        return load_scenario(args.scenario)
+    return single_host_scenario(args.sysfs_root or DEFAULT_SYSFS_ROOT,
+                                args.hostname or socket.gethostname())
+
+
+class _Authenticated:
+    """The identity side of a run: the app, and the generated password file to clean up."""
+
+    def __init__(self, app: FakeCloud, admin: AdminAccount | None) -> None:
+        self.app = app
+        self.admin = admin
+
+    def close(self) -> None:
+        if self.admin is not None and self.admin.password_file is not None:
+            self.admin.password_file.remove()
+
+
+def _with_identity(compute: FakeComputeApp, scenario: Scenario,
+                   args: argparse.Namespace) -> _Authenticated:
+    """Put the compute app behind tokens for the scenario's users, or a lone admin."""
+    projects, users = list(scenario.projects), list(scenario.users)
+    admin = None
+    if users:
+        if args.admin_password:
+            LOG.warning('--admin-password is ignored: the scenario file defines the users')
+    else:
+        admin = admin_account(args.admin_password or os.environ.get(ADMIN_PASSWORD_ENV))
+        users = [admin.user]
+        if not any(p.name == admin.project.name and p.domain == DEFAULT_DOMAIN
+                   for p in projects):
+            projects.append(admin.project)
+    tokens = TokenStore(ttl=args.token_ttl)
+    return _Authenticated(FakeCloud(compute, Directory(projects, users), tokens), admin)
+
+
+class _Signals:
+    """SIGTERM/SIGINT ask to stop, SIGHUP to rescan; the main loop acts on the flags.
+
+    Handlers only set plain attributes, so one never waits on a lock the code it
+    interrupted might hold. They are installed before the URL is printed: a
+    caller that signals as soon as it has read the URL gets a clean exit.
+    """
 
     def __init__(self) -> None:
-        self.signum: int | None = None
+        self.stop: int | None = None
+        self.rescan = False
+        self._previous: dict[int, Any] = {}
 
-    def __call__(self, signum: int, frame: object) -> None:
-        self.signum = signum
+    def __enter__(self) -> _Signals:
+        handlers = {signal.SIGTERM: self._on_stop, signal.SIGINT: self._on_stop,
+                    signal.SIGHUP: self._on_hangup}
+        for signum, handler in handlers.items():
+            try:
+                self._previous[signum] = signal.signal(signum, handler)
+            except ValueError:  # not the main thread: the caller owns signals
+                break
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _on_stop(self, signum: int, frame: object) -> None:
+        self.stop = signum
+
+    def _on_hangup(self, signum: int, frame: object) -> None:
+        self.rescan = True
 
 
-def _serve_until_signalled(running: RunningServer) -> int:
-    stop = _StopRequested()
-    previous = {}
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        try:
-            previous[signum] = signal.signal(signum, stop)
-        except ValueError:  # not the main thread: the caller owns signals
-            break
+def _serve_until_signalled(running: RunningServer, scenario: Scenario, signals: _Signals) -> int:
+    """SIGTERM/SIGINT stop (exit 0); SIGHUP re-reads the hosts' sysfs trees now."""
     try:
-        while stop.signum is None:
+        while signals.stop is None:
             if not running.running:
                 LOG.error('server thread died unexpectedly')
                 return 1
+            if signals.rescan:
+                signals.rescan = False
+                _rescan(scenario)
             time.sleep(0.1)
-        LOG.info('received %s, stopping', signal.Signals(stop.signum).name)
+        LOG.info('received %s, stopping', signal.Signals(signals.stop).name)
         return 0
     finally:
         running.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+
+
+def _rescan(scenario: Scenario) -> None:
+    """Hand the rescan to the store's thread, so a slow tree never delays a SIGTERM."""
+    LOG.info('received SIGHUP, rescanning')
+    scenario.store.request_rescan()
+
+
+def _describe(scenario: Scenario) -> str:
+    inventory = scenario.store.current
+    hosts = [h.hostname for h in inventory.hypervisors]
+    where = f'host {hosts[0]}' if len(hosts) == 1 else f'{len(hosts)} hosts'
+    return (f'{len(inventory.devices)} PCI devices of {where}, '
+            f'{len(inventory.servers)} servers')
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run until SIGTERM/Ctrl-C (exit 0); exit 1 when the port cannot be bound."""
-    args = build_parser().parse_args(argv)
+    """Run until SIGTERM/Ctrl-C (exit 0); exit 1 for a bad scenario or an unusable port."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.scenario and (args.sysfs_root or args.hostname):
+        parser.error('--scenario describes the hosts: drop --sysfs-root and --hostname')
     undo_logging = _configure_logging(args.verbose)
     try:
-        hostname = args.hostname or socket.gethostname()
-        scan = read_functions(args.sysfs_root)
-        for where, reason in scan.problems:
-            LOG.warning('sysfs: skipped %s: %s', where, reason)
-        inventory = Inventory.from_hosts([(hostname, scan.functions)])
-        app = FakeComputeApp(inventory, args.shapes)
         try:
-            httpd = make_server(app, args.bind, args.port)
-        except OSError as exc:
-            print(_bind_error(args.bind, args.port, exc), file=sys.stderr, flush=True)
+            scenario = _load_scenario(args)
+        except ScenarioError as exc:
+            print(f'{PROG}: {exc}', file=sys.stderr, flush=True)
             return 1
-        except OverflowError:
-            print(f'{PROG}: invalid port {args.port}', file=sys.stderr, flush=True)
-            return 1
-        running = RunningServer(httpd).start()
-        print(running.compute_url, flush=True)
-        LOG.info('serving %d PCI devices of host %s at %s (%s shapes)',
-                 len(inventory.devices), hostname, running.compute_url, args.shapes)
-        return _serve_until_signalled(running)
+        try:
+            return _run(scenario, args)
+        finally:
+            scenario.store.stop()
     finally:
         undo_logging()
+
+
+def _run(scenario: Scenario, args: argparse.Namespace) -> int:
+    compute = FakeComputeApp(scenario.store, args.shapes)
+    identity = None if args.noauth else _with_identity(compute, scenario, args)
+    with _Signals() as signals:
+        try:
+            return _serve(scenario, args, compute, identity, signals)
+        finally:
+            if identity is not None:
+                identity.close()
+
+
+def _serve(scenario: Scenario, args: argparse.Namespace, compute: FakeComputeApp,
+           identity: _Authenticated | None, signals: _Signals) -> int:
+    """Bind, announce the endpoint on stdout, and serve until told to stop."""
+    try:
+        httpd = make_server(identity.app if identity else compute, args.bind, args.port)
+    except OSError as exc:
+        print(_bind_error(args.bind, args.port, exc), file=sys.stderr, flush=True)
+        return 1
+    except OverflowError:
+        print(f'{PROG}: invalid port {args.port}', file=sys.stderr, flush=True)
+        return 1
+    running = RunningServer(httpd).start()
+    print(running.compute_url, flush=True)
+    LOG.info('serving %s at %s (%s shapes)', _describe(scenario), running.compute_url,
+             args.shapes)
+    _log_identity(running, identity, args)
+    if scenario.rescan_interval and scenario.store.rescannable:
+        scenario.store.start_rescanner(scenario.rescan_interval)
+        LOG.info('rescanning sysfs every %g s (and on SIGHUP)', scenario.rescan_interval)
+    return _serve_until_signalled(running, scenario, signals)
+
+
+def _log_identity(running: RunningServer, identity: _Authenticated | None,
+                  args: argparse.Namespace) -> None:
+    if identity is None:
+        LOG.warning('--noauth: no identity service, every caller is an admin')
+        return
+    LOG.info('identity (Keystone v3) at %s%s/v3; tokens last %g s',
+             running.url, IDENTITY_PATH, args.token_ttl)
+    admin = identity.admin
+    if admin is not None:
+        LOG.info("log in as user 'admin', project 'admin', domain 'Default'")
+        if admin.password_file is not None:
+            LOG.info('the generated admin password is in %s', admin.password_file.path)
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""Helpers for the identity and auth tests: accounts, a settable clock, a WSGI caller with bodies."""
+"""Helpers for identity and auth tests: accounts, a settable clock, a WSGI caller with bodies."""
 from __future__ import annotations
 
 import io

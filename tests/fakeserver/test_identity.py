@@ -15,7 +15,7 @@ from pciclient.fakeserver.identity import MAX_BODY_BYTES
 from pciclient.fakeserver.inventory import Inventory
 from pciclient.fakeserver.tokens import TokenStore, keystone_time
 from tests.fakeserver.cloud_helpers import (
-    ADMIN, ADMIN_PASSWORD, ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD, CAROL, CAROL_PASSWORD,
+    ADMIN, ADMIN_PASSWORD, ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD, CAROL_PASSWORD,
     DEMO_PROJECT, LAB_PROJECT, OTHER_PROJECT, PROJECTS, USERS, Clock, call, default_project,
     password_auth, token_auth)
 
@@ -193,7 +193,8 @@ def test_every_refusal_is_the_same_401(cloud: FakeCloud, tokens: TokenStore, bod
     response = call(cloud, TOKENS, 'POST', body)
     assert response.status == 401
     assert response.json == KEYSTONE_401
-    assert response.headers['www-authenticate'] == 'Keystone uri="http://cloud.example:8774/identity"'
+    assert response.headers['www-authenticate'] == (
+        'Keystone uri="http://cloud.example:8774/identity"')
     assert 'x-subject-token' not in response.headers
     assert len(tokens) == 0
 
@@ -321,7 +322,7 @@ def test_tiny_ttl_on_the_real_clock(inventory: Inventory) -> None:
     assert call(cloud, TOKENS, headers=headers).status == 401
 
 
-# --- logs -------------------------------------------------------------------------------------------
+# --- logs -----------------------------------------------------------------------------------
 
 def test_logs_name_users_but_never_secrets(cloud: FakeCloud,
                                            caplog: pytest.LogCaptureFixture) -> None:
