@@ -43,7 +43,9 @@ class HostScan:
 class HostSource(Protocol):
     """A host of the fake cloud; ``changes`` says whether rescanning it can tell anything new."""
 
-    hostname: str
+    @property
+    def hostname(self) -> str: ...
+
     changes: ClassVar[bool]
 
     def scan(self, read: Reader = read_functions) -> HostScan: ...

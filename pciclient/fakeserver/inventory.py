@@ -304,8 +304,8 @@ def _pool_sort_key(pool: PciPool) -> tuple:
 
 def _pools(devices: Iterable[PciDevice]) -> tuple[PciPool, ...]:
     """Every pool a tracked device belongs to, counting the available ones."""
-    counts: dict[tuple, int] = {}
-    tag_cache: dict[tuple, Tags] = {}
+    counts: dict[tuple[str, str, int | None, str, Tags], int] = {}
+    tag_cache: dict[tuple[Tags, str, str], Tags] = {}
     for device in devices:
         if device.status == STATUS_REMOVED:
             continue
@@ -315,7 +315,8 @@ def _pools(devices: Iterable[PciDevice]) -> tuple[PciPool, ...]:
             tags = tag_cache[cache_key] = device.pool_tags
         key = (device.vendor_id, device.product_id, device.numa_node, device.dev_type, tags)
         counts[key] = counts.get(key, 0) + (device.status == STATUS_AVAILABLE)
-    pools = [PciPool(*key, count=count) for key, count in counts.items()]
+    pools = [PciPool(vendor, product, numa, dev_type, tags, count)
+             for (vendor, product, numa, dev_type, tags), count in counts.items()]
     return tuple(sorted(pools, key=_pool_sort_key))
 
 

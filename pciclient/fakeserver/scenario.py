@@ -210,7 +210,7 @@ class _Builder:
         if not password:
             raise Problem(line_of(fields['password']), 'password is empty')
         project = self._project_named(fields['project'], 'project')
-        roles = DEFAULT_ROLES
+        roles: tuple[str, ...] = DEFAULT_ROLES
         if 'roles' in fields:
             names = []
             for item in sequence(fields['roles'], 'roles'):

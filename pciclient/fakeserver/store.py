@@ -133,9 +133,10 @@ class InventoryStore:
     def rescan(self) -> bool:
         """Re-read every host that can change; True if the snapshot changed.
 
-        Blocks while another rescan runs. Do not call it from a signal handler
-        (use :meth:`request_rescan`): the handler could interrupt a rescan of the
-        same thread and wait for it forever.
+        Blocks while another rescan runs, so never call it from a signal handler:
+        the handler could interrupt a rescan in its own thread and wait for it
+        forever. For SIGHUP, let the handler set a flag and have the main loop
+        call :meth:`request_rescan` (or this).
         """
         with self._rescan_lock:
             reader = OnceReader()
@@ -205,7 +206,11 @@ class InventoryStore:
         self._ensure_worker(float(interval))
 
     def request_rescan(self) -> None:
-        """Ask for a rescan soon, without waiting: safe from a signal handler (SIGHUP)."""
+        """Ask the rescanner thread (started if need be) for a rescan now, without waiting.
+
+        Takes a lock only briefly; still, call it from the main loop rather than
+        from inside a signal handler.
+        """
         self._ensure_worker(None)
         self._wake.set()
 

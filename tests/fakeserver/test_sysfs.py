@@ -70,6 +70,7 @@ def test_missing_bus_directory_gives_one_problem(tmp_path: Path) -> None:
     assert scan.functions == []
     assert len(scan.problems) == 1
     assert scan.problems[0][0].endswith(os.path.join('bus', 'pci', 'devices'))
+    assert scan.listed is False and scan.unreadable == frozenset()
 
 
 def test_unlistable_bus_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,6 +82,13 @@ def test_unlistable_bus_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     scan = read_functions(tmp_path)
     assert scan.functions == []
     assert scan.problems == [(str(tmp_path / 'bus/pci/devices'), 'cannot list (Permission denied)')]
+    assert scan.listed is False
+
+
+def test_unreadable_names_only_address_entries(standard_scan: sysfs.SysfsScan) -> None:
+    """A rescan must tell "there but unreadable" (an address) from junk in the bus directory."""
+    assert standard_scan.listed is True
+    assert standard_scan.unreadable == frozenset({'0000:00:1f.3'})
 
 
 def test_missing_device_file(tmp_path: Path) -> None:
