@@ -82,10 +82,10 @@ class IdentityApp:
             status, body, headers = error.status, error.body(), error.headers
         except Exception:  # a bug must cost one request, never the server
             LOG.exception('unhandled error serving %s %s', request.method, request.path)
-            error = IdentityError(500, 'Internal Server Error',
+            fault = IdentityError(500, 'Internal Server Error',
                                   'An unexpected error prevented the server from fulfilling '
                                   'your request.')
-            status, body, headers = error.status, error.body(), ()
+            status, body, headers = fault.status, fault.body(), ()
         return respond_json(start_response, status, body, (('Vary', 'X-Auth-Token'), *headers),
                             request.method, request.request_id)
 

@@ -32,10 +32,10 @@ def _command() -> list[str]:
     return [script] if script else [sys.executable, '-m', 'pciclient.fakeserver.cli']
 
 
-def _readline(stream: object, timeout: float = 30) -> str:
+def _readline(stream: Any, timeout: float = 30) -> str:
     ready, _, _ = select.select([stream], [], [], timeout)
     assert ready, 'pci-fake-server printed nothing in time'
-    return stream.readline()  # type: ignore[attr-defined]
+    return str(stream.readline())
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pciclient.fakeserver.accounts import stable_id
+from pciclient.fakeserver.accounts import User, stable_id
 from pciclient.fakeserver.app import FakeComputeApp
 from pciclient.fakeserver.cloud import FakeCloud
 from pciclient.fakeserver.directory import Directory, domain_id
@@ -42,7 +42,7 @@ def cloud(inventory: Inventory, tokens: TokenStore) -> FakeCloud:
     return FakeCloud(FakeComputeApp(inventory), Directory(PROJECTS, USERS), tokens)
 
 
-def login(cloud: FakeCloud, user=ALICE, password: str = ALICE_PASSWORD,
+def login(cloud: FakeCloud, user: User = ALICE, password: str = ALICE_PASSWORD,
           project: dict | None = None) -> str:
     project = project or default_project(user.project)
     response = call(cloud, TOKENS, 'POST', password_auth(user.name, password, project))
@@ -334,3 +334,15 @@ def test_logs_name_users_but_never_secrets(cloud: FakeCloud,
     assert "issued token" in text and "'alice'" in text and 'authentication refused' in text
     for secret in (token_id, ALICE_PASSWORD, 'Wr0ng-Pa55'):
         assert secret not in text
+
+
+def test_a_bug_costs_one_request(cloud: FakeCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError('boom')
+
+    monkeypatch.setattr(cloud.identity, '_issue', broken)
+    response = call(cloud, TOKENS, 'POST', password_auth('alice', ALICE_PASSWORD,
+                                                         default_project('demo')))
+    assert response.status == 500
+    assert response.json['error']['code'] == 500 and 'boom' not in response.json['error']['message']
+    assert call(cloud, '/identity/v3').status == 200
