@@ -48,6 +48,9 @@ def normalise_pool(pool: Any) -> dict[str, Any]:
             tags.update(value)
         else:
             tags[key] = value
+    if normalised['dev_type'] is None and 'dev_type' in tags:
+        # Nova's own PciDevicePool keeps dev_type among the tags.
+        normalised['dev_type'] = tags.pop('dev_type')
     normalised['tags'] = tags
     return normalised
 

@@ -73,17 +73,22 @@ def sysfs_root(tmp_path_factory) -> Path:
 
 
 class FakeServerProcess:
-    """``pci-fake-server`` in a subprocess; its first stdout line is its endpoint."""
+    """``pci-fake-server`` in a subprocess; its first stdout line is its endpoint.
 
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [console_script('pci-fake-server'), '--port', '0', *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
-            stdin=subprocess.DEVNULL)
+    Its log goes to a file, not a pipe nobody reads (a full pipe would stall it).
+    """
+
+    def __init__(self, *args: str, log: Path) -> None:
+        self.log = log
+        with open(log, 'ab') as err:
+            self.proc = subprocess.Popen(
+                [console_script('pci-fake-server'), '--port', '0', *args],
+                stdout=subprocess.PIPE, stderr=err, text=True, env=clean_env(),
+                stdin=subprocess.DEVNULL)
         line = self.proc.stdout.readline().strip()
         if not line.startswith('http://'):
             self.stop()
-            pytest.fail(f'pci-fake-server printed {line!r}: {self.proc.stderr.read()}')
+            pytest.fail(f'pci-fake-server printed {line!r}: {log.read_text()[-2000:]}')
         self.url = line
 
     def stop(self) -> int:
@@ -94,15 +99,15 @@ class FakeServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            stream.close()
+        self.proc.stdout.close()
         return self.proc.returncode
 
 
 @pytest.fixture(scope='session', params=['blueprint', 'merged-nova'])
 def fake_server(request, sysfs_root) -> Iterator[FakeServerProcess]:
-    server = FakeServerProcess('--sysfs-root', str(sysfs_root), '--hostname', 'compute1',
-                               '--shapes', request.param)
+    server = FakeServerProcess('--noauth', '--sysfs-root', str(sysfs_root),
+                               '--hostname', 'compute1', '--shapes', request.param,
+                               log=sysfs_root.parent / f'fake-server-{request.param}.log')
     server.shapes = request.param
     yield server
     server.stop()

@@ -78,7 +78,7 @@ def test_hypervisor_show_pools(fake_server, ident):
     vf_pool = pools[('8086', '10ed', 'type-VF')]
     assert vf_pool['count'] == 2
     assert vf_pool['numa_node'] == 0
-    assert vf_pool['tags'] == {'phys_function': '0000:04:00.0'}
+    assert vf_pool['tags']['address'] == '0000:04:00.0'  # Nova tags VF pools with their PF
     assert pools[('10de', '1eb8', 'type-PCI')]['count'] == 1
     assert sum(p['count'] for p in doc['pci_stats']) == 5
     assert 'os-pci:pci_stats' not in doc

@@ -132,7 +132,9 @@ def test_servers_holding_devices(cloud_with_a_server):
                         endpoint=url).json()
     assert {row['Instance UUID'] for row in allocated} == {SERVER_UUID}
     pools = run_cli('hypervisor-show', 'compute1', '-f', 'json', endpoint=url).json()['pci_stats']
-    assert not [p for p in pools if p['dev_type'] == 'type-VF']  # both VFs are taken
+    # Both VFs are taken: their pool stays, empty, as in Nova; the PF is unclaimable.
+    assert [p['count'] for p in pools if p['dev_type'] == 'type-VF'] == [0]
+    assert [p['count'] for p in pools if p['dev_type'] == 'type-PF'] == [0]
 
 
 def test_local_uses_the_given_sysfs_tree(sysfs_root):
