@@ -79,7 +79,7 @@ class FakeServerProcess:
     """
 
     def __init__(self, *args: str, log: Path) -> None:
-        self.log = log
+        self.log_path = log
         with open(log, 'ab') as err:
             self.proc = subprocess.Popen(
                 [console_script('pci-fake-server'), '--port', '0', *args],
@@ -90,6 +90,11 @@ class FakeServerProcess:
             self.stop()
             pytest.fail(f'pci-fake-server printed {line!r}: {log.read_text()[-2000:]}')
         self.url = line
+        self.compute_url = line
+        self.root = line.rsplit('/v2.1', 1)[0]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors='replace')
 
     def stop(self) -> int:
         if self.proc.poll() is None:

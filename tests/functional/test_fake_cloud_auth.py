@@ -9,14 +9,14 @@ operators would run them against a real cloud.
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import CliResult, clean_env, console_script, run_tool
+from tests.functional.conftest import (CliResult, FakeServerProcess, clean_env,
+                                       run_tool)
 from tests.sysfs_tree import build_standard_tree
 
 ADMIN_PASSWORD = 'Adm1n-pw'
@@ -37,42 +37,16 @@ servers:
 """
 
 
-class CloudProcess:
-    """``pci-fake-server --scenario`` with its log in a file (read it, and no pipe fills up)."""
+class CloudProcess(FakeServerProcess):
+    """``pci-fake-server --scenario`` with the admin and member of SCENARIO."""
 
     def __init__(self, workdir: Path) -> None:
         sysfs = build_standard_tree(workdir / 'sys')
         scenario = workdir / 'cloud.yaml'
         scenario.write_text(SCENARIO.format(admin_password=ADMIN_PASSWORD,
                                             member_password=MEMBER_PASSWORD, sysfs=sysfs))
-        self.log_path = workdir / 'server.log'
-        self._log = self.log_path.open('w')
-        self.proc = subprocess.Popen(
-            [console_script('pci-fake-server'), '--port', '0', '--scenario', str(scenario)],
-            stdout=subprocess.PIPE, stderr=self._log, text=True, env=clean_env(),
-            stdin=subprocess.DEVNULL)
-        line = self.proc.stdout.readline().strip()
-        if not (line.startswith('http://127.0.0.1:') and line.endswith('/v2.1')):
-            self.stop()
-            pytest.fail(f'pci-fake-server printed {line!r}: {self.log_path.read_text()}')
-        self.compute_url = line
-        self.root = line[:-len('/v2.1')]
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self._log.close()
-        return self.proc.returncode
-
+        super().__init__('--scenario', str(scenario), log=workdir / 'server.log')
+        assert self.url.startswith('http://127.0.0.1:') and self.url.endswith('/v2.1')
 
 @pytest.fixture(scope='module')
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
@@ -238,7 +212,7 @@ def test_nova_cli(cloud: CloudProcess) -> None:
 
 def test_server_log_has_no_secrets(cloud: CloudProcess) -> None:
     pci_cli(*as_member(cloud), 'server-list')
-    log = cloud.log()
+    log = cloud.log_text()
     assert f'identity (Keystone v3) at {cloud.root}/identity/v3' in log
     assert 'issued token' in log and "'alice'" in log
     _no_secrets(log)

@@ -13,7 +13,6 @@ import grp
 import os
 import subprocess
 import textwrap
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
