@@ -38,6 +38,8 @@ class ListPciDevice(lister.Lister):
                             type=normalise_dev_type, choices=DEV_TYPES,
                             help=f'Only devices of this type ({", ".join(DEV_TYPES)}; '
                                  'pci, pf and vf also work).')
+        parser.add_argument('--address', metavar='<address>',
+                            help='Only the device at this PCI address (e.g. 0000:04:10.0).')
         parser.add_argument('--server', '--instance', dest='server', metavar='<server>',
                             help='Only devices held by this server (name or UUID).')
         parser.add_argument('--limit', metavar='<n>', type=_positive_int,
@@ -56,6 +58,7 @@ class ListPciDevice(lister.Lister):
             detailed=parsed_args.long, host=parsed_args.host, status=parsed_args.status,
             vendor_id=parsed_args.vendor_id, product_id=parsed_args.product_id,
             dev_type=parsed_args.dev_type, instance_uuid=instance_uuid,
+            address=parsed_args.address,
             limit=parsed_args.limit, marker=parsed_args.marker)
         view = fields.PCI_DEVICE_LIST_LONG if parsed_args.long else fields.PCI_DEVICE_LIST
         return common.list_output(view, (device.to_dict() for device in devices))
