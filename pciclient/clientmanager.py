@@ -42,15 +42,26 @@ class ClientManager:
         from pciclient import client as pci_client
 
         args = self._args
-        Client = partial(pci_client.Client, pci_client.version_from_option(  # noqa: N806
-            args.os_compute_api_version or args.os_api_version))
+        Client = partial(  # noqa: N806
+            pci_client.Client,
+            pci_client.version_from_option(args.os_compute_api_version or args.os_api_version),
+            pci_source=args.pci_source,
+            placement_endpoint_override=args.os_placement_endpoint_override,
+            placement_interface=args.os_placement_interface,
+            placement_api_version=args.os_placement_api_version)
         if args.local:
-            return Client(self._local_session(), endpoint_override=self._start_local())
+            return Client(self._local_session(), endpoint_override=self._start_local(),
+                          placement=bool(args.os_placement_endpoint_override))
         if args.os_cloud:
             return self._client_from_clouds_yaml(Client)
         session = self._session()
+        # Without Keystone the auth plugin answers its one endpoint for every service:
+        # Placement is then only where --os-placement-endpoint-override says.
+        placement = (options.auth_type(args) not in ('none', 'admin_token')
+                     or bool(args.os_placement_endpoint_override))
         return Client(
             session,
+            placement=placement,
             endpoint_override=(args.os_compute_endpoint_override or args.os_endpoint_override
                                or args.os_endpoint),
             region_name=args.os_region_name,

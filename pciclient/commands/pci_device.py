@@ -60,7 +60,10 @@ class ListPciDevice(lister.Lister):
             dev_type=parsed_args.dev_type, instance_uuid=instance_uuid,
             address=parsed_args.address,
             limit=parsed_args.limit, marker=parsed_args.marker)
-        view = fields.PCI_DEVICE_LIST_LONG if parsed_args.long else fields.PCI_DEVICE_LIST
+        view = fields.PCI_DEVICE_LIST
+        if parsed_args.long:
+            view = (fields.PCI_DEVICE_LIST_LONG_PLACEMENT if devices.source == 'placement'
+                    else fields.PCI_DEVICE_LIST_LONG)
         return common.list_output(view, (device.to_dict() for device in devices))
 
 
@@ -69,12 +72,16 @@ class ShowPciDevice(show.ShowOne):
 
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
-        parser.add_argument('device', metavar='<id>', help='ID of the PCI device.')
+        parser.add_argument('device', metavar='<id>',
+                            help='ID of the PCI device (from Placement: the provider UUID, '
+                                 'or HOST_ADDRESS such as compute1_0000:04:00.0).')
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
-        device = common.compute_client(self.app).pci_devices.get(parsed_args.device)
-        return common.show_output(fields.PCI_DEVICE_SHOW, device.to_dict())
+        device = common.compute_client(self.app).pci_devices.get(parsed_args.device).to_dict()
+        view = (fields.PCI_DEVICE_SHOW_PLACEMENT if device.get('source') == 'placement'
+                else fields.PCI_DEVICE_SHOW)
+        return common.show_output(view, device)
 
 
 __all__ = ['ListPciDevice', 'ShowPciDevice']

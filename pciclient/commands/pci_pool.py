@@ -6,7 +6,6 @@ from typing import Any
 
 from cliff import lister
 
-from pciclient import exceptions as exc
 from pciclient.commands import common
 from pciclient.v2 import resource_fields as fields
 
@@ -27,13 +26,9 @@ class ListPciPool(lister.Lister):
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
-        pools, silent = common.compute_client(self.app).hypervisors.pools(
+        pools = common.compute_client(self.app).pci_pools.list(
             host=parsed_args.host, vendor_id=parsed_args.vendor_id,
             product_id=parsed_args.product_id)
-        if silent and not pools:
-            raise exc.CommandError(
-                'This cloud\'s hypervisors do not report PCI pools (no pci_stats), '
-                'so free PCI capacity cannot be listed from the compute API.')
-        if silent:
-            LOG.warning('Hypervisors that report no PCI pools: %s', ', '.join(silent))
+        if pools.silent_hosts:
+            LOG.warning('Hypervisors that report no PCI pools: %s', ', '.join(pools.silent_hosts))
         return common.list_output(fields.PCI_POOL_LIST, pools)

@@ -24,8 +24,9 @@ class ListServer(lister.Lister):
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
-        servers = common.compute_client(self.app).servers.list(
-            detailed=True, all_projects=parsed_args.all_projects)
+        client = common.compute_client(self.app)
+        servers = client.servers.list(detailed=True, all_projects=parsed_args.all_projects)
+        client.pci_devices.annotate_servers(servers)
         return common.list_output(fields.SERVER_LIST, (s.to_dict() for s in servers))
 
 
@@ -45,12 +46,7 @@ class ShowServer(show.ShowOne):
         client = common.compute_client(self.app)
         server = client.servers.get(parsed_args.server, all_projects=parsed_args.all_projects)
         data = server.to_dict()
-        overrides = None
-        if parsed_args.long and server.pci_devices is not None:
-            devices = client.pci_devices.for_server(server.id, server.pci_devices) \
-                if server.pci_devices else []
-            data['pci_devices'] = [
-                {key: device.to_dict().get(key) for key in fields.SERVER_DEVICE_FIELDS}
-                for device in devices]
-            overrides = {'pci_devices': PciDevicesColumn}
+        data['pci_devices'], data['pci_source'] = client.pci_devices.held_by(
+            server, detailed=parsed_args.long)
+        overrides = {'pci_devices': PciDevicesColumn} if parsed_args.long else None
         return common.show_output(fields.SERVER_SHOW, data, overrides)

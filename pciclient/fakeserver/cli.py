@@ -5,6 +5,8 @@ stdout line, so stdout carries that URL and nothing else; everything else
 (the identity URL included) is logged to stderr. Without ``--noauth`` every
 compute call needs a token from ``/identity/v3``; the accounts come from the
 scenario file, or are a single ``admin`` whose password is given or generated.
+With ``--keystone-url`` the tokens come from that Keystone instead
+(:mod:`external_identity`).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pciclient.fakeserver import external_identity
 from pciclient.fakeserver.accounts import DEFAULT_DOMAIN
 from pciclient.fakeserver.app import FakeComputeApp
 from pciclient.fakeserver.bootstrap import ADMIN_PASSWORD_ENV, AdminAccount, admin_account
@@ -80,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                            'variable, as other local users can read command lines')
     auth.add_argument('--token-ttl', type=_positive_seconds, default=DEFAULT_TTL,
                       metavar='SECONDS', help='lifetime of issued tokens (default: %(default)g)')
+    external_identity.add_arguments(parser)
     parser.add_argument('--verbose', action='store_true', help='log debug details')
     return parser
 
@@ -220,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scenario and (args.sysfs_root or args.hostname):
         parser.error('--scenario describes the hosts: drop --sysfs-root and --hostname')
+    external_identity.check_arguments(parser, args)
     undo_logging = _configure_logging(args.verbose)
     try:
         try:
@@ -237,20 +242,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(scenario: Scenario, args: argparse.Namespace) -> int:
     compute = FakeComputeApp(scenario.store, args.shapes)
+    if args.keystone_url:
+        if scenario.users:
+            LOG.warning('the scenario\'s users are ignored: %s owns the users',
+                        args.keystone_url)
+        auth = external_identity.keystone_auth(compute, args)
+        with _Signals() as signals:
+            return _serve(scenario, args, auth, signals,
+                          lambda running: external_identity.log_service_token(auth, args))
     identity = None if args.noauth else _with_identity(compute, scenario, args)
     with _Signals() as signals:
         try:
-            return _serve(scenario, args, compute, identity, signals)
+            return _serve(scenario, args, identity.app if identity else compute, signals,
+                          lambda running: _log_identity(running, identity, args))
         finally:
             if identity is not None:
                 identity.close()
 
 
-def _serve(scenario: Scenario, args: argparse.Namespace, compute: FakeComputeApp,
-           identity: _Authenticated | None, signals: _Signals) -> int:
-    """Bind, announce the endpoint on stdout, and serve until told to stop."""
+def _serve(scenario: Scenario, args: argparse.Namespace, app: Callable[..., Any],
+           signals: _Signals, announce: Callable[[RunningServer], None]) -> int:
+    """Bind, print the endpoint on stdout, ``announce`` identity details, serve until stopped."""
     try:
-        httpd = make_server(identity.app if identity else compute, args.bind, args.port)
+        httpd = make_server(app, args.bind, args.port)
     except OSError as exc:
         print(_bind_error(args.bind, args.port, exc), file=sys.stderr, flush=True)
         return 1
@@ -261,7 +275,7 @@ def _serve(scenario: Scenario, args: argparse.Namespace, compute: FakeComputeApp
     print(running.compute_url, flush=True)
     LOG.info('serving %s at %s (%s shapes)', _describe(scenario), running.compute_url,
              args.shapes)
-    _log_identity(running, identity, args)
+    announce(running)
     if scenario.rescan_interval and scenario.store.rescannable:
         scenario.store.start_rescanner(scenario.rescan_interval)
         LOG.info('rescanning sysfs every %g s (and on SIGHUP)', scenario.rescan_interval)

@@ -14,6 +14,7 @@ from pciclient.fakeserver.directory import Directory
 from pciclient.fakeserver.identity import IdentityApp
 from pciclient.fakeserver.responses import StartResponse
 from pciclient.fakeserver.tokens import TokenStore
+from pciclient.fakeserver.validation import LocalTokens
 
 __all__ = ['COMPUTE_PATH', 'IDENTITY_PATH', 'FakeCloud']
 
@@ -29,7 +30,8 @@ class FakeCloud:
     def __init__(self, compute_app: WsgiApp, directory: Directory, tokens: TokenStore) -> None:
         self.tokens = tokens
         self.identity = IdentityApp(directory, tokens, compute_path=COMPUTE_PATH)
-        self.compute = ComputeAuth(compute_app, tokens, identity_path=IDENTITY_PATH)
+        self.compute = ComputeAuth(compute_app, LocalTokens(tokens),
+                                   identity_url=lambda request: request.host_url + IDENTITY_PATH)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get('PATH_INFO', '')

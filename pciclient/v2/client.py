@@ -7,6 +7,8 @@ from pciclient import __version__
 from pciclient.http import HTTPClient
 from pciclient.v2.hypervisors import HypervisorManager
 from pciclient.v2.pci_devices import PciDeviceManager
+from pciclient.v2.pci_pools import PciPoolManager
+from pciclient.v2.placement import PLACEMENT_VERSION, PlacementManager
 from pciclient.v2.servers import ServerManager
 
 
@@ -22,12 +24,22 @@ class Client:
     ``api_version`` is a compute microversion (``"2.53"``) sent with every request,
     or ``"latest"`` for the newest the endpoint offers; ``None`` sends none, and Nova
     then answers as 2.1.
+
+    ``pci_source`` says where PCI devices and pools are read: ``os-pci`` (the compute
+    API's PCI extension), ``placement`` (Nova's PCI providers, as Nova reports them
+    since Zed) or ``auto`` (os-pci, else Placement). ``placement=False`` (for no-auth
+    setups, whose endpoint would be the compute one) or no placement service in the
+    catalog without ``placement_endpoint_override`` means no Placement.
     """
 
     def __init__(self, session: Any = None, *, endpoint_override: str | None = None,
                  region_name: str | None = None, interface: str | None = 'public',
                  service_type: str = 'compute', service_name: str | None = None,
                  timeout: float | None = None, api_version: str | None = None,
+                 pci_source: str = 'auto', placement: bool = True,
+                 placement_endpoint_override: str | None = None,
+                 placement_interface: str | None = None,
+                 placement_api_version: str | None = None,
                  **adapter_kwargs: Any) -> None:
         from keystoneauth1 import adapter
 
@@ -40,6 +52,17 @@ class Client:
             endpoint_override=endpoint_override,
             client_name='pciclient', client_version=__version__, **adapter_kwargs)
         self.http = HTTPClient(self.adapter, timeout=timeout, api_version=api_version)
+        placement_http = None
+        if placement:
+            placement_adapter = adapter.Adapter(
+                session, service_type='placement', interface=placement_interface or interface,
+                region_name=region_name, endpoint_override=placement_endpoint_override,
+                client_name='pciclient', client_version=__version__)
+            placement_http = HTTPClient(placement_adapter, timeout=timeout,
+                                        api_version=placement_api_version or PLACEMENT_VERSION)
+        self.placement = PlacementManager(placement_http)
         self.hypervisors = HypervisorManager(self.http)
         self.servers = ServerManager(self.http)
-        self.pci_devices = PciDeviceManager(self.http, self.hypervisors)
+        self.pci_devices = PciDeviceManager(self.http, self.hypervisors, self.placement,
+                                            pci_source)
+        self.pci_pools = PciPoolManager(self.hypervisors, self.placement, pci_source)

@@ -6,6 +6,9 @@ from typing import Any, Iterable, Iterator
 
 from pciclient import exceptions as exc
 from pciclient.v2.base import Manager, Resource, normalise_hex_id, path_segment
+from pciclient.v2.placement import PlacementDevice, PlacementManager
+from pciclient.v2.placement import matches as placement_matches
+from pciclient.v2.resource_fields import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS
 
 #: Device states as Nova names them (nova.objects.fields.PciDeviceStatus).
 STATUSES = ('available', 'claimed', 'allocated', 'removed', 'deleted',
@@ -47,6 +50,7 @@ class PciDevice(Resource):
             if fields.get('instance_uuid') is None:
                 fields['instance_uuid'] = server_uuid
         fields.setdefault('host', None)
+        fields['source'] = 'os-pci'
         return fields
 
     def set_host(self, host: str | None) -> None:
@@ -82,17 +86,46 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, (str, int)) else [str(v) for v in value]
 
 
+#: Where PCI devices are read from: ``os-pci`` (the compute API's PCI extension),
+#: ``placement`` (Nova's PCI providers) or ``auto`` (os-pci, else Placement).
+SOURCES = ('auto', 'os-pci', 'placement')
+
+
+class DeviceList(list):  # type: ignore[type-arg]
+    """A list of devices that also says where they came from (``os-pci``/``placement``)."""
+
+    def __init__(self, items: Iterable[Any], source: str) -> None:
+        super().__init__(items)
+        self.source = source
+
+
 class PciDeviceManager(Manager[PciDevice]):
     resource_class = PciDevice
 
-    def __init__(self, http: Any, hypervisors: Any) -> None:
+    def __init__(self, http: Any, hypervisors: Any, placement: PlacementManager | None = None,
+                 source: str = 'auto') -> None:
         super().__init__(http)
+        if source not in SOURCES:
+            raise ValueError(f'unknown PCI source {source!r}; use one of {", ".join(SOURCES)}')
         self._hypervisors = hypervisors
+        self.placement = placement or PlacementManager(None)
+        self.source = source
+
+    def _fallback(self, error: exc.NoPciApi) -> bool:
+        """Whether a missing os-pci API should be answered from Placement instead."""
+        if self.source == 'auto' and self.placement.available():
+            return True
+        hint = (' Read them from Placement with --pci-source placement.'
+                if self.source == 'os-pci' else
+                ' Placement could tell, but no endpoint is known for it: it is not in the '
+                'catalog; give --os-placement-endpoint-override URL.')
+        raise exc.NoPciApi(exc.NoPciApi.message + hint, http_status=404,
+                           request_id=error.request_id, url=error.url) from None
 
     def list(self, detailed: bool = False, *, resolve_hosts: bool = True,
              limit: int | None = None, marker: int | str | None = None,
-             **filters: str | Iterable[str] | None) -> list[PciDevice]:
-        """Devices of the cloud, optionally filtered.
+             **filters: str | Iterable[str] | None) -> DeviceList:
+        """Devices of the cloud, optionally filtered; ``.source`` says where from.
 
         Each filter (``host``, ``status``, ``vendor_id``, ``product_id``, ``dev_type``,
         ``instance_uuid``, ``address``; a value or a list of values) is sent to the
@@ -100,7 +133,8 @@ class PciDeviceManager(Manager[PciDevice]):
         ignore them. Filtering by ``dev_type`` or ``instance_uuid`` reads the detailed
         listing, because only it carries those fields. ``limit`` caps the number of
         devices returned (further pages are fetched only as needed); ``marker``
-        starts after the device with that id.
+        starts after the device with that id. Without os-pci (``source`` auto or
+        placement) the devices are Nova's PCI providers in Placement.
         """
         unknown = set(filters) - set(FILTERS)
         if unknown:
@@ -115,6 +149,16 @@ class PciDeviceManager(Manager[PciDevice]):
             wanted['address'] = [v.lower() for v in wanted['address']]
         if 'dev_type' in wanted:
             wanted['dev_type'] = [normalise_dev_type(v) for v in wanted['dev_type']]
+        if self.source != 'placement':
+            try:
+                return DeviceList(self._os_pci_list(detailed, resolve_hosts, limit, marker,
+                                                    wanted), 'os-pci')
+            except exc.NoPciApi as error:
+                self._fallback(error)
+        return DeviceList(self._placement_list(detailed, limit, marker, wanted), 'placement')
+
+    def _os_pci_list(self, detailed: bool, resolve_hosts: bool, limit: int | None,
+                     marker: int | str | None, wanted: dict[str, list[str]]) -> list[PciDevice]:
         if 'dev_type' in wanted or 'instance_uuid' in wanted:
             detailed = True
         params = [(key, value) for key, values in wanted.items() for value in values]
@@ -123,20 +167,48 @@ class PciDeviceManager(Manager[PciDevice]):
         if marker is not None:
             params.append(('marker', marker))
         path = 'os-pci/detail' if detailed else 'os-pci'
-        hosts = self._hypervisors.hostnames() if (resolve_hosts or 'host' in wanted) else {}
         devices: list[PciDevice] = []
+        hosts: dict[str, str] | None = None
         with _os_pci_api():
             for item in self.http.iter_list(path, 'pci_devices', params):
-                device = PciDevice(item)
-                device.set_host(hosts.get(str(device.to_dict().get('compute_node_id'))))
-                if _match(device, wanted):
-                    devices.append(device)
-                    if limit is not None and len(devices) >= limit:
-                        break
+                if hosts is None:  # after the first answer: a missing os-pci shows first
+                    hosts = (self._hypervisors.hostnames()
+                             if (resolve_hosts or 'host' in wanted) else {})
+                devices += self._keep(item, hosts, wanted)
+                if limit is not None and len(devices) >= limit:
+                    break
         return devices
 
-    def get(self, device_id: int | str, *, resolve_host: bool = True) -> PciDevice:
-        """One device by its id; :class:`NotFound` says "No PCI device with ID …"."""
+    @staticmethod
+    def _keep(item: dict[str, Any], hosts: dict[str, str],
+              wanted: dict[str, list[str]]) -> list[PciDevice]:
+        device = PciDevice(item)
+        device.set_host(hosts.get(str(device.to_dict().get('compute_node_id'))))
+        return [device] if _match(device, wanted) else []
+
+    def _placement_list(self, detailed: bool, limit: int | None, marker: int | str | None,
+                        wanted: dict[str, list[str]]) -> list[PlacementDevice]:
+        consumers = detailed or 'instance_uuid' in wanted
+        devices = [d for d in self.placement.devices(consumers=consumers)
+                   if placement_matches(d.to_dict(), wanted)]
+        if marker is not None:
+            ids = [d.id for d in devices]
+            if str(marker) not in ids:
+                raise exc.BadRequest(f'Marker {marker} is not a PCI device provider here.')
+            devices = devices[ids.index(str(marker)) + 1:]
+        return devices[:limit] if limit is not None else devices
+
+    def get(self, device_id: int | str, *, resolve_host: bool = True) -> Resource:
+        """One device by its id (a provider UUID or ``HOST_ADDRESS`` in Placement);
+        :class:`NotFound` says "No PCI device with ID …"."""
+        if self.source != 'placement':
+            try:
+                return self._os_pci_get(device_id, resolve_host)
+            except exc.NoPciApi as error:
+                self._fallback(error)
+        return self.placement.get(str(device_id))
+
+    def _os_pci_get(self, device_id: int | str, resolve_host: bool) -> PciDevice:
         path = f'os-pci/{path_segment(device_id)}'
         try:
             with _os_pci_api():
@@ -161,3 +233,34 @@ class PciDeviceManager(Manager[PciDevice]):
             # A server that records the holder differently: look in the full listing once.
             devices = {str(d.id): d for d in self.list(detailed=True)}
         return [devices.get(str(i)) or PciDevice({'id': i}) for i in device_ids]
+
+    def held_by(self, server: Any, detailed: bool = False) -> tuple[list[Any] | None, str | None]:
+        """What a server holds and where that was read: its ``os-pci:pci_devices`` ids,
+        or the PCI providers its Placement allocations touch; ``(None, None)`` when the
+        cloud tells neither. ``detailed`` gives each device's address, ids, type, host."""
+        if server.pci_devices is not None:
+            if not detailed:
+                return list(server.pci_devices), 'os-pci'
+            held = self.for_server(server.id, server.pci_devices) if server.pci_devices else []
+            return [{key: d.to_dict().get(key) for key in SERVER_DEVICE_FIELDS}
+                    for d in held], 'os-pci'
+        if self.source == 'os-pci' or not self.placement.available():
+            return None, None
+        rows = self.placement.consumer_devices(server.id)
+        if not detailed:
+            return [row['id'] for row in rows], 'placement'
+        return [{key: row.get(key) for key in SERVER_PLACEMENT_DEVICE_FIELDS}
+                for row in rows], 'placement'
+
+    def annotate_servers(self, servers: Iterable[Any]) -> None:
+        """Fill ``pci_devices`` of servers the compute API says nothing about, from the
+        consumers of every PCI provider (one listing, not one request per server)."""
+        servers = [s for s in servers if s.pci_devices is None]
+        if not servers or self.source == 'os-pci' or not self.placement.available():
+            return
+        held: dict[str, list[str]] = {}
+        for device in self.placement.devices(consumers=True):
+            for consumer in device.servers:
+                held.setdefault(consumer, []).append(device.id)
+        for server in servers:
+            server.set_pci_devices(held.get(str(server.id), []), 'placement')

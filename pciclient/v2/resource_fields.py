@@ -27,6 +27,14 @@ LABELS: dict[str, str] = {
     'name': 'Name',
     'pci_devices': 'PCI Devices',
     'tags': 'Tags',
+    'source': 'Source',
+    'resource_class': 'Resource Class',
+    'total': 'Total',
+    'reserved': 'Reserved',
+    'used': 'Used',
+    'free': 'Free',
+    'traits': 'Traits',
+    'servers': 'Servers',
     'hypervisor_type': 'Hypervisor Type',
     'host_ip': 'Host IP',
     'vcpus': 'vCPUs',
@@ -58,14 +66,24 @@ class View:
 
 
 # --- PCI devices -------------------------------------------------------------
-PCI_DEVICE_LIST = View(('id', 'address', 'host', 'vendor_id', 'product_id', 'status'))
+#: ``Source`` says where the rows were read: ``os-pci`` or ``placement``.
+PCI_DEVICE_LIST = View(('id', 'address', 'host', 'vendor_id', 'product_id', 'status', 'source'))
 PCI_DEVICE_LIST_LONG = PCI_DEVICE_LIST.extend(
     'dev_type', 'dev_id', 'label', 'numa_node', 'instance_uuid', 'extra_info')
+#: From Placement a row is a device provider (``ID`` its UUID); ``Type`` is only known
+#: for a PF's VFs (null otherwise), and the consumers are the servers holding it.
+PCI_DEVICE_LIST_LONG_PLACEMENT = PCI_DEVICE_LIST.extend(
+    'dev_type', 'resource_class', 'total', 'reserved', 'used', 'free', 'traits', 'servers')
 #: ``pci-show`` always has these fields (null when the cloud does not send one),
 #: then any other field the cloud sends, all in alphabetical order.
 PCI_DEVICE_SHOW = View(('address', 'compute_node_id', 'created_at', 'deleted', 'deleted_at',
                         'dev_id', 'dev_type', 'extra_info', 'host', 'id', 'instance_uuid',
-                        'label', 'numa_node', 'product_id', 'status', 'updated_at', 'vendor_id'))
+                        'label', 'numa_node', 'product_id', 'source', 'status', 'updated_at',
+                        'vendor_id'))
+PCI_DEVICE_SHOW_PLACEMENT = View(('address', 'dev_type', 'free', 'host', 'id', 'instance_uuid',
+                                  'name', 'parent_provider_uuid', 'product_id',
+                                  'reserved', 'resource_class', 'root_provider_uuid', 'servers',
+                                  'source', 'status', 'total', 'traits', 'used', 'vendor_id'))
 
 # --- Hypervisors ---------------------------------------------------------------
 HYPERVISOR_LIST = View(('id', 'hypervisor_hostname', 'state', 'status'))
@@ -76,13 +94,15 @@ HYPERVISOR_LIST_LONG = HYPERVISOR_LIST.extend(
 HYPERVISOR_SHOW = View(('hypervisor_hostname', 'id', 'pci_stats', 'state', 'status'))
 
 # --- PCI pools (free capacity per host) -----------------------------------------
-PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node', 'tags', 'count'),
-                     relabel=(('numa_node', 'NUMA'),))
+PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node', 'tags', 'count',
+                      'source'), relabel=(('numa_node', 'NUMA'),))
 
 # --- Servers -------------------------------------------------------------------
 SERVER_LIST = View(('id', 'name', 'status', 'pci_devices'))
-SERVER_SHOW = View(('id', 'name', 'pci_devices', 'status'))
+SERVER_SHOW = View(('id', 'name', 'pci_devices', 'pci_source', 'status'))
 
 #: What a pool of ``pci_stats`` holds, and what ``server-show --long`` tells of each device.
 POOL_FIELDS = ('vendor_id', 'product_id', 'numa_node', 'dev_type', 'count', 'tags')
 SERVER_DEVICE_FIELDS = ('id', 'address', 'vendor_id', 'product_id', 'dev_type', 'host')
+#: From Placement each also says its resource class and how many of it the server holds.
+SERVER_PLACEMENT_DEVICE_FIELDS = SERVER_DEVICE_FIELDS + ('resource_class', 'amount')

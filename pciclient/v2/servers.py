@@ -37,7 +37,13 @@ class Server(Resource):
         fields = {key: value for key, value in info.items() if key != PCI_DEVICES_KEY}
         raw = info.get(PCI_DEVICES_KEY)
         fields['pci_devices'] = decode_device_ids(raw) if raw is not None else None
+        fields['pci_source'] = 'os-pci' if raw is not None else None
         return fields
+
+    def set_pci_devices(self, devices: list[Any] | None, source: str | None) -> None:
+        """What the server holds when another service (Placement) told it."""
+        self._fields['pci_devices'] = devices
+        self._fields['pci_source'] = source
 
 
 class ServerManager(Manager[Server]):

@@ -14,7 +14,8 @@ def test_pci_list(fake_server):
     assert [row['Address'] for row in rows] == ADDRESSES
     assert {row['Host'] for row in rows} == {'compute1'}
     assert rows[4] == {'ID': 5, 'Address': '0000:3b:00.0', 'Host': 'compute1',
-                       'Vendor ID': '10de', 'Product ID': '1eb8', 'Status': 'available'}
+                       'Vendor ID': '10de', 'Product ID': '1eb8', 'Status': 'available',
+                       'Source': 'os-pci'}
 
 
 def test_pci_list_long(fake_server):

@@ -18,7 +18,8 @@ def endpoint(fake_server):
 def test_device_list_same_schema_as_pci_cli(endpoint):
     rows = openstack('pci', 'device', 'list', '-f', 'json', endpoint=endpoint).json()
     assert len(rows) == 5
-    assert list(rows[0]) == ['ID', 'Address', 'Host', 'Vendor ID', 'Product ID', 'Status']
+    assert list(rows[0]) == ['ID', 'Address', 'Host', 'Vendor ID', 'Product ID', 'Status',
+                             'Source']
 
 
 @pytest.mark.parametrize('args, expected', [

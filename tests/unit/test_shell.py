@@ -55,15 +55,17 @@ def run_json(capsys, *argv):
 
 def test_pci_list_columns(cloud, capsys):
     rows = run_json(capsys, 'pci-list')
-    assert list(rows[0]) == ['ID', 'Address', 'Host', 'Vendor ID', 'Product ID', 'Status']
+    assert list(rows[0]) == ['ID', 'Address', 'Host', 'Vendor ID', 'Product ID', 'Status',
+                             'Source']
     assert rows[1] == {'ID': 3, 'Address': '0000:3b:00.0', 'Host': 'compute2',
-                       'Vendor ID': '10de', 'Product ID': '1eb8', 'Status': 'available'}
+                       'Vendor ID': '10de', 'Product ID': '1eb8', 'Status': 'available',
+                       'Source': 'os-pci'}
 
 
 def test_pci_list_long_has_nested_json(cloud, capsys):
     rows = run_json(capsys, 'pci-list', '--long')
-    assert list(rows[0])[6:] == ['Type', 'Dev ID', 'Label', 'NUMA Node', 'Instance UUID',
-                                 'Extra Info']
+    assert list(rows[0])[6:] == ['Source', 'Type', 'Dev ID', 'Label', 'NUMA Node',
+                                 'Instance UUID', 'Extra Info']
     assert rows[0]['Extra Info'] == {'phys_function': '0000:04:00.0', 'key1': 'value1'}
     assert rows[1]['Instance UUID'] == samples.SERVER_UUID  # from server_uuid
 
@@ -210,9 +212,10 @@ def test_pci_pool_list(cloud, capsys):
     cloud.get(f'{URL}/os-hypervisors/detail', json={'hypervisors': [
         samples.BLUEPRINT_HYPERVISOR, samples.MERGED_HYPERVISOR]})
     rows = run_json(capsys, 'pci-pool-list')
-    assert list(rows[0]) == ['Host', 'Vendor ID', 'Product ID', 'Type', 'NUMA', 'Tags', 'Count']
+    assert list(rows[0]) == ['Host', 'Vendor ID', 'Product ID', 'Type', 'NUMA', 'Tags', 'Count',
+                             'Source']
     assert rows[0] == {'Host': 'compute1', 'Vendor ID': '8086', 'Product ID': '1520',
-                       'Type': 'type-VF', 'NUMA': 0, 'Count': 5,
+                       'Type': 'type-VF', 'NUMA': 0, 'Count': 5, 'Source': 'os-pci',
                        'Tags': {'phys_function': '0000:04:00.0', 'key1': 'value1'}}
     assert rows[1]['Host'] == 'compute2'
 
@@ -238,7 +241,8 @@ def test_pci_pool_list_warns_about_silent_hosts_on_stderr_only(requests_mock, ca
 def test_pci_list_limit(cloud, capsys):
     rows = run_json(capsys, 'pci-list', '--limit', '1')
     assert [row['ID'] for row in rows] == [1]
-    assert cloud.last_request.qs['limit'] == ['1']
+    [listing] = [r for r in cloud.request_history if r.path.endswith('/os-pci')]
+    assert listing.qs['limit'] == ['1']
 
 
 def test_server_list_all_tenants_alias(cloud, capsys):

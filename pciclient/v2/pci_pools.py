@@ -1,0 +1,53 @@
+"""Free PCI capacity per host: the hypervisors' ``pci_stats`` pools, or Placement's."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pciclient import exceptions as exc
+from pciclient.v2.base import normalise_hex_id
+from pciclient.v2.hypervisors import HypervisorManager
+from pciclient.v2.placement import PlacementManager
+
+NO_POOLS = ("This cloud's hypervisors do not report PCI pools (no pci_stats), so free PCI "
+            'capacity cannot be listed from the compute API.')
+
+
+class PoolList(list):  # type: ignore[type-arg]
+    """Pools, where they came from, and the hosts that reported none at all."""
+
+    def __init__(self, items: Iterable[Any], source: str, silent: list[str]) -> None:
+        super().__init__(items)
+        self.source = source
+        self.silent_hosts = silent
+
+
+def _same_id(value: Any, wanted: str | None) -> bool:
+    return wanted is None or normalise_hex_id(value or '') == normalise_hex_id(wanted)
+
+
+class PciPoolManager:
+    def __init__(self, hypervisors: HypervisorManager, placement: PlacementManager,
+                 source: str = 'auto') -> None:
+        self._hypervisors = hypervisors
+        self._placement = placement
+        self.source = source
+
+    def list(self, host: str | None = None, vendor_id: str | None = None,
+             product_id: str | None = None) -> PoolList:
+        """Every host's pools: from ``os-hypervisors/detail`` in one request, or, when no
+        hypervisor reports pools (today's Nova), from Placement's inventories and usages."""
+        if self.source != 'placement':
+            pools, silent = self._hypervisors.pools(host, vendor_id, product_id)
+            if pools or not silent:
+                return PoolList(({**pool, 'source': 'os-pci'} for pool in pools), 'os-pci', silent)
+            if self.source == 'os-pci' or not self._placement.available():
+                hint = (' Read them from Placement with --pci-source placement.'
+                        if self.source == 'os-pci' else
+                        ' Placement could tell, but it is not in the catalog; give '
+                        '--os-placement-endpoint-override URL.')
+                raise exc.CommandError(NO_POOLS + hint)
+        pools = [pool for pool in self._placement.pools()
+                 if (host is None or pool['host'] == host)
+                 and _same_id(pool['vendor_id'], vendor_id)
+                 and _same_id(pool['product_id'], product_id)]
+        return PoolList(pools, 'placement', [])
