@@ -12,6 +12,8 @@ from typing import Any
 
 from keystoneauth1 import loading
 
+from pciclient import pci_source
+
 #: Plugins whose options ``pci-cli`` offers; any other keystoneauth plugin
 #: still works through --os-auth-type, with these options.
 AUTH_PLUGINS = ('password', 'token', 'v3applicationcredential', 'admin_token', 'none')
@@ -57,19 +59,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     loading.register_adapter_argparse_arguments(parser, service_type='compute')
     loading.register_service_adapter_argparse_arguments(parser, service_type='compute')
     loading.register_service_adapter_argparse_arguments(parser, service_type='placement')
-    register_pci_source(parser)
+    pci_source.register(parser)
     # The interface is left unset so that clouds.yaml can choose it; 'public' applies last.
     parser.set_defaults(os_interface=os.environ.get('OS_INTERFACE'))
-
-
-def register_pci_source(parser: Any) -> None:
-    """``--pci-source``: shared by ``pci-cli`` and the ``openstack`` plugin."""
-    parser.add_argument(
-        '--pci-source', choices=('auto', 'os-pci', 'placement'),
-        default=os.environ.get('PCI_SOURCE', 'auto'),
-        help='Where PCI devices and pools are read: the compute API\'s os-pci extension, '
-             'Placement (where Nova reports them since Zed), or auto: os-pci, else '
-             'Placement (env PCI_SOURCE; default auto).')
 
 
 def auth_type(args: Any) -> str:

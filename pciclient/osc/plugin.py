@@ -11,6 +11,8 @@ import os
 import re
 from typing import Any
 
+from pciclient import pci_source
+
 API_NAME = 'pci'
 API_VERSION_OPTION = 'os_pci_api_version'
 DEFAULT_API_VERSION = '2'
@@ -32,26 +34,32 @@ def _compute_microversion(instance: Any) -> str | None:
     return value if _MICROVERSION.match(value) and value != '2.1' else None
 
 
-def _endpoint_override(instance: Any) -> str | None:
+def _configuration(instance: Any) -> dict[str, Any]:
     try:
-        config = instance.get_configuration()
-    except Exception:  # noqa: BLE001 - an OSC without it simply has no override
-        return None
-    return config.get('compute_endpoint_override') or config.get('pci_endpoint_override')
+        return dict(instance.get_configuration())
+    except Exception:  # noqa: BLE001 - an OSC without it simply has no settings for us
+        return {}
 
 
 def make_client(instance: Any) -> Any:
     """Our v2 client on OSC's session, region, interface and endpoint override."""
     from pciclient import client as pci_client
 
+    config = _configuration(instance)
     version = str(getattr(instance, '_api_version', {}).get(API_NAME) or DEFAULT_API_VERSION)
     microversion = _compute_microversion(instance)
+    placement_override = config.get('placement_endpoint_override')
+    # Without Keystone the auth plugin answers its one endpoint for every service.
+    no_catalog = getattr(instance, 'auth_plugin_name', None) in ('none', 'admin_token')
     return pci_client.Client(
         microversion or version,
         session=instance.session,
         region_name=instance.region_name,
         interface=instance.interface or 'public',
-        endpoint_override=_endpoint_override(instance),
+        endpoint_override=config.get('compute_endpoint_override'),
+        pci_source=config.get('pci_source') or 'auto',
+        placement=bool(placement_override) or not no_catalog,
+        placement_endpoint_override=placement_override,
     )
 
 
@@ -62,4 +70,5 @@ def build_option_parser(parser: Any) -> Any:
         default=os.environ.get('OS_PCI_API_VERSION', DEFAULT_API_VERSION),
         help='PCI API version (only 2 exists; default 2, env OS_PCI_API_VERSION). '
              'The compute microversion is --os-compute-api-version.')
+    pci_source.register(parser)
     return parser

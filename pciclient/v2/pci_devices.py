@@ -5,6 +5,7 @@ import contextlib
 from typing import Any, Iterable, Iterator
 
 from pciclient import exceptions as exc
+from pciclient import pci_source
 from pciclient.v2.base import Manager, Resource, normalise_hex_id, path_segment
 from pciclient.v2.placement import PlacementDevice, PlacementManager
 from pciclient.v2.placement import matches as placement_matches
@@ -88,7 +89,7 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
 
 #: Where PCI devices are read from: ``os-pci`` (the compute API's PCI extension),
 #: ``placement`` (Nova's PCI providers) or ``auto`` (os-pci, else Placement).
-SOURCES = ('auto', 'os-pci', 'placement')
+SOURCES = pci_source.SOURCES
 
 
 class DeviceList(list):  # type: ignore[type-arg]

@@ -147,7 +147,8 @@ class PlacementManager:
         if not self.available():
             raise exc.ConfigurationError(
                 'No Placement endpoint: the catalog has no placement service; give one with '
-                '--os-placement-endpoint-override URL.')
+                '--os-placement-endpoint-override URL (in clouds.yaml: '
+                'placement_endpoint_override).')
         assert self.http is not None
         return self.http
 

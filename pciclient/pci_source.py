@@ -1,0 +1,18 @@
+"""The ``--pci-source`` option, shared by ``pci-cli`` and the ``openstack`` plugin.
+
+Kept free of heavy imports: OSC imports the plugin module on every run.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+SOURCES = ('auto', 'os-pci', 'placement')
+
+
+def register(parser: Any) -> None:
+    parser.add_argument(
+        '--pci-source', choices=SOURCES, default=os.environ.get('PCI_SOURCE', 'auto'),
+        help='Where PCI devices and pools are read: the compute API\'s os-pci extension, '
+             'Placement (where Nova reports them since Zed), or auto: os-pci, else '
+             'Placement (env PCI_SOURCE; default auto).')
