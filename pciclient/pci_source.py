@@ -1,4 +1,4 @@
-"""The ``--pci-source`` option, shared by ``pci-cli`` and the ``openstack`` plugin.
+"""``--pci-source`` and ``--pci-ids``: options shared by ``pci-cli`` and the ``openstack`` plugin.
 
 Kept free of heavy imports: OSC imports the plugin module on every run.
 """
@@ -16,3 +16,7 @@ def register(parser: Any) -> None:
         help='Where PCI devices and pools are read: the compute API\'s os-pci extension, '
              'Placement (where Nova reports them since Zed), or auto: os-pci, else '
              'Placement (env PCI_SOURCE; default auto).')
+    parser.add_argument(
+        '--pci-ids', metavar='<file>', default=None,
+        help='PCI ID database for vendor and product names in --long and show output '
+             '(default: $PCI_IDS, else pci.ids from pciutils/hwdata where installed).')

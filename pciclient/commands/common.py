@@ -1,7 +1,7 @@
 """What every command does the same way: reach the client, turn resources into rows."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from pciclient.commands.columns import format_value
 from pciclient.v2.resource_fields import View
@@ -10,6 +10,16 @@ from pciclient.v2.resource_fields import View
 def compute_client(app: Any) -> Any:
     """The pciclient v2 client, the same way in ``pci-cli`` and in ``openstack``."""
     return app.client_manager.pci
+
+
+def with_names(app: Any, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Rows with ``vendor_name``/``product_name`` from the PCI ID database (lazily loaded)."""
+    from pciclient.pciids import PciNames, find_database
+
+    names = PciNames(find_database(getattr(app.options, 'pci_ids', None)))
+    for row in rows:
+        yield {**row, 'vendor_name': names.vendor(row.get('vendor_id')),
+               'product_name': names.product(row.get('vendor_id'), row.get('product_id'))}
 
 
 def list_output(view: View, items: Iterable[dict[str, Any]],

@@ -60,11 +60,12 @@ class ListPciDevice(lister.Lister):
             dev_type=parsed_args.dev_type, instance_uuid=instance_uuid,
             address=parsed_args.address,
             limit=parsed_args.limit, marker=parsed_args.marker)
-        view = fields.PCI_DEVICE_LIST
-        if parsed_args.long:
-            view = (fields.PCI_DEVICE_LIST_LONG_PLACEMENT if devices.source == 'placement'
-                    else fields.PCI_DEVICE_LIST_LONG)
-        return common.list_output(view, (device.to_dict() for device in devices))
+        rows = (device.to_dict() for device in devices)
+        if not parsed_args.long:
+            return common.list_output(fields.PCI_DEVICE_LIST, rows)
+        view = (fields.PCI_DEVICE_LIST_LONG_PLACEMENT if devices.source == 'placement'
+                else fields.PCI_DEVICE_LIST_LONG)
+        return common.list_output(view, common.with_names(self.app, rows))
 
 
 class ShowPciDevice(show.ShowOne):
@@ -79,6 +80,7 @@ class ShowPciDevice(show.ShowOne):
 
     def take_action(self, parsed_args: Any) -> Any:
         device = common.compute_client(self.app).pci_devices.get(parsed_args.device).to_dict()
+        [device] = common.with_names(self.app, [device])
         view = (fields.PCI_DEVICE_SHOW_PLACEMENT if device.get('source') == 'placement'
                 else fields.PCI_DEVICE_SHOW)
         return common.show_output(view, device)

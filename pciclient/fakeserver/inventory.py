@@ -40,6 +40,9 @@ __all__ = [
     'Inventory',
     'PciDevice',
     'PciPool',
+    'SERVER_DISK_GB',
+    'SERVER_RAM_MB',
+    'SERVER_VCPUS',
     'STATUS_ALLOCATED',
     'STATUS_AVAILABLE',
     'STATUS_REMOVED',
@@ -77,8 +80,9 @@ _CPU_INFO = json.dumps({
     'features': ['pge', 'clflush'],
     'topology': {'cores': 1, 'threads': 1, 'sockets': 4},
 })
-# Every fake server is billed like a 1 vCPU / 512 MB / 1 GB flavor.
-_SERVER_VCPUS, _SERVER_RAM_MB, _SERVER_DISK_GB = 1, 512, 1
+# Every fake server is billed like a 1 vCPU / 512 MB / 1 GB flavor (hypervisor usage and
+# Placement allocations both read these).
+SERVER_VCPUS, SERVER_RAM_MB, SERVER_DISK_GB = 1, 512, 1
 
 Tags = tuple[tuple[str, str], ...]
 
@@ -273,9 +277,9 @@ class Hypervisor:
     def detail(self) -> dict[str, Any]:
         """Nova 2.1's hypervisor document; PCI stats are added per API shape."""
         res = self.resources
-        vcpus_used = self.running_vms * _SERVER_VCPUS
-        memory_used = res.reserved_memory_mb + self.running_vms * _SERVER_RAM_MB
-        disk_used = self.running_vms * _SERVER_DISK_GB
+        vcpus_used = self.running_vms * SERVER_VCPUS
+        memory_used = res.reserved_memory_mb + self.running_vms * SERVER_RAM_MB
+        disk_used = self.running_vms * SERVER_DISK_GB
         return {
             **self.brief(),
             'hypervisor_type': 'fake',

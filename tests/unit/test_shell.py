@@ -65,7 +65,7 @@ def test_pci_list_columns(cloud, capsys):
 def test_pci_list_long_has_nested_json(cloud, capsys):
     rows = run_json(capsys, 'pci-list', '--long')
     assert list(rows[0])[6:] == ['Source', 'Type', 'Dev ID', 'Label', 'NUMA Node',
-                                 'Instance UUID', 'Extra Info']
+                                 'Instance UUID', 'Extra Info', 'Vendor Name', 'Product Name']
     assert rows[0]['Extra Info'] == {'phys_function': '0000:04:00.0', 'key1': 'value1'}
     assert rows[1]['Instance UUID'] == samples.SERVER_UUID  # from server_uuid
 
@@ -283,3 +283,40 @@ def test_hypervisor_list_long_without_usage_fields(requests_mock, capsys):
     rows = run_json(capsys, 'hypervisor-list', '--long')
     assert rows[0]['Hypervisor Type'] == 'fake' and rows[0]['Host IP'] == '192.0.2.2'
     assert rows[0]['vCPUs'] is None and rows[0]['Running VMs'] is None
+
+
+PCI_IDS = """# a few lines of a pci.ids file
+8086  Intel Corporation
+\t1520  I350 Ethernet Controller Virtual Function
+\t\t8086 0001  a subsystem
+10de  NVIDIA Corporation
+\t1eb8  TU104GL [Tesla T4]
+C 02  Network controller
+\t00  Ethernet controller
+"""
+
+
+def test_vendor_and_product_names_from_pci_ids(cloud, capsys, tmp_path):
+    database = tmp_path / 'pci.ids'
+    database.write_text(PCI_IDS)
+    rows = run_json(capsys, '--pci-ids', str(database), 'pci-list', '--long')
+    assert (rows[0]['Vendor Name'], rows[0]['Product Name']) == (
+        'Intel Corporation', 'I350 Ethernet Controller Virtual Function')
+    assert rows[2]['Product Name'] == 'TU104GL [Tesla T4]'
+    shown = run_json(capsys, '--pci-ids', str(database), 'pci-show', '1')
+    assert shown['vendor_name'] == 'Intel Corporation'
+
+
+def test_no_pci_ids_database_means_empty_names(cloud, capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr('pciclient.pciids.SEARCH_PATHS', ())
+    monkeypatch.delenv('PCI_IDS', raising=False)
+    rows = run_json(capsys, '--pci-ids', str(tmp_path / 'missing.ids'), 'pci-list', '--long')
+    assert {(row['Vendor Name'], row['Product Name']) for row in rows} == {(None, None)}
+
+
+def test_pci_ids_is_not_read_without_long(cloud, capsys, tmp_path, monkeypatch):
+    import pciclient.pciids as pciids
+    monkeypatch.setattr(pciids, 'load', lambda path: pytest.fail('pci.ids read'))
+    database = tmp_path / 'pci.ids'
+    database.write_text(PCI_IDS)
+    assert run_json(capsys, '--pci-ids', str(database), 'pci-list')

@@ -1,0 +1,89 @@
+"""Vendor and product names from the system's PCI ID database (``pci.ids``), as lspci shows them.
+
+The database comes with pciutils/hwdata; without it names are simply unknown.
+It is parsed only when a command asks for names, and only once per run.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+#: Where distributions install the database, in order of preference.
+SEARCH_PATHS = ('/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids', '/usr/share/pci.ids',
+                '/usr/local/share/pci.ids', '/usr/share/misc/pci.ids.gz')
+
+Names = tuple[dict[str, str], dict[tuple[str, str], str]]
+
+
+def find_database(explicit: str | None = None) -> Path | None:
+    """``explicit`` (``--pci-ids``), ``$PCI_IDS``, or the first installed database."""
+    for candidate in (explicit, os.environ.get('PCI_IDS'), *SEARCH_PATHS):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def load(path: str) -> Names:
+    """Vendors ``{vendor: name}`` and devices ``{(vendor, device): name}`` of a pci.ids file.
+
+    Subsystem lines and the device-class section at the end are skipped; a line that
+    does not parse is ignored, so a damaged file degrades to fewer names.
+    """
+    vendors: dict[str, str] = {}
+    devices: dict[tuple[str, str], str] = {}
+    opener = _gzip_open if path.endswith('.gz') else _text_open
+    vendor = None
+    with opener(path) as lines:
+        for line in lines:
+            if not line.strip() or line.startswith('#'):
+                continue
+            if line.startswith('C '):
+                break  # the device classes: no more vendors
+            if line.startswith('\t\t'):
+                continue  # subsystems
+            ident, _, name = line.strip().partition('  ')
+            if len(ident) != 4 or not name:
+                continue
+            ident = ident.lower()
+            if line.startswith('\t'):
+                if vendor is not None:
+                    devices[(vendor, ident)] = name.strip()
+            else:
+                vendor = ident
+                vendors[vendor] = name.strip()
+    return vendors, devices
+
+
+def _text_open(path: str):  # noqa: ANN202 - a context manager of lines
+    return open(path, encoding='utf-8', errors='replace')
+
+
+def _gzip_open(path: str):  # noqa: ANN202
+    import gzip
+    return gzip.open(path, 'rt', encoding='utf-8', errors='replace')
+
+
+class PciNames:
+    """Looks names up; an absent or unreadable database gives ``None`` for everything."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._names: Names | None = None
+
+    def _table(self) -> Names:
+        if self._names is None:
+            try:
+                self._names = load(str(self.path)) if self.path else ({}, {})
+            except OSError:
+                self._names = ({}, {})
+        return self._names
+
+    def vendor(self, vendor_id: str | None) -> str | None:
+        return self._table()[0].get((vendor_id or '').lower()) if vendor_id else None
+
+    def product(self, vendor_id: str | None, product_id: str | None) -> str | None:
+        if not vendor_id or not product_id:
+            return None
+        return self._table()[1].get((vendor_id.lower(), product_id.lower()))
