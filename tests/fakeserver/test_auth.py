@@ -14,6 +14,7 @@ from pciclient.fakeserver.inventory import Inventory, Server
 from pciclient.fakeserver.policy import rule_for
 from pciclient.fakeserver.routing import Route
 from pciclient.fakeserver.tokens import TokenStore
+from pciclient.fakeserver.validation import LocalTokens
 from tests.fakeserver.cloud_helpers import (
     ADMIN, ADMIN_PASSWORD, ADMIN_PROJECT, ALICE, ALICE_PASSWORD, DEMO_PROJECT, OTHER_PROJECT,
     PROJECTS, USERS, Clock, call, default_project, password_auth)
@@ -126,7 +127,7 @@ def test_context_reaches_the_compute_app(cloud: FakeCloud, member: dict) -> None
         start_response('200 OK', [])
         return [b'{}']
 
-    wrapped = ComputeAuth(spy, cloud.tokens)
+    wrapped = ComputeAuth(spy, LocalTokens(cloud.tokens))
     assert call(wrapped, '/v2.1/servers', headers=member).status == 200
     (context,) = seen
     assert context == RequestContext(user_id=ALICE.id, project_id=DEMO_PROJECT.id,
