@@ -239,7 +239,7 @@ class PciDeviceManager(Manager[PciDevice]):
         """What a server holds and where that was read: its ``os-pci:pci_devices`` ids,
         or the PCI providers its Placement allocations touch; ``(None, None)`` when the
         cloud tells neither. ``detailed`` gives each device's address, ids, type, host."""
-        if server.pci_devices is not None:
+        if server.pci_devices is not None and self.source != 'placement':
             if not detailed:
                 return list(server.pci_devices), 'os-pci'
             held = self.for_server(server.id, server.pci_devices) if server.pci_devices else []
@@ -254,9 +254,13 @@ class PciDeviceManager(Manager[PciDevice]):
                 for row in rows], 'placement'
 
     def annotate_servers(self, servers: Iterable[Any]) -> None:
-        """Fill ``pci_devices`` of servers the compute API says nothing about, from the
-        consumers of every PCI provider (one listing, not one request per server)."""
-        servers = [s for s in servers if s.pci_devices is None]
+        """Fill ``pci_devices`` of servers the compute API says nothing about (of every
+        server with ``source='placement'``) from the consumers of every PCI provider
+        (one listing, not one request per server)."""
+        if self.source != 'placement':
+            servers = [s for s in servers if s.pci_devices is None]
+        else:
+            servers = list(servers)
         if not servers or self.source == 'os-pci' or not self.placement.available():
             return
         held: dict[str, list[str]] = {}

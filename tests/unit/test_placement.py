@@ -180,3 +180,14 @@ def test_a_failing_provider_fails_the_listing(placement):
                   text='busy')
     with pytest.raises(exc.ServerError):
         make_client(source='placement').pci_devices.list()
+
+
+def test_explicit_placement_source_wins_over_os_pci_ids(placement):
+    # Found by the real-Placement tier: a server document with os-pci:pci_devices must
+    # not hide Placement's answer when --pci-source placement was asked for.
+    client = make_client(source='placement')
+    server = client.servers.resource_class({'id': SERVER, 'name': 'vm',
+                                            'os-pci:pci_devices': []})
+    assert client.pci_devices.held_by(server) == ([GPU], 'placement')
+    client.pci_devices.annotate_servers([server])
+    assert (server.pci_devices, server.pci_source) == ([GPU], 'placement')
