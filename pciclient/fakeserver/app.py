@@ -45,13 +45,17 @@ class FakeComputeApp:
 
     ``source`` is a fixed :class:`Inventory` or an :class:`InventorySource`; each
     request reads the source once, so a rescan never gives it half-old data.
+    ``os_pci=False`` plays a Nova without the PCI API (every Nova since Pike): no
+    ``os-pci`` routes (the router's 404) and no PCI keys on hypervisors and servers.
     """
 
-    def __init__(self, source: Inventory | InventorySource, shapes: str = BLUEPRINT) -> None:
+    def __init__(self, source: Inventory | InventorySource, shapes: str = BLUEPRINT,
+                 os_pci: bool = True) -> None:
         if shapes not in SHAPES:
             raise ValueError(f'unknown shapes {shapes!r}; expected one of {", ".join(SHAPES)}')
         self.source = source
         self.shapes = shapes
+        self.os_pci = os_pci
 
     @property
     def inventory(self) -> Inventory:
@@ -78,11 +82,11 @@ class FakeComputeApp:
             if request.method not in _READ_METHODS:
                 raise MethodNotAllowed(request.method)
             route = match(request.path)
-            if route is None:
+            if route is None or (not self.os_pci and route.name.startswith('pci_')):
                 raise RouteNotFound()
             authorize(route, request)  # the caller's context came with the request
             headers = () if route.name == 'versions' else _VERSION_HEADERS
-            views = Views(self.inventory, self.shapes)  # one snapshot for the whole request
+            views = Views(self.inventory, self.shapes, self.os_pci)  # one snapshot per request
             return '200 OK', views.render(route, request), headers
         except ApiError as error:
             return error.status, error.body(), error.headers

@@ -17,6 +17,7 @@ from typing import Any
 
 from pciclient.fakeserver.context import ANONYMOUS, ENVIRON_KEY
 from pciclient.fakeserver.errors import IdentityError, compute_fault, unauthorized
+from pciclient.fakeserver.placement_routing import PLACEMENT_PATH
 from pciclient.fakeserver.request import Request
 from pciclient.fakeserver.responses import StartResponse, respond_json
 from pciclient.fakeserver.tokens import fingerprint
@@ -26,8 +27,9 @@ __all__ = ['ComputeAuth', 'VERSION_PATHS']
 
 LOG = logging.getLogger('pciclient.fakeserver.auth')
 
-# Nova serves its version documents outside the authenticated pipeline.
-VERSION_PATHS = frozenset({'', '/', '/v2', '/v2/', '/v2.1', '/v2.1/'})
+# Nova and Placement serve their version documents outside the authenticated pipeline.
+VERSION_PATHS = frozenset({'', '/', '/v2', '/v2/', '/v2.1', '/v2.1/',
+                           PLACEMENT_PATH, PLACEMENT_PATH + '/'})
 
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 

@@ -1,4 +1,4 @@
-"""``pci-fake-server``: a fake cloud (Keystone v3 subset + read-only Compute API) in one process.
+"""``pci-fake-server``: one process serving a fake cloud: identity, read-only Compute, Placement.
 
 Scripts start it with ``--port 0`` and read the compute endpoint from the first
 stdout line, so stdout carries that URL and nothing else; everything else
@@ -6,7 +6,9 @@ stdout line, so stdout carries that URL and nothing else; everything else
 compute call needs a token from ``/identity/v3``; the accounts come from the
 scenario file, or are a single ``admin`` whose password is given or generated.
 With ``--keystone-url`` the tokens come from that Keystone instead
-(:mod:`external_identity`).
+(:mod:`external_identity`). Placement is served at ``/placement`` in every
+mode; ``--no-os-pci`` (or ``os_pci: false`` in the scenario) takes the PCI API
+out of compute, as in every Nova since Pike.
 """
 from __future__ import annotations
 
@@ -23,13 +25,14 @@ from typing import Any
 
 from pciclient.fakeserver import external_identity
 from pciclient.fakeserver.accounts import DEFAULT_DOMAIN
-from pciclient.fakeserver.app import FakeComputeApp
 from pciclient.fakeserver.bootstrap import ADMIN_PASSWORD_ENV, AdminAccount, admin_account
 from pciclient.fakeserver.cloud import IDENTITY_PATH, FakeCloud
 from pciclient.fakeserver.directory import Directory
 from pciclient.fakeserver.scenario import (
     Scenario, ScenarioError, load_scenario, single_host_scenario)
+from pciclient.fakeserver.placement_routing import PLACEMENT_PATH
 from pciclient.fakeserver.server import RunningServer, make_server
+from pciclient.fakeserver.services import ServiceApis, service_apis
 from pciclient.fakeserver.shapes import BLUEPRINT, SHAPES
 from pciclient.fakeserver.tokens import DEFAULT_TTL, TokenStore
 
@@ -55,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description='Serve the PCI devices found in a sysfs tree (or described by a scenario '
                     'file) as a read-only fake OpenStack Compute API (os-pci, os-hypervisors, '
-                    'servers), with a Keystone v3 subset at /identity to log in to.')
+                    'servers) and Placement at /placement (resource providers as Nova reports '
+                    'PCI devices), with a Keystone v3 subset at /identity to log in to.')
     parser.add_argument('--bind', default='127.0.0.1', metavar='ADDRESS',
                         help='address to listen on (default: %(default)s)')
     parser.add_argument('--port', type=int, default=8774,
@@ -72,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--shapes', choices=SHAPES, default=BLUEPRINT,
                         help='JSON dialect: the blueprint\'s or the merged Nova API\'s '
                              '(default: %(default)s)')
+    parser.add_argument('--no-os-pci', action='store_true',
+                        help='play a modern Nova: no os-pci API (404), no pci_stats on '
+                             'hypervisors, no os-pci:pci_devices on servers; Placement still '
+                             'reports the devices (also: os_pci: false in the scenario)')
     auth = parser.add_argument_group('authentication')
     auth.add_argument('--noauth', action='store_true',
                       help='serve compute without identity: no token needed, every caller '
@@ -135,7 +143,7 @@ class _Authenticated:
             self.admin.password_file.remove()
 
 
-def _with_identity(compute: FakeComputeApp, scenario: Scenario,
+def _with_identity(compute: ServiceApis, scenario: Scenario,
                    args: argparse.Namespace) -> _Authenticated:
     """Put the compute app behind tokens for the scenario's users, or a lone admin."""
     projects, users = list(scenario.projects), list(scenario.users)
@@ -210,6 +218,11 @@ def _rescan(scenario: Scenario) -> None:
     scenario.store.request_rescan()
 
 
+def _os_pci(scenario: Scenario, args: argparse.Namespace) -> bool:
+    """The PCI API is on unless the command line or the scenario turns it off."""
+    return scenario.os_pci and not args.no_os_pci
+
+
 def _describe(scenario: Scenario) -> str:
     inventory = scenario.store.current
     hosts = [h.hostname for h in inventory.hypervisors]
@@ -241,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(scenario: Scenario, args: argparse.Namespace) -> int:
-    compute = FakeComputeApp(scenario.store, args.shapes)
+    compute = service_apis(scenario.store, args.shapes, os_pci=_os_pci(scenario, args))
     if args.keystone_url:
         if scenario.users:
             LOG.warning('the scenario\'s users are ignored: %s owns the users',
@@ -273,8 +286,9 @@ def _serve(scenario: Scenario, args: argparse.Namespace, app: Callable[..., Any]
         return 1
     running = RunningServer(httpd).start()
     print(running.compute_url, flush=True)
-    LOG.info('serving %s at %s (%s shapes)', _describe(scenario), running.compute_url,
-             args.shapes)
+    LOG.info('serving %s at %s (%s shapes%s)', _describe(scenario), running.compute_url,
+             args.shapes, '' if _os_pci(scenario, args) else ', no os-pci API')
+    LOG.info('Placement at %s%s', running.url, PLACEMENT_PATH)
     announce(running)
     if scenario.rescan_interval and scenario.store.rescannable:
         scenario.store.start_rescanner(scenario.rescan_interval)

@@ -1,8 +1,9 @@
-"""One WSGI app for the whole fake cloud: identity under ``/identity``, compute elsewhere.
+"""One WSGI app for the whole fake cloud: identity under ``/identity``, the service APIs elsewhere.
 
-A single process and port serve both services, like a DevStack host behind
+A single process and port serve every service, like a DevStack host behind
 one web server, so ``OS_AUTH_URL=http://HOST:PORT/identity`` and the catalog's
-``http://HOST:PORT/v2.1`` reach the same process and share its token table.
+``http://HOST:PORT/v2.1`` and ``…/placement`` reach the same process and share
+its token table.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from pciclient.fakeserver.auth import ComputeAuth
 from pciclient.fakeserver.directory import Directory
 from pciclient.fakeserver.identity import IdentityApp
+from pciclient.fakeserver.placement_routing import PLACEMENT_PATH
 from pciclient.fakeserver.responses import StartResponse
 from pciclient.fakeserver.tokens import TokenStore
 from pciclient.fakeserver.validation import LocalTokens
@@ -29,7 +31,8 @@ class FakeCloud:
 
     def __init__(self, compute_app: WsgiApp, directory: Directory, tokens: TokenStore) -> None:
         self.tokens = tokens
-        self.identity = IdentityApp(directory, tokens, compute_path=COMPUTE_PATH)
+        self.identity = IdentityApp(directory, tokens, compute_path=COMPUTE_PATH,
+                                    placement_path=PLACEMENT_PATH)
         self.compute = ComputeAuth(compute_app, LocalTokens(tokens),
                                    identity_url=lambda request: request.host_url + IDENTITY_PATH)
 

@@ -1,4 +1,4 @@
-"""Start a fake compute API over this machine's PCI devices for the client's ``--local`` mode.
+"""Start a fake compute API (and Placement) over this machine's PCI devices for ``--local``.
 
 Imported by the CLI on every run, so it imports the server machinery only when
 ``start_local`` is actually called.
@@ -25,9 +25,9 @@ def start_local(sysfs_root: str | None = None) -> RunningServer:
     import logging
     import socket
 
-    from pciclient.fakeserver.app import FakeComputeApp
     from pciclient.fakeserver.inventory import Inventory
     from pciclient.fakeserver.server import start_in_thread
+    from pciclient.fakeserver.services import service_apis
     from pciclient.fakeserver.sysfs import read_functions
 
     log = logging.getLogger('pciclient.fakeserver')
@@ -35,4 +35,4 @@ def start_local(sysfs_root: str | None = None) -> RunningServer:
     for where, reason in scan.problems:
         log.debug('sysfs: skipped %s: %s', where, reason)
     inventory = Inventory.from_hosts([(socket.gethostname(), scan.functions)])
-    return start_in_thread(FakeComputeApp(inventory, 'blueprint'))
+    return start_in_thread(service_apis(inventory, 'blueprint'))  # Placement at /placement too

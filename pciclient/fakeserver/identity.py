@@ -69,10 +69,11 @@ class IdentityApp:
     """WSGI app issuing and validating tokens for the accounts of one :class:`Directory`."""
 
     def __init__(self, directory: Directory, tokens: TokenStore,
-                 compute_path: str = '/v2.1') -> None:
+                 compute_path: str = '/v2.1', placement_path: str = '/placement') -> None:
         self.directory = directory
         self.tokens = tokens
         self.compute_path = compute_path
+        self.placement_path = placement_path
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = Request.from_environ(environ)
@@ -214,7 +215,8 @@ class IdentityApp:
 
     def _urls(self, request: Request) -> ServiceUrls:
         return ServiceUrls(compute=request.host_url + self.compute_path,
-                           identity=request.url_for('/v3'))
+                           identity=request.url_for('/v3'),
+                           placement=request.host_url + self.placement_path)
 
 
 def _no_catalog(request: Request) -> bool:

@@ -22,7 +22,8 @@ INTERFACES = ('public', 'internal', 'admin')
 _V3 = {'id': 'v3.14', 'status': 'stable', 'updated': '2020-04-07T00:00:00Z'}
 _MEDIA_TYPES = [{'base': 'application/json', 'type': 'application/vnd.openstack.identity-v3+json'}]
 # (type, name, attribute of ServiceUrls): what the catalog lists, in this order.
-_SERVICES = (('compute', 'nova', 'compute'), ('identity', 'keystone', 'identity'))
+_SERVICES = (('compute', 'nova', 'compute'), ('identity', 'keystone', 'identity'),
+             ('placement', 'placement', 'placement'))
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ServiceUrls:
 
     compute: str
     identity: str
+    placement: str
 
 
 def _v3_entry(v3_url: str) -> dict[str, Any]:

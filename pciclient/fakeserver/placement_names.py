@@ -87,7 +87,8 @@ def _custom_name(name: str) -> str:
 
 
 def normalize_resource_class(name: str) -> str:
-    """Nova's reading of a ``resource_class`` tag: standard or CUSTOM_ names stay, others are made custom."""
+    """Nova's reading of a ``resource_class`` tag: standard or ``CUSTOM_`` names stay as they
+    are (upper-cased), any other is made a custom one."""
     upper = name.strip().upper()
     if upper in STANDARD_RESOURCE_CLASSES or upper.startswith(CUSTOM_PREFIX):
         return upper

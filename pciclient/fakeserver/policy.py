@@ -5,7 +5,9 @@
   ``all_tenants`` (any value that reads as true, or empty) is admin only, and
   even an admin sees only their own project without it;
 - ``os-pci:pci_devices`` on a server: shown to admins and the server's project;
-- a project id in the URL must be the token's project (Nova's 400).
+- a project id in the URL must be the token's project (Nova's 400);
+- Placement (``/placement``): every rule is admin only, Placement's default, and
+  the version document needs no token (403 in Placement's shape, naming the rule).
 
 The no-auth context is an admin bound to no project: it sees everything, as
 the server did before it had identity.
@@ -14,14 +16,17 @@ from __future__ import annotations
 
 from pciclient.fakeserver.context import RequestContext
 from pciclient.fakeserver.errors import BadRequest, Forbidden
+from pciclient.fakeserver.placement_errors import PlacementForbidden
 from pciclient.fakeserver.request import Request
 from pciclient.fakeserver.routing import Route
 
 __all__ = [
     'all_tenants_requested',
     'authorize',
+    'authorize_placement',
     'may_see_server',
     'may_see_server_pci',
+    'placement_rule_for',
     'rule_for',
     'servers_project_filter',
 ]
@@ -34,6 +39,18 @@ _FAMILIES = {
     'pci_': ('os_compute_api:os-pci', True),
     'hypervisor_': ('os_compute_api:os-hypervisors', True),
     'server_': ('os_compute_api:servers', False),
+}
+# Placement route name -> Placement's policy rule (placement/policies/*.py names).
+_PLACEMENT_RULES = {
+    'providers': 'placement:resource_providers:list',
+    'provider': 'placement:resource_providers:show',
+    'inventories': 'placement:resource_providers:inventories:list',
+    'inventory': 'placement:resource_providers:inventories:show',
+    'usages': 'placement:resource_providers:usages',
+    'aggregates': 'placement:resource_providers:aggregates:list',
+    'traits': 'placement:resource_providers:traits:list',
+    'provider_allocations': 'placement:resource_providers:allocations:list',
+    'consumer_allocations': 'placement:allocations:list',
 }
 # Where a route's action is not its name's suffix in Nova's rule names.
 _ACTIONS = {
@@ -117,3 +134,19 @@ def may_see_server(context: RequestContext, tenant_id: str) -> bool:
 def may_see_server_pci(context: RequestContext, tenant_id: str) -> bool:
     """The blueprint's ``os-pci:pci_devices`` attribute: admins and the server's own project."""
     return context.is_admin or context.project_id == tenant_id
+
+
+def placement_rule_for(route_name: str) -> str | None:
+    """Placement's rule for a route; None for the version document, which is open to all."""
+    if route_name == 'root':
+        return None
+    return _PLACEMENT_RULES.get(route_name, f'placement:{route_name}')
+
+
+def authorize_placement(route_name: str, context: RequestContext) -> None:
+    """Raise Placement's 403 unless the caller is an admin (routes unknown here: admin too)."""
+    rule = placement_rule_for(route_name)
+    if rule is None:
+        return
+    if not (context.authenticated and context.is_admin):
+        raise PlacementForbidden.for_rule(rule)

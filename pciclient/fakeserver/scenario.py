@@ -6,6 +6,7 @@ starts; the first mistake is reported as ``FILE:LINE: what is wrong`` (a
 :class:`ScenarioError`), so an operator never gets a half-started cloud::
 
     rescan_interval: 60            # seconds; 0: never rescan on a timer
+    os_pci: false                  # play a Nova without the os-pci API (default: true)
     projects:
       - {name: demo, id: 0123456789abcdef0123456789abcdef}     # id optional
     users:
@@ -43,9 +44,9 @@ from pciclient.fakeserver.hosts import (GeneratedHost, HostScan, HostSource, Onc
 from pciclient.fakeserver.inventory import Server
 from pciclient.fakeserver.store import InventoryStore, Placement
 from pciclient.fakeserver.sysfs import ADDRESS_RE, PciFunction
-from pciclient.fakeserver.yaml_nodes import (Problem, ScenarioError, compose_file, free_mapping,
-                                             integer, line_of, mapping, number, scalar_text,
-                                             sequence, string)
+from pciclient.fakeserver.yaml_nodes import (Problem, ScenarioError, boolean, compose_file,
+                                             free_mapping, integer, line_of, mapping, number,
+                                             scalar_text, sequence, string)
 
 __all__ = ['DEFAULT_RESCAN_INTERVAL', 'MAX_DEVICES', 'Scenario', 'ScenarioError',
            'load_scenario', 'single_host_scenario']
@@ -67,20 +68,25 @@ _HOSTNAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$')
 _PROJECT_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
 _ROLE_RE = re.compile(r'^[A-Za-z0-9_.:-]{1,64}$')
 
-_TOP_KEYS = ('rescan_interval', 'projects', 'users', 'hosts', 'servers')
+_TOP_KEYS = ('rescan_interval', 'os_pci', 'projects', 'users', 'hosts', 'servers')
 _HOST_KEYS = ('hostname', 'count', 'sysfs_root', 'generate', 'device_spec')
 _SERVER_KEYS = ('name', 'project', 'host', 'devices', 'status', 'id', 'user')
 
 
 @dataclass
 class Scenario:
-    """A loaded fake cloud: accounts for the identity side, the inventory for compute."""
+    """A loaded fake cloud: accounts for the identity side, the inventory for compute.
+
+    ``os_pci`` False plays a modern Nova: no os-pci API and no PCI keys in compute
+    answers (Placement tells about PCI devices either way).
+    """
 
     projects: list[Project]
     users: list[User]
     store: InventoryStore
     rescan_interval: float = DEFAULT_RESCAN_INTERVAL
     path: str | None = None
+    os_pci: bool = True
 
 
 def single_host_scenario(sysfs_root: str, hostname: str) -> Scenario:
@@ -143,6 +149,7 @@ class _Builder:
         interval = DEFAULT_RESCAN_INTERVAL
         if 'rescan_interval' in top:
             interval = number(top['rescan_interval'], 'rescan_interval', 0, MAX_RESCAN_INTERVAL)
+        os_pci = boolean(top['os_pci'], 'os_pci') if 'os_pci' in top else True
         if 'projects' in top:
             for item in sequence(top['projects'], 'projects'):
                 self._project(item)
@@ -163,7 +170,7 @@ class _Builder:
         except ValueError as exc:  # the checks above should make this impossible
             raise Problem(0, f'inconsistent scenario: {exc}') from None
         return Scenario(projects=list(self.projects.values()), users=list(self.users.values()),
-                        store=store, rescan_interval=interval, path=self.path)
+                        store=store, rescan_interval=interval, path=self.path, os_pci=os_pci)
 
     # Accounts
 

@@ -60,10 +60,12 @@ def pool_document(pool: PciPool, shapes: str) -> dict[str, Any]:
     return document
 
 
-def hypervisor_detail(hypervisor: Hypervisor, shapes: str) -> dict[str, Any]:
-    """Nova's hypervisor document plus PCI stats under the dialect's key."""
+def hypervisor_detail(hypervisor: Hypervisor, shapes: str, pci: bool = True) -> dict[str, Any]:
+    """Nova's hypervisor document plus PCI stats under the dialect's key (none without ``pci``)."""
     _check(shapes)
     key = 'pci_stats' if shapes == BLUEPRINT else 'os-pci:pci_stats'
     document = hypervisor.detail()
+    if not pci:
+        return document
     document[key] = [pool_document(pool, shapes) for pool in hypervisor.pools]
     return document

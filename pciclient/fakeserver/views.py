@@ -21,11 +21,12 @@ Body = dict[str, Any]
 
 
 class Views:
-    """Route handlers over one inventory in one API shape."""
+    """Route handlers over one inventory in one API shape, with or without the PCI API."""
 
-    def __init__(self, inventory: Inventory, shapes: str) -> None:
+    def __init__(self, inventory: Inventory, shapes: str, os_pci: bool = True) -> None:
         self.inventory = inventory
         self.shapes = shapes
+        self.os_pci = os_pci
 
     def render(self, route: Route, request: Request) -> Body:
         handler = getattr(self, f'_{route.name}', None)
@@ -71,7 +72,8 @@ class Views:
         page, links = paginate(self.inventory.hypervisors, lambda h: h.id,
                                request.query, request.url,
                                positions=self.inventory.hypervisor_positions())
-        render = (lambda h: hypervisor_detail(h, self.shapes)) if detail else (lambda h: h.brief())
+        render = ((lambda h: hypervisor_detail(h, self.shapes, pci=self.os_pci)) if detail
+                  else (lambda h: h.brief()))
         body: Body = {'hypervisors': [render(h) for h in page]}
         if links:
             body['hypervisors_links'] = links
@@ -87,7 +89,7 @@ class Views:
         hypervisor = self.inventory.hypervisor(route.arg or '')
         if hypervisor is None:
             raise ItemNotFound(f"Hypervisor with ID '{route.arg}' could not be found.")
-        return {'hypervisor': hypervisor_detail(hypervisor, self.shapes)}
+        return {'hypervisor': hypervisor_detail(hypervisor, self.shapes, pci=self.os_pci)}
 
     def _hypervisor_search(self, route: Route, request: Request) -> Body:
         pattern = route.arg or ''
@@ -131,9 +133,9 @@ class Views:
             body['servers_links'] = links
         return body
 
-    @staticmethod
-    def _server_document(route: Route, request: Request, server: Server) -> Body:
-        """A server's detail, without its PCI devices for callers outside its project.
+    def _server_document(self, route: Route, request: Request, server: Server) -> Body:
+        """A server's detail, without its PCI devices for callers outside its project
+        (or for everyone, when the cloud has no PCI API).
 
         Nova always sends ``image`` and ``flavor`` and clients (``openstack server
         list``) index them: a fake server is booted from a volume (``image`` is
@@ -144,7 +146,7 @@ class Views:
         document.setdefault('image', '')
         document.setdefault('flavor', {'id': '1', 'links': [
             {'rel': 'bookmark', 'href': request.url_for(f'{bookmark_prefix}/flavors/1')}]})
-        if not may_see_server_pci(request.context, server.tenant_id):
+        if not self.os_pci or not may_see_server_pci(request.context, server.tenant_id):
             document.pop('os-pci:pci_devices', None)
         return document
 

@@ -14,13 +14,17 @@ from collections.abc import Collection
 
 import yaml
 
-__all__ = ['MAX_FILE_BYTES', 'Problem', 'ScenarioError', 'compose_file', 'free_mapping',
-           'integer', 'line_of', 'mapping', 'number', 'scalar_text', 'sequence', 'string']
+__all__ = ['MAX_FILE_BYTES', 'Problem', 'ScenarioError', 'boolean', 'compose_file',
+           'free_mapping', 'integer', 'line_of', 'mapping', 'number', 'scalar_text', 'sequence',
+           'string']
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _NULL_TAG = 'tag:yaml.org,2002:null'
 _WHOLE_RE = re.compile(r'^[0-9]{1,12}$')
 _DECIMAL_RE = re.compile(r'^[0-9]{1,12}(?:\.[0-9]{1,9})?$')
+# Switches are the one place YAML's booleans are meant; only the unambiguous spellings count.
+_TRUE_WORDS = frozenset({'true', 'yes', 'on'})
+_FALSE_WORDS = frozenset({'false', 'no', 'off'})
 _Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 
@@ -185,3 +189,13 @@ def number(node: yaml.Node, what: str, low: float, high: float) -> float:
         raise Problem(line_of(node), f'{what} must be a number from {low:.0f} to {high:.0f}, '
                                      f'not {text!r}')
     return float(text)
+
+
+def boolean(node: yaml.Node, what: str) -> bool:
+    """A switch: true/false (yes/no, on/off), unquoted or quoted."""
+    text = scalar_text(node, what).strip().lower()
+    if text in _TRUE_WORDS:
+        return True
+    if text in _FALSE_WORDS:
+        return False
+    raise Problem(line_of(node), f'{what} must be true or false, not {text!r}')

@@ -115,9 +115,10 @@ def test_catalog_points_at_this_server(cloud: FakeCloud) -> None:
                                                          default_project('demo')),
                     host='192.0.2.7:9999')
     catalog = {service['type']: service for service in response.json['token']['catalog']}
-    assert set(catalog) == {'compute', 'identity'}
+    assert set(catalog) == {'compute', 'identity', 'placement'}
     expected_urls = {'compute': 'http://192.0.2.7:9999/v2.1',
-                     'identity': 'http://192.0.2.7:9999/identity/v3'}
+                     'identity': 'http://192.0.2.7:9999/identity/v3',
+                     'placement': 'http://192.0.2.7:9999/placement'}
     for service_type, service in catalog.items():
         assert service['id'] and service['name']
         endpoints = service['endpoints']
