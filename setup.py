@@ -1,9 +1,12 @@
 """Packaging for pciclient: the library, ``pci-cli`` and ``pci-fake-server``."""
+import runpy
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+# Read without importing the package (its dependencies are not installed yet).
+_commands = runpy.run_path(str(HERE / 'pciclient' / 'commands' / 'registry.py'))
 
 
 def _requirements(name: str) -> list[str]:
@@ -27,31 +30,14 @@ setup(
     },
     entry_points={
         'console_scripts': [
-            'pci-cli = pciclient.shell:main',
+            'pci-cli = pciclient.main:main',
             'pci-fake-server = pciclient.fakeserver.cli:main',
-        ],
-        'pci.cli': [
-            'pci-list = pciclient.commands.pci_device:ListPciDevice',
-            'pci-show = pciclient.commands.pci_device:ShowPciDevice',
-            'pci-pool-list = pciclient.commands.pci_pool:ListPciPool',
-            'hypervisor-list = pciclient.commands.hypervisor:ListHypervisor',
-            'hypervisor-show = pciclient.commands.hypervisor:ShowHypervisor',
-            'server-list = pciclient.commands.server:ListServer',
-            'server-show = pciclient.commands.server:ShowServer',
         ],
         'openstack.cli.extension': [
             'pci = pciclient.osc.plugin',
         ],
-        # The same command classes as pci-cli's, under OSC's spelling.
-        'openstack.pci.v2': [
-            'pci_device_list = pciclient.commands.pci_device:ListPciDevice',
-            'pci_device_show = pciclient.commands.pci_device:ShowPciDevice',
-            'pci_pool_list = pciclient.commands.pci_pool:ListPciPool',
-            'pci_hypervisor_list = pciclient.commands.hypervisor:ListHypervisor',
-            'pci_hypervisor_show = pciclient.commands.hypervisor:ShowHypervisor',
-            'pci_server_list = pciclient.commands.server:ListServer',
-            'pci_server_show = pciclient.commands.server:ShowServer',
-        ],
+        # The same command classes in both apps, from one table.
+        **_commands['entry_points'](),
     },
     classifiers=[
         'Environment :: OpenStack',

@@ -19,6 +19,18 @@ from pciclient import pci_source
 AUTH_PLUGINS = ('password', 'token', 'v3applicationcredential', 'admin_token', 'none')
 
 
+def _plugin_loaders() -> list[Any]:
+    """The loaders of AUTH_PLUGINS, imported directly: asking stevedore by name scans
+    every installed distribution's entry points, the biggest cost of starting pci-cli."""
+    try:
+        from keystoneauth1.loading._plugins import admin_token, noauth
+        from keystoneauth1.loading._plugins.identity import generic, v3
+        return [generic.Password(), generic.Token(), v3.ApplicationCredential(),
+                admin_token.AdminToken(), noauth.NoAuth()]
+    except (ImportError, AttributeError):  # a keystoneauth that moved them
+        return [loading.get_plugin_loader(name) for name in AUTH_PLUGINS]
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the auth, session, adapter and ``pci-cli`` options to ``parser``."""
     cloud = parser.add_argument_group('Cloud selection')
@@ -41,8 +53,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                            'default: none when only --os-endpoint is given, token when '
                            '--os-token is given, else password).')
     seen: set[str] = set()
-    for name in AUTH_PLUGINS:
-        for opt in loading.get_plugin_loader(name).get_options():
+    for loader in _plugin_loaders():
+        for opt in loader.get_options():
             if opt.dest in seen:
                 continue
             seen.add(opt.dest)

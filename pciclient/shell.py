@@ -18,15 +18,34 @@ from pciclient import __version__, options
 LOG = logging.getLogger(__name__)
 
 
+class CommandManager(commandmanager.CommandManager):
+    """Commands from :mod:`pciclient.commands.registry`, imported only when run.
+
+    cliff's own manager scans the entry points of every installed distribution and
+    imports every command module at start-up; pci-cli knows its commands already.
+    """
+
+    def load_commands(self, namespace: str) -> None:
+        from importlib.metadata import EntryPoint
+
+        from pciclient.commands.registry import COMMANDS
+
+        self.group_list.append(namespace)
+        for name, _, target in COMMANDS:
+            self.commands[name] = EntryPoint(name=name, value=target, group=namespace)
+
+
 class PciShell(app.App):
     """The application object: options, logging and clean-up around each command."""
+
+    NAME = 'pci-cli'
 
     def __init__(self) -> None:
         super().__init__(
             description='Which PCI devices and SR-IOV VFs a cloud has, which are free, '
                         'and which server holds which.',
             version=__version__,
-            command_manager=commandmanager.CommandManager('pci.cli'),
+            command_manager=CommandManager('pci.cli'),
             deferred_help=True)
         self.client_manager: Any = None
 
@@ -72,8 +91,9 @@ class PciShell(app.App):
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``pci-cli``; returns the exit code (0 ok, 1 API or connection error, 2 usage)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        return PciShell().run(sys.argv[1:] if argv is None else list(argv))
+        return PciShell().run(argv)
     except SystemExit as stop:  # argparse's usage errors (2) and --help (0)
         return stop.code if isinstance(stop.code, int) else 2
 

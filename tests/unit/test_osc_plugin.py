@@ -72,3 +72,13 @@ def test_imports_stay_light(code):
         heavy = [name for name in out if name.split('.')[0] in
                  ('keystoneauth1', 'osc_lib', 'cliff', 'requests', 'yaml', 'stevedore')]
         assert heavy == []
+
+
+def test_version_imports_nothing_heavy():
+    probe = ('import sys\nfrom pciclient import main\nmain.main(["--version"])\n'
+             'print(" ".join(sorted(sys.modules)))')
+    out = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True,
+                         check=True).stdout
+    version, modules = out.splitlines()
+    assert version.startswith('pci-cli ')
+    assert not {'cliff', 'keystoneauth1', 'requests', 'yaml'} & set(modules.split())
