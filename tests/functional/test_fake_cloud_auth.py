@@ -48,6 +48,7 @@ class CloudProcess(FakeServerProcess):
         super().__init__('--scenario', str(scenario), log=workdir / 'server.log')
         assert self.url.startswith('http://127.0.0.1:') and self.url.endswith('/v2.1')
 
+
 @pytest.fixture(scope='module')
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
     process = CloudProcess(tmp_path_factory.mktemp('fake-cloud'))
