@@ -5,6 +5,7 @@ import json
 import logging
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -125,10 +126,18 @@ def test_bug_in_app_keeps_server_alive(running: RunningServer, monkeypatch: pyte
 def test_access_log_goes_to_logger(running: RunningServer,
                                    caplog: pytest.LogCaptureFixture,
                                    capfd: pytest.CaptureFixture[str]) -> None:
+    def logged() -> bool:
+        lines = [r.getMessage() for r in caplog.records
+                 if r.name == 'pciclient.fakeserver.access']
+        return any('GET /v2.1/os-hypervisors' in line and ' 200 ' in line for line in lines)
+
     with caplog.at_level(logging.INFO, logger='pciclient.fakeserver'):
         _get(running.compute_url + '/os-hypervisors')
-    lines = [r.getMessage() for r in caplog.records if r.name == 'pciclient.fakeserver.access']
-    assert any('GET /v2.1/os-hypervisors' in line and ' 200 ' in line for line in lines)
+        # wsgiref logs the request after the response has gone out: give its thread a moment.
+        deadline = time.monotonic() + 10
+        while not logged() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert logged()
     assert 'os-hypervisors' not in capfd.readouterr().err
 
 

@@ -1,0 +1,246 @@
+"""The real-Keystone tier: Keystone 30 from PyPI on loopback, fake computes behind it.
+
+One fixture for this package's tests, :func:`cloud`, starts a real Keystone (its own cached venv,
+SQLite, fernet tokens; ``tests/realservices/keystone.py``), creates through
+Keystone's API what an operator would (a ``demo`` project with a ``member``
+user, a second region, the ``compute`` service with public/internal/admin
+endpoints in both regions, application credentials), and starts one
+``pci-fake-server --keystone-url`` per region, whose scenarios name those
+projects' ids. RegionOne's server validates every request (``--token-cache-ttl
+0``), RegionTwo's caches for the default 60 s. If Keystone cannot be installed
+or started the fixture fails with the reason; it never skips. Every process
+is stopped after the tier's last test, also after a failure.
+
+Tests drive the installed ``pci-cli`` as a subprocess with a clean environment
+(no ``OS_*``, ``HOME`` and the working directory in empty temp directories, so
+no clouds.yaml of the machine is read).
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.realkeystone.fake_compute import FakeCompute
+from tests.realkeystone.keystone_admin import (
+    KeystoneAdmin, application_credential_token, create_application_credential)
+from tests.realservices.keystone import Keystone, start_keystone
+from tests.realservices.venvs import VenvError
+from tests.sysfs_tree import build_standard_tree
+
+MEMBER = 'alice'
+MEMBER_PASSWORD = 'Al1ce-keystone-pw'
+REGIONS = ('RegionOne', 'RegionTwo')
+# Each interface's endpoint URL form, so a test can tell from the request URL which was used.
+INTERFACE_PATHS = {
+    'public': '/v2.1',
+    'internal': '/v2.1/$(project_id)s',
+    'admin': '/v2/$(project_id)s',
+}
+SHORT_LIVED_SECONDS = 4
+
+TIMINGS: dict[str, float] = {}
+
+SCENARIO = """\
+rescan_interval: 0
+projects:
+  - {{name: admin, id: {admin_project}}}
+  - {{name: demo, id: {demo_project}}}
+hosts:
+  - {{hostname: {prefix}-compute1, sysfs_root: {sysfs}}}
+servers:
+  - {{name: {prefix}-demo-vm, project: demo, host: {prefix}-compute1, devices: ["0000:04:10.0"]}}
+  - {{name: {prefix}-admin-vm, project: admin, host: {prefix}-compute1}}
+"""
+
+
+@dataclass
+class Region:
+    name: str
+    compute: FakeCompute
+    hostname: str            # the one hypervisor its scenario serves
+
+    def endpoint(self, interface: str, project_id: str) -> str:
+        return self.compute.root + INTERFACE_PATHS[interface].replace('$(project_id)s',
+                                                                       project_id)
+
+
+@dataclass
+class RealCloud:
+    keystone: Keystone
+    admin: KeystoneAdmin
+    demo_project_id: str
+    member_id: str
+    regions: dict[str, Region]
+    app_credential: tuple[str, str]          # (id, secret) of the admin's, on project admin
+    expiring_token: str                      # from a short-lived application credential
+    expiring_token_expires_at: float
+    workdir: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def auth_url(self) -> str:
+        return self.keystone.url
+
+    @property
+    def admin_password(self) -> str:
+        return self.keystone.admin_password
+
+    @property
+    def admin_project_id(self) -> str:
+        return self.admin.project_id
+
+
+def _keystone_time(moment: float) -> str:
+    return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime(
+        '%Y-%m-%dT%H:%M:%SZ')
+
+
+def _start_region(name: str, prefix: str, keystone: Keystone, admin: KeystoneAdmin,
+                  demo_project_id: str, workdir: Path, *extra: str) -> Region:
+    sysfs = build_standard_tree(workdir / f'{prefix}-sys')
+    scenario = workdir / f'{prefix}-scenario.yaml'
+    scenario.write_text(SCENARIO.format(admin_project=admin.project_id,
+                                        demo_project=demo_project_id, prefix=prefix,
+                                        sysfs=sysfs))
+    compute = FakeCompute(name, scenario, keystone.url, keystone.admin_password,
+                          workdir / f'{prefix}-fake-server.log', *extra)
+    return Region(name, compute, f'{prefix}-compute1')
+
+
+def _build(keystone: Keystone, workdir: Path, started: list[Any]) -> RealCloud:
+    admin = KeystoneAdmin(keystone.url, keystone.admin_password)
+    started.append(admin)
+    # A short-lived credential first, so it has expired by the time a test needs that.
+    expires_at = int(time.time()) + SHORT_LIVED_SECONDS
+    short_id, short_secret = create_application_credential(
+        keystone.url, admin.token, admin.user_id, 'short-lived', _keystone_time(expires_at))
+    expiring_token, document = application_credential_token(keystone.url, short_id,
+                                                            short_secret)
+    app_credential = create_application_credential(keystone.url, admin.token, admin.user_id,
+                                                   'pci-cli-tests')
+    demo = admin.create_project('demo')
+    member_id = admin.create_user(MEMBER, MEMBER_PASSWORD, demo, 'member')
+    admin.create_region('RegionTwo')
+    service = admin.create_service('compute', 'nova')
+    regions = {}
+    for name, prefix, extra in (('RegionOne', 'r1', ('--token-cache-ttl', '0')),
+                                ('RegionTwo', 'r2', ())):
+        region = _start_region(name, prefix, keystone, admin, demo, workdir, *extra)
+        started.append(region.compute)
+        regions[name] = region
+        for interface, path in INTERFACE_PATHS.items():
+            admin.create_endpoint(service, name, interface, region.compute.root + path)
+    return RealCloud(keystone=keystone, admin=admin, demo_project_id=demo, member_id=member_id,
+                     regions=regions, app_credential=app_credential,
+                     expiring_token=expiring_token,
+                     expiring_token_expires_at=datetime.datetime.fromisoformat(
+                         document['expires_at']).timestamp(),
+                     workdir=workdir)
+
+
+@pytest.fixture(scope='package')
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCloud]:
+    started_at = time.monotonic()
+    workdir = tmp_path_factory.mktemp('realkeystone')
+    try:
+        keystone = start_keystone(workdir / 'keystone')
+    except (VenvError, RuntimeError, subprocess.SubprocessError, OSError) as error:
+        problem = f'the real Keystone could not be installed or started: {error}'
+    else:
+        problem = None
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    TIMINGS['keystone_ready'] = time.monotonic() - started_at
+    started: list[Any] = [keystone]
+    try:
+        try:
+            built = _build(keystone, workdir, started)
+        except (AssertionError, RuntimeError, OSError) as error:
+            problem = f'setting up the real Keystone failed: {error}'
+        if problem:
+            pytest.fail(problem, pytrace=False)
+        TIMINGS['cloud_ready'] = time.monotonic() - started_at
+        yield built
+    finally:
+        for thing in reversed(started):
+            (thing.close if isinstance(thing, KeystoneAdmin) else thing.stop)()
+        TIMINGS['tier'] = time.monotonic() - started_at
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if TIMINGS:
+        parts = [f'{name} {seconds:.1f} s' for name, seconds in TIMINGS.items()]
+        terminalreporter.write_line('real Keystone tier: ' + ', '.join(parts))
+
+
+# --- running pci-cli ------------------------------------------------------------------------
+
+def pci_cli_path() -> str:
+    path = Path(sys.executable).with_name('pci-cli')
+    if not path.exists():
+        pytest.fail(f'pci-cli is not installed next to {sys.executable}: pip install -e .')
+    return str(path)
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        assert self.code == 0, self.err
+        return json.loads(self.out)
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Any:
+    """``run_cli(*args, env=…, home=…, cwd=…)``: pci-cli in a clean environment."""
+    empty_home = tmp_path / 'home'
+    empty_home.mkdir()
+
+    def run(*args: str, env: dict[str, str] | None = None, home: Path | None = None,
+            cwd: Path | None = None) -> CliResult:
+        clean = {key: value for key, value in os.environ.items()
+                 if not key.startswith(('OS_', 'PCI_CLI_', 'XDG_CONFIG'))
+                 and key.lower() not in ('http_proxy', 'https_proxy', 'all_proxy')}
+        clean.update(HOME=str(home or empty_home), NO_PROXY='127.0.0.1', no_proxy='127.0.0.1')
+        clean.update(env or {})
+        done = subprocess.run([pci_cli_path(), *args], capture_output=True, text=True,
+                              env=clean, cwd=cwd or empty_home, timeout=120,
+                              stdin=subprocess.DEVNULL)
+        return CliResult(done.returncode, done.stdout, done.stderr)
+    return run
+
+
+def password_args(cloud: RealCloud, user: str = 'admin', password: str | None = None,
+                  project: str = 'admin', region: str = 'RegionOne') -> list[str]:
+    """``--os-*`` options for password authentication (the admin by default)."""
+    return ['--os-auth-url', cloud.auth_url, '--os-username', user,
+            '--os-password', cloud.admin_password if password is None else password,
+            '--os-project-name', project, '--os-user-domain-name', 'Default',
+            '--os-project-domain-name', 'Default', '--os-region-name', region]
+
+
+def member_args(cloud: RealCloud, region: str = 'RegionOne') -> list[str]:
+    return password_args(cloud, MEMBER, MEMBER_PASSWORD, 'demo', region)
+
+
+def wait_until(moment: float) -> None:
+    """Sleep until the wall clock has passed ``moment`` (Keystone's clock is this machine's)."""
+    remaining = moment - time.time()
+    if remaining > 0:
+        time.sleep(remaining)
