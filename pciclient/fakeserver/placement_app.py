@@ -11,6 +11,7 @@ Token checks happen in front of it (``auth.py``), as for compute.
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from email.utils import formatdate
@@ -23,10 +24,10 @@ from pciclient.fakeserver.placement_microversion import (
     HEADER_NAME, SERVICE_TYPE, Microversion, requested_version)
 from pciclient.fakeserver.placement_routing import match
 from pciclient.fakeserver.placement_source import ProviderTrees, SnapshotSource
-from pciclient.fakeserver.placement_views import PlacementViews
+from pciclient.fakeserver.placement_views import EncodedJson, PlacementViews
 from pciclient.fakeserver.policy import authorize_placement
 from pciclient.fakeserver.request import Request
-from pciclient.fakeserver.responses import StartResponse, respond_json
+from pciclient.fakeserver.responses import StartResponse
 
 __all__ = ['FakePlacementApp']
 
@@ -67,8 +68,15 @@ class FakePlacementApp:
         if version is not None:
             headers = (*headers, (HEADER_NAME, f'{SERVICE_TYPE} {version}'),
                        ('vary', HEADER_NAME))
-        return respond_json(start_response, status, body, headers, request.method,
-                            request.request_id)
+        text = body.text if isinstance(body, EncodedJson) else json.dumps(body)
+        payload = text.encode('utf-8')
+        start_response(status, [
+            ('Content-Type', 'application/json'),
+            ('Content-Length', str(len(payload))),
+            ('x-openstack-request-id', request.request_id),
+            *headers,
+        ])
+        return [] if request.method == 'HEAD' else [payload]
 
     def _answer(self, request: Request, version: Microversion) -> tuple[Any, Headers]:
         route = match(request.path)

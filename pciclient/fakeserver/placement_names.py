@@ -16,6 +16,7 @@ rescans and restarts (a real Nova keeps them in its database).
 """
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable
@@ -67,6 +68,7 @@ _NOT_ALNUM = re.compile('[^0-9A-Za-z]+')
 _STANDARD_TRAIT = re.compile(r'^(?:COMPUTE|HW|STORAGE|MISC|OWNER)_[A-Z0-9_]+$')
 
 
+@functools.lru_cache(maxsize=1 << 18)  # rebuilds after rescans ask for the same names again
 def provider_uuid(name: str) -> str:
     """The stable uuid of the provider called ``name``."""
     return str(uuid.uuid5(_NAMESPACE, name))

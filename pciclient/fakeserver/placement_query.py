@@ -15,7 +15,6 @@ known; an unknown one is Placement's 400 "No such trait(s)".
 from __future__ import annotations
 
 import re
-import uuid as uuid_module
 from collections.abc import Callable, Iterable, Sequence
 
 from pciclient.fakeserver.placement_errors import PlacementBadRequest
@@ -32,6 +31,9 @@ _FORBIDDEN_AGGREGATES_MINOR = 32
 _ANY_TRAITS_MINOR = 39
 _NAME_MAX = 200
 _TRAIT_RE = re.compile(r'^[A-Z0-9_]+$')
+# JSON schema's "uuid" format as Placement checks it: dashed, either case.
+_UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
+                      r'[0-9a-fA-F]{12}$')
 
 Predicate = Callable[[ResourceProvider], bool]
 
@@ -53,10 +55,8 @@ def _check_known(query: Sequence[tuple[str, str]], version: Microversion) -> Non
 
 
 def _uuid(value: str) -> str:
-    try:
-        uuid_module.UUID(value)
-    except ValueError:
-        raise _bad(f"{value!r} is not a 'uuid'") from None
+    if not _UUID_RE.match(value):
+        raise _bad(f"{value!r} is not a 'uuid'")
     return value
 
 
@@ -99,8 +99,8 @@ def _last(query: Sequence[tuple[str, str]], key: str) -> str | None:
 
 def _member_of(values: list[str], version: Microversion, selection: _Selection) -> None:
     """No provider is in any aggregate: any wanted aggregate empties the answer."""
-    if not version.at_least(_MULTI_MEMBER_OF_MINOR):
-        values = values[-1:]
+    if len(values) > 1 and not version.at_least(_MULTI_MEMBER_OF_MINOR):
+        raise PlacementBadRequest('Multiple member_of parameters are not supported')
     for value in values:
         text = value
         forbidden = text.startswith('!') and version.at_least(_FORBIDDEN_AGGREGATES_MINOR)
@@ -110,12 +110,10 @@ def _member_of(values: list[str], version: Microversion, selection: _Selection) 
             text = text[3:]
         items = [item.strip() for item in text.split(',')]
         for item in items:
-            try:
-                uuid_module.UUID(item)
-            except ValueError:
+            if not _UUID_RE.match(item):
                 raise PlacementBadRequest(
                     "Invalid query string parameters: Expected 'member_of' parameter to "
-                    f'contain valid UUID(s). Got: {value}') from None
+                    f'contain valid UUID(s). Got: {value}')
         if not forbidden:
             selection.only(())
 
@@ -168,18 +166,28 @@ def _required(values: list[str], version: Microversion, tree: ProviderTree,
     required: set[str] = set()
     forbidden: set[str] = set()
     any_of: list[set[str]] = []
+    any_form = 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC'
     for value in values:
-        any_group = allow_any and value.startswith('in:')
+        if value.startswith('in:') and not allow_any:
+            raise _bad(f"The format '{any_form}' only supported since microversion 1.39. "
+                       f'Got: {value}')
+        any_group = value.startswith('in:')
         items = [item.strip() for item in (value[3:] if any_group else value).split(',')]
         if not all(items):
-            raise _bad(f"Expected 'required' parameter value of the form: {form}. "
+            expected = any_form if any_group else form
+            raise _bad(f"Expected 'required' parameter value of the form: {expected}. "
                        f'Got an empty trait in: {value}')
         if any_group and any(item.startswith('!') for item in items):
-            raise _bad("The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support "
-                       f'forbidden traits. Got: {value}')
+            raise _bad(f"The format '{any_form}' does not support forbidden traits. "
+                       f'Got: {value}')
         if not allow_forbidden and any(item.startswith('!') for item in items):
             raise _bad(f"Expected 'required' parameter value of the form: {form}. "
                        f'Got: {value}')
+        unknown = [item.lstrip('!') for item in items
+                   if not _known_trait(tree, item.lstrip('!'))]
+        if unknown:  # Placement names the first one
+            raise PlacementBadRequest('Invalid trait(s) in "required" parameter: '
+                                      f'No such trait(s): {unknown[0]}.')
         if any_group:
             any_of.append(set(items))
             continue
@@ -188,11 +196,6 @@ def _required(values: list[str], version: Microversion, tree: ProviderTree,
                 forbidden.add(item[1:])
             else:
                 required.add(item)
-    unknown = sorted(name for name in required | forbidden | set().union(*any_of)
-                     if not _known_trait(tree, name))
-    if unknown:
-        raise PlacementBadRequest('Invalid trait(s) in "required" parameter: '
-                                  f'No such trait(s): {", ".join(unknown)}.')
     for trait in sorted(required):
         selection.only(tree.with_trait(trait))
     for group in any_of:
