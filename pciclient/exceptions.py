@@ -139,9 +139,16 @@ def _clean(text: str) -> str:
 
 
 def _message_from_json(body: Any) -> str | None:
-    """Find the human message in Nova, Keystone and webob error bodies."""
+    """Find the human message in Nova, Keystone, Placement and webob error bodies."""
     if not isinstance(body, dict):
         return None
+    # Placement: {"errors": [{"status": 403, "title": "Forbidden", "detail": ...}]}
+    errors = body.get('errors')
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        for key in ('detail', 'title'):
+            text = errors[0].get(key)
+            if isinstance(text, str) and text.strip():
+                return text
     # webob / Nova router: {"message": ..., "code": "404 Not Found", "title": ...}
     if isinstance(body.get('message'), str):
         return body['message']

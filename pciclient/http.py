@@ -75,13 +75,15 @@ def _translate(error: ksa_exc.ClientException, url: str) -> exc.ClientException:
         names = ', '.join('--os-' + opt.dest.replace('_', '-') for opt in error.options)
         return exc.ConfigurationError(f'Authentication needs {names}.')
     if isinstance(error, ksa_exc.HttpError):
-        # An identity answer (wrong password, unknown project, Keystone down).
+        # An identity answer (wrong password, unknown project, Keystone down). Keystone
+        # answers 404 to a login with an expired, revoked or unknown token.
         response = getattr(error, 'response', None)
         status = error.http_status or 0
         message = exc.extract_message(response.headers.get('content-type', ''), response.text) \
             if response is not None else ''
-        prefix = 'Authentication failed' if status in (401, 403) else 'Identity service error'
-        cls = exc.Unauthorized if status == 401 else (
+        refused = status in (401, 403, 404)
+        prefix = 'Authentication failed' if refused else 'Identity service error'
+        cls = exc.Unauthorized if status in (401, 404) else (
             exc.Forbidden if status == 403 else exc.ServerError if status >= 500 else exc.HttpError)
         return cls(f'{prefix}: {message or _describe(error)}', http_status=status,
                    request_id=getattr(error, 'request_id', None))
@@ -90,6 +92,28 @@ def _translate(error: ksa_exc.ClientException, url: str) -> exc.ClientException:
     if isinstance(error, ksa_exc.DiscoveryFailure):
         return exc.ConnectionError(f'Could not discover the identity service: {_describe(error)}')
     return exc.ClientException(_describe(error))
+
+
+UNSCOPED = ('Keystone issued a token scoped to no project, and such a token lists no services: '
+            'give --os-project-name with --os-project-domain-name, or --os-project-id '
+            '(OS_PROJECT_NAME, OS_PROJECT_DOMAIN_NAME, OS_PROJECT_ID).')
+
+
+def _unscoped(adapter: Any) -> bool:
+    """Whether the caller's Keystone token is scoped to nothing (so its catalog is empty).
+
+    Only asked after a catalog lookup failed, to tell "you gave no project" apart from
+    "this region/interface has no such endpoint"; any doubt answers False.
+    """
+    auth = getattr(adapter, 'auth', None) or getattr(adapter.session, 'auth', None)
+    get_access = getattr(auth, 'get_access', None)
+    if get_access is None:
+        return False
+    try:
+        access = get_access(adapter.session)
+        return not (access.project_scoped or access.domain_scoped or access.system_scoped)
+    except Exception:  # noqa: BLE001 - only used to word a message
+        return False
 
 
 def parse_microversion(text: str) -> tuple[int, int]:
@@ -151,7 +175,7 @@ class HTTPClient:
         try:
             endpoint = self.adapter.get_endpoint()
         except ksa_exc.ClientException as error:
-            raise _translate(error, 'the identity service') from error
+            raise self._translate(error, 'the identity service') from error
         if not endpoint:
             raise exc.ConfigurationError(
                 'The service catalog has no compute endpoint for this region and interface.')
@@ -168,11 +192,16 @@ class HTTPClient:
                                         timeout=self.timeout,
                                         headers={'Accept': 'application/json'})
         except ksa_exc.ClientException as error:
-            raise _translate(error, self._where(path)) from error
+            raise self._translate(error, self._where(path)) from error
         shown = response.url or path
         if response.status_code >= 400:
             raise exc.from_response(response, 'GET', shown)
         return self._decode(response, shown)
+
+    def _translate(self, error: ksa_exc.ClientException, url: str) -> exc.ClientException:
+        if isinstance(error, ksa_exc.EndpointNotFound) and _unscoped(self.adapter):
+            return exc.ConfigurationError(UNSCOPED)
+        return _translate(error, url)
 
     def _where(self, path: str) -> str:
         try:

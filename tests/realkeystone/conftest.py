@@ -3,11 +3,13 @@
 One fixture for this package's tests, :func:`cloud`, starts a real Keystone (its own cached venv,
 SQLite, fernet tokens; ``tests/realservices/keystone.py``), creates through
 Keystone's API what an operator would (a ``demo`` project with a ``member``
-user, a second region, the ``compute`` service with public/internal/admin
-endpoints in both regions, application credentials), and starts one
-``pci-fake-server --keystone-url`` per region, whose scenarios name those
-projects' ids. RegionOne's server validates every request (``--token-cache-ttl
-0``), RegionTwo's caches for the default 60 s. If Keystone cannot be installed
+user, a second region, the ``compute`` and ``placement`` services with
+public/internal/admin endpoints in both regions, application credentials), and
+starts one ``pci-fake-server --keystone-url`` per region, whose scenarios name
+those projects' ids. RegionOne's server validates every request
+(``--token-cache-ttl 0``) and has the os-pci API; RegionTwo's caches for the
+default 60 s and plays a modern Nova (``os_pci: false``: PCI devices only in
+Placement). If Keystone cannot be installed
 or started the fixture fails with the reason; it never skips. Every process
 is stopped after the tier's last test, also after a failure.
 
@@ -39,6 +41,7 @@ from tests.sysfs_tree import build_standard_tree
 MEMBER = 'alice'
 MEMBER_PASSWORD = 'Al1ce-keystone-pw'
 REGIONS = ('RegionOne', 'RegionTwo')
+PLACEMENT_PATH = '/placement'
 # Each interface's endpoint URL form, so a test can tell from the request URL which was used.
 INTERFACE_PATHS = {
     'public': '/v2.1',
@@ -51,6 +54,7 @@ TIMINGS: dict[str, float] = {}
 
 SCENARIO = """\
 rescan_interval: 0
+os_pci: {os_pci}
 projects:
   - {{name: admin, id: {admin_project}}}
   - {{name: demo, id: {demo_project}}}
@@ -105,12 +109,12 @@ def _keystone_time(moment: float) -> str:
 
 
 def _start_region(name: str, prefix: str, keystone: Keystone, admin: KeystoneAdmin,
-                  demo_project_id: str, workdir: Path, *extra: str) -> Region:
+                  demo_project_id: str, workdir: Path, os_pci: bool, *extra: str) -> Region:
     sysfs = build_standard_tree(workdir / f'{prefix}-sys')
     scenario = workdir / f'{prefix}-scenario.yaml'
     scenario.write_text(SCENARIO.format(admin_project=admin.project_id,
                                         demo_project=demo_project_id, prefix=prefix,
-                                        sysfs=sysfs))
+                                        sysfs=sysfs, os_pci=str(os_pci).lower()))
     compute = FakeCompute(name, scenario, keystone.url, keystone.admin_password,
                           workdir / f'{prefix}-fake-server.log', *extra)
     return Region(name, compute, f'{prefix}-compute1')
@@ -130,15 +134,18 @@ def _build(keystone: Keystone, workdir: Path, started: list[Any]) -> RealCloud:
     demo = admin.create_project('demo')
     member_id = admin.create_user(MEMBER, MEMBER_PASSWORD, demo, 'member')
     admin.create_region('RegionTwo')
-    service = admin.create_service('compute', 'nova')
+    compute = admin.create_service('compute', 'nova')
+    placement = admin.create_service('placement', 'placement')
     regions = {}
-    for name, prefix, extra in (('RegionOne', 'r1', ('--token-cache-ttl', '0')),
-                                ('RegionTwo', 'r2', ())):
-        region = _start_region(name, prefix, keystone, admin, demo, workdir, *extra)
+    for name, prefix, os_pci, extra in (('RegionOne', 'r1', True, ('--token-cache-ttl', '0')),
+                                        ('RegionTwo', 'r2', False, ())):
+        region = _start_region(name, prefix, keystone, admin, demo, workdir, os_pci, *extra)
         started.append(region.compute)
         regions[name] = region
         for interface, path in INTERFACE_PATHS.items():
-            admin.create_endpoint(service, name, interface, region.compute.root + path)
+            admin.create_endpoint(compute, name, interface, region.compute.root + path)
+            admin.create_endpoint(placement, name, interface,
+                                  region.compute.root + PLACEMENT_PATH)
     return RealCloud(keystone=keystone, admin=admin, demo_project_id=demo, member_id=member_id,
                      regions=regions, app_credential=app_credential,
                      expiring_token=expiring_token,

@@ -62,3 +62,11 @@ def test_debug_hides_secrets(cloud: RealCloud, run_cli, tmp_path: Path, method: 
     for secret in secrets:
         assert secret not in result.err and secret not in result.out
     assert not FERNET_TOKEN.search(result.err + result.out)
+
+
+def test_debug_of_a_refused_password_hides_it(cloud: RealCloud, run_cli) -> None:
+    wrong = 'Wr0ng-but-secret-pw'
+    result = run_cli('--debug', *password_args(cloud, password=wrong), 'pci-list')
+    assert result.code == 1
+    assert 'Making authentication request to' in result.err and '(HTTP 401)' in result.err
+    assert wrong not in result.err and wrong not in result.out

@@ -1,6 +1,8 @@
 """HTTP errors, garbage and unreachable servers all become pciclient exceptions."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -109,3 +111,15 @@ def test_nova_fault_404_is_a_plain_not_found(client, requests_mock):
     with pytest.raises(exc.NotFound) as info:
         client.http.get('os-hypervisors/7')
     assert type(info.value) is exc.NotFound
+
+
+def test_placement_error_body_gives_its_detail():
+    body = {'errors': [{'status': 403, 'title': 'Forbidden', 'request_id': 'req-p',
+                        'detail': 'Access was denied to this resource.\n\n Policy does not '
+                                  'allow placement:resource_providers:list to be performed.  '}]}
+    assert exc.extract_message('application/json', json.dumps(body)) == (
+        'Access was denied to this resource. Policy does not allow '
+        'placement:resource_providers:list to be performed.')
+    titled = {'errors': [{'status': 409, 'title': 'Conflict', 'detail': ' '}]}
+    assert exc.extract_message('application/json', json.dumps(titled)) == 'Conflict'
+

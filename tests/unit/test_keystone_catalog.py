@@ -67,6 +67,27 @@ def test_wrong_password(requests_mock):
         client.hypervisors.list()
 
 
+def test_unscoped_token_is_told_apart_from_a_missing_endpoint(requests_mock):
+    token = fixture.V3Token(user_name='admin', user_domain_name='Default')  # no project
+    requests_mock.post(f'{AUTH_URL}/auth/tokens', json=token, status_code=201,
+                       headers={'X-Subject-Token': 'tok-secret-123'})
+    auth = v3.Password(auth_url=AUTH_URL, username='admin', password='s3cret',
+                       user_domain_name='Default')
+    client = pci_client.Client('2', session=session.Session(auth=auth))
+    with pytest.raises(exc.ConfigurationError, match='scoped to no project.*--os-project-name'):
+        client.hypervisors.list()
+
+
+def test_login_with_a_dead_token(requests_mock):
+    requests_mock.post(f'{AUTH_URL}/auth/tokens', status_code=404, json={
+        'error': {'code': 404, 'title': 'Not Found', 'message': 'Failed to validate token'}})
+    auth = v3.Token(auth_url=AUTH_URL, token='expired-or-revoked', project_id='abc123')
+    client = pci_client.Client('2', session=session.Session(auth=auth))
+    with pytest.raises(exc.Unauthorized) as info:
+        client.hypervisors.list()
+    assert str(info.value) == 'Authentication failed: Failed to validate token (HTTP 404)'
+
+
 def test_microversion_header(keystone, requests_mock):
     route = requests_mock.get(f'{PUBLIC}/os-hypervisors', json={'hypervisors': []})
     pci_client.Client('2.53', session=password_session()).hypervisors.list()
