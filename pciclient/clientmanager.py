@@ -48,6 +48,7 @@ class ClientManager:
             pci_source=args.pci_source,
             placement_endpoint_override=args.os_placement_endpoint_override,
             placement_interface=args.os_placement_interface,
+            placement_service_type=args.os_placement_service_type,
             placement_api_version=args.os_placement_api_version)
         if args.local:
             return Client(self._local_session(), endpoint_override=self._start_local(),

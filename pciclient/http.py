@@ -49,7 +49,8 @@ def _failed_url(error: Exception, default: str) -> str:
     return match.group(1) if match else default
 
 
-def _translate(error: ksa_exc.ClientException, url: str) -> exc.ClientException:
+def _translate(error: ksa_exc.ClientException, url: str,
+               service: str = 'compute') -> exc.ClientException:
     """Map keystoneauth's failures (raised before any compute answer exists) to ours."""
     if isinstance(error, ksa_exc.SSLError):
         return exc.ConnectionError(
@@ -64,9 +65,10 @@ def _translate(error: ksa_exc.ClientException, url: str) -> exc.ClientException:
         return exc.ConnectionError(
             f'Could not connect to {_failed_url(error, url)}: {_root_cause(error)}')
     if isinstance(error, ksa_exc.EndpointNotFound):
+        override = '--os-endpoint' if service == 'compute' else f'--os-{service}-endpoint-override'
         return exc.ConfigurationError(
-            'The service catalog has no compute endpoint for this region and interface; '
-            'check --os-region-name and --os-interface, or give the endpoint with --os-endpoint.')
+            f'The service catalog has no {service} endpoint for this region and interface; '
+            f'check --os-region-name and --os-interface, or give the endpoint with {override}.')
     if isinstance(error, ksa_exc.MissingAuthPlugin):
         return exc.ConfigurationError(
             'No credentials: set --os-cloud, or OS_AUTH_URL and credentials, '
@@ -201,7 +203,7 @@ class HTTPClient:
     def _translate(self, error: ksa_exc.ClientException, url: str) -> exc.ClientException:
         if isinstance(error, ksa_exc.EndpointNotFound) and _unscoped(self.adapter):
             return exc.ConfigurationError(UNSCOPED)
-        return _translate(error, url)
+        return _translate(error, url, getattr(self.adapter, 'service_type', None) or 'compute')
 
     def _where(self, path: str) -> str:
         try:

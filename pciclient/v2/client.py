@@ -39,6 +39,7 @@ class Client:
                  pci_source: str = 'auto', placement: bool = True,
                  placement_endpoint_override: str | None = None,
                  placement_interface: str | None = None,
+                 placement_service_type: str | None = None,
                  placement_api_version: str | None = None,
                  **adapter_kwargs: Any) -> None:
         from keystoneauth1 import adapter
@@ -55,7 +56,8 @@ class Client:
         placement_http = None
         if placement:
             placement_adapter = adapter.Adapter(
-                session, service_type='placement', interface=placement_interface or interface,
+                session, service_type=placement_service_type or 'placement',
+                interface=placement_interface or interface,
                 region_name=region_name, endpoint_override=placement_endpoint_override,
                 client_name='pciclient', client_version=__version__)
             placement_http = HTTPClient(placement_adapter, timeout=timeout,

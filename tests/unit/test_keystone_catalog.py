@@ -104,3 +104,30 @@ def test_no_microversion_header_by_default(keystone, requests_mock):
 def test_unsupported_versions(version):
     with pytest.raises(exc.UnsupportedVersion):
         pci_client.Client(version)
+
+
+def test_missing_placement_is_named_as_placement(keystone, requests_mock):
+    # Reported by the real-Keystone tier: the message said "compute" for Placement too.
+    requests_mock.get(f'{PUBLIC}/os-pci', status_code=404,
+                      json={'message': 'The resource could not be found.', 'code': '404 Not Found',
+                            'title': 'Not Found'})
+    client = pci_client.Client('2', session=password_session(), pci_source='placement')
+    with pytest.raises(exc.ConfigurationError, match='No Placement endpoint'):
+        client.pci_devices.list(resolve_hosts=False)
+    with pytest.raises(exc.ConfigurationError, match='no placement endpoint .* '
+                       '--os-placement-endpoint-override'):
+        client.placement.http.get('resource_providers')
+
+
+def test_placement_service_type_is_honoured(keystone, requests_mock):
+    token = token_fixture()
+    token.add_service('pci-placement', name='placement').add_standard_endpoints(
+        public='http://placement.test/p', region='RegionOne')
+    requests_mock.post(f'{AUTH_URL}/auth/tokens', json=token, status_code=201,
+                       headers={'X-Subject-Token': 'tok-secret-123'})
+    route = requests_mock.get('http://placement.test/p/resource_providers',
+                              json={'resource_providers': []})
+    client = pci_client.Client('2', session=password_session(), pci_source='placement',
+                               placement_service_type='pci-placement')
+    assert client.pci_devices.list() == []
+    assert route.called
