@@ -1,15 +1,21 @@
-"""The real-Nova tier: a real Nova 34.0.0 compute API on a loopback port, once per session.
+"""The real-Nova tier: a real Nova 34.0.0 compute API and its Placement on loopback ports,
+once per session.
 
 ``real_nova`` builds (once, cached) a venv with Nova and its functional-test harness,
 starts ``nova_harness.py`` in it as a subprocess (our own venv stays free of Nova), and
-yields a :class:`RealNova` describing what it serves. If the venv cannot be built or the
-harness does not become ready, the fixture fails with the log tail; it never skips.
-The harness process group is stopped at the end of the session, also after a failure.
+yields a :class:`RealNova` describing what it serves: the compute endpoint, the Placement
+endpoint Nova reported its PCI devices to (``[pci] report_in_placement``), and what
+Nova's database says about those devices. :meth:`RealNova.expected_providers` derives,
+from Nova's database alone, the PCI providers Placement must hold. If the venv cannot be
+built or the harness does not become ready, the fixture fails with the log tail; it
+never skips. The harness process group is stopped at the end of the session, also after
+a failure.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -42,15 +48,60 @@ READY_TIMEOUT = 240  # seconds; about 5 s on an idle 2-core machine
 TIMINGS: dict[str, float] = {}
 
 
+# Nova's PCI device types: one provider per device of these, named after the device ...
+PROVIDER_TYPES = ('type-PCI', 'type-PF')
+# ... while devices of these are inventory of their parent's provider.
+CHILD_TYPES = ('type-VF', 'vdpa')
+# Traits Nova puts on every PCI provider.
+NOVA_PCI_TRAITS = ('COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA')
+
+
+def custom_trait(name: str) -> str:
+    """A device_spec trait as Placement stores it (``gold`` -> ``CUSTOM_GOLD``)."""
+    name = name.strip().upper()
+    if name.startswith('CUSTOM_'):
+        return name
+    return 'CUSTOM_' + re.sub(r'[^A-Z0-9_]+', '_', name)
+
+
+@dataclass(frozen=True)
+class ExpectedProvider:
+    """A PCI provider Placement must hold, derived from the devices in Nova's database."""
+    host: str
+    address: str                  # of the device the provider is named after, lower-case
+    name: str                     # <host>_<ADDRESS upper-cased>, as Nova names it
+    uuid: str                     # what Nova recorded in the devices' extra_info
+    resource_class: str
+    vendor_id: str
+    product_id: str
+    total: int
+    used: int
+    traits: list[str]
+    servers: list[str]
+    vfs: bool                     # holds VFs (of the PF it is named after)
+    device_addresses: list[str]   # the devices in Nova's database it stands for
+
+    @property
+    def free(self) -> int:
+        return self.total - self.used
+
+    @property
+    def host_address(self) -> str:
+        return f'{self.host}_{self.address}'
+
+
 @dataclass(frozen=True)
 class RealNova:
     url: str                      # compute endpoint, http://127.0.0.1:PORT/v2.1
+    placement_url: str            # Placement endpoint, http://127.0.0.1:PORT2/placement
+    placement_token: str          # the admin token of the Placement's noauth2
     project_id: str               # the project every request acts in (as its admin)
     server_id: str
     server_name: str
     server_host: str              # hypervisor hostname the server runs on
     server_holds_pci_device: bool
     server_pci_devices: list[dict]  # Nova's database view; no Nova 34 API shows it
+    pci_devices: list[dict]       # every device Nova's database tracks, both hosts
     hypervisors: list[dict]       # [{'id': UUID, 'hypervisor_hostname': ...}]
     log: Path
     info: dict = field(repr=False)
@@ -63,6 +114,42 @@ class RealNova:
     def hypervisor_hostnames(self) -> list[str]:
         return [h['hypervisor_hostname'] for h in self.hypervisors]
 
+    def expected_providers(self) -> list[ExpectedProvider]:
+        """The PCI providers Nova's database implies, sorted by host and address."""
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for device in self.pci_devices:
+            if device['dev_type'] in PROVIDER_TYPES:
+                named_after = device['address']
+            elif device['dev_type'] in CHILD_TYPES:
+                named_after = device['parent_addr']
+            else:
+                raise AssertionError(f'unexpected device type in Nova: {device}')
+            groups.setdefault((device['host'], named_after.lower()), []).append(device)
+        providers = []
+        for (host, address), devices in sorted(groups.items()):
+            first = devices[0]
+            uuids = {device['rp_uuid'] for device in devices}
+            assert len(uuids) == 1, f'{host} {address}: devices name {uuids}'
+            tags = first['spec_tags'] or {}
+            traits = set(NOVA_PCI_TRAITS) | {
+                custom_trait(t) for t in (tags.get('traits') or '').split(',') if t.strip()}
+            servers = sorted({d['instance_uuid'] for d in devices if d['instance_uuid']})
+            providers.append(ExpectedProvider(
+                host=host, address=address, name=f'{host}_{address.upper()}',
+                uuid=uuids.pop(),
+                resource_class=f'CUSTOM_PCI_{first["vendor_id"]}_{first["product_id"]}'.upper(),
+                vendor_id=first['vendor_id'].lower(), product_id=first['product_id'].lower(),
+                total=len(devices), used=sum(1 for d in devices if d['instance_uuid']),
+                traits=sorted(traits), servers=servers,
+                vfs=first['dev_type'] in CHILD_TYPES,
+                device_addresses=sorted(d['address'] for d in devices)))
+        return providers
+
+    def provider_of(self, device: dict) -> ExpectedProvider:
+        """The expected provider that stands for ``device`` (a Nova database row)."""
+        [provider] = [p for p in self.expected_providers() if p.uuid == device['rp_uuid']]
+        return provider
+
 
 def _session() -> requests.Session:
     session = requests.Session()
@@ -73,9 +160,10 @@ def _session() -> requests.Session:
 def _ready(info_file: Path) -> bool:
     if not info_file.exists():
         return False
-    url = json.loads(info_file.read_text())['url']
+    info = json.loads(info_file.read_text())
     with _session() as session:
-        return session.get(url + '/', timeout=5).status_code == 200
+        return (session.get(info['url'] + '/', timeout=5).status_code == 200
+                and session.get(info['placement_url'] + '/', timeout=5).status_code == 200)
 
 
 def _harness_env() -> dict[str, str]:
@@ -103,7 +191,7 @@ def real_nova(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNova]:
     info_file = workdir / 'nova.json'
     log = workdir / 'nova.log'
     command = [str(venv / 'bin' / 'python'), str(HARNESS), '--port', '0',
-               '--info-file', str(info_file)]
+               '--placement-port', '0', '--info-file', str(info_file)]
     launched = time.monotonic()
     try:
         process = start_service(command, env=_harness_env(), log=log,
@@ -116,11 +204,14 @@ def real_nova(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNova]:
     try:
         TIMINGS['harness_ready'] = time.monotonic() - launched
         info = json.loads(info_file.read_text())
-        yield RealNova(url=info['url'], project_id=info['project_id'],
+        yield RealNova(url=info['url'], placement_url=info['placement_url'],
+                       placement_token=info['placement_token'],
+                       project_id=info['project_id'],
                        server_id=info['server_id'], server_name=info['server_name'],
                        server_host=info['server_host'],
                        server_holds_pci_device=info['server_holds_pci_device'],
                        server_pci_devices=info['server_pci_devices'],
+                       pci_devices=info['pci_devices'],
                        hypervisors=info['hypervisors'], log=log, info=info)
     finally:
         stop_service(process)
@@ -131,6 +222,15 @@ def real_nova(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealNova]:
 def nova_http(real_nova: RealNova) -> Iterator[requests.Session]:
     """A ``requests`` session for curl-style checks against the real Nova (no proxy)."""
     with _session() as session:
+        yield session
+
+
+@pytest.fixture
+def placement_http(real_nova: RealNova) -> Iterator[requests.Session]:
+    """A ``requests`` session for curl-style checks against Nova's Placement (no proxy,
+    the admin token; add the microversion)."""
+    with _session() as session:
+        session.headers['X-Auth-Token'] = real_nova.placement_token
         yield session
 
 

@@ -1,4 +1,5 @@
-"""Every pci-cli command against a real Nova 34, at no microversion, 2.53 and latest."""
+"""Every pci-cli command against a real Nova 34 without Placement, at no microversion,
+2.53 and latest (with Placement: test_real_nova_placement.py)."""
 from __future__ import annotations
 
 import pytest
@@ -45,7 +46,17 @@ def test_no_os_pci_is_one_line(real_nova, argv):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("This cloud's compute API has no os-pci API")
+    assert '--os-placement-endpoint-override' in lines[0]  # where the answer is
     assert '<' not in lines[0]
+
+
+def test_no_pools_without_placement_is_one_line(real_nova):
+    done = run_cli(real_nova, 'pci-pool-list', '-f', 'json')
+    assert done.returncode == 1
+    assert done.stdout == ''
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert '--os-placement-endpoint-override' in lines[0]
 
 
 def test_unknown_hypervisor_and_server(real_nova):

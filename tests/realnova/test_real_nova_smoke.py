@@ -1,8 +1,11 @@
-"""The installed ``pci-cli`` against a real Nova 34 compute API (see conftest.py).
+"""The installed ``pci-cli`` against a real Nova 34 compute API alone (see conftest.py).
 
 Nova 34 has no ``os-pci`` API and reports no PCI information on hypervisors or servers,
-even though the harness's server holds a PCI device: the CLI must list what there is,
-say "not reported" (JSON ``null``) for the rest, and fail ``pci-list`` on one line.
+even though the harness's server holds a PCI device. Without a Placement endpoint
+(``--os-auth-type none --os-endpoint``: no catalog) the CLI must list what there is, say
+"not reported" (JSON ``null``) for the rest, and fail ``pci-list`` on one line that names
+``--os-placement-endpoint-override``. With Placement given, the answer comes from there:
+test_real_nova_placement.py.
 """
 from __future__ import annotations
 
@@ -29,12 +32,17 @@ def cli_json(real_nova: RealNova, *args: str):
 
 
 def test_harness_serves_two_computes_and_a_pci_server(real_nova):
+    assert real_nova.url.startswith('http://127.0.0.1:')
+    assert real_nova.placement_url.startswith('http://127.0.0.1:')
+    assert real_nova.placement_url.rsplit(':', 1)[1] != real_nova.url.rsplit(':', 1)[1]
     assert real_nova.hypervisor_hostnames == ['compute1', 'compute2']
     assert real_nova.server_host == 'compute1'
     assert real_nova.server_holds_pci_device, real_nova.info
     [device] = real_nova.server_pci_devices
     assert (device['vendor_id'], device['product_id'], device['dev_type'], device['status']) \
         == ('10de', '1eb8', 'type-PCI', 'allocated')
+    assert device['instance_uuid'] == real_nova.server_id
+    assert device['rp_uuid'], 'Nova recorded no Placement provider for the held device'
 
 
 def test_hypervisor_list(real_nova):
@@ -71,6 +79,7 @@ def test_pci_list_fails_on_one_line(real_nova):
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert 'Traceback' not in done.stderr
+    assert '--os-placement-endpoint-override' in lines[0]
 
 
 def test_hypervisor_ids_are_uuids_from_2_53(real_nova, nova_http):
