@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
+from cliff import lister, show
+
 from pciclient.commands.columns import format_value
+from pciclient.commands.formatters import LIST_FORMATTERS, SHOW_FORMATTERS, FormatterTable
 from pciclient.v2.resource_fields import View
 
 
@@ -36,3 +39,17 @@ def show_output(view: View, fields: dict[str, Any],
     the cloud sent, all sorted so that the output is stable."""
     names = tuple(sorted(set(view.fields) | set(fields)))
     return names, tuple(format_value(name, fields.get(name), overrides) for name in names)
+
+
+class Lister(lister.Lister):
+    """cliff's Lister with formatters from a fixed table (and the fast JSON one)."""
+
+    def _load_formatter_plugins(self) -> Any:
+        return FormatterTable(LIST_FORMATTERS)
+
+
+class ShowOne(show.ShowOne):
+    """cliff's ShowOne with formatters from a fixed table."""
+
+    def _load_formatter_plugins(self) -> Any:
+        return FormatterTable(SHOW_FORMATTERS)

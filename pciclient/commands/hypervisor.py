@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cliff import lister, show
-
 from pciclient.commands import common
 from pciclient.v2 import resource_fields as fields
 
 
-class ListHypervisor(lister.Lister):
+class ListHypervisor(common.Lister):
     """List the hypervisors (compute nodes) of the cloud."""
 
     def get_parser(self, prog_name: str) -> Any:
@@ -25,7 +23,7 @@ class ListHypervisor(lister.Lister):
         return common.list_output(view, (h.to_dict() for h in hypervisors))
 
 
-class ShowHypervisor(show.ShowOne):
+class ShowHypervisor(common.ShowOne):
     """Show a hypervisor with its PCI pools: how many devices of each kind are free."""
 
     def get_parser(self, prog_name: str) -> Any:

@@ -4,8 +4,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cliff import lister, show
-
 from pciclient.commands import common
 from pciclient.v2 import resource_fields as fields
 from pciclient.v2.base import is_uuid_like
@@ -18,7 +16,7 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-class ListPciDevice(lister.Lister):
+class ListPciDevice(common.Lister):
     """List the PCI devices of the cloud: where they are and whether they are free."""
 
     def get_parser(self, prog_name: str) -> Any:
@@ -68,7 +66,7 @@ class ListPciDevice(lister.Lister):
         return common.list_output(view, common.with_names(self.app, rows))
 
 
-class ShowPciDevice(show.ShowOne):
+class ShowPciDevice(common.ShowOne):
     """Show every detail of one PCI device, with the hypervisor it is on."""
 
     def get_parser(self, prog_name: str) -> Any:

@@ -4,15 +4,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from cliff import lister
-
 from pciclient.commands import common
 from pciclient.v2 import resource_fields as fields
 
 LOG = logging.getLogger(__name__)
 
 
-class ListPciPool(lister.Lister):
+class ListPciPool(common.Lister):
     """List every host's PCI pools: how many devices of each kind are free where."""
 
     def get_parser(self, prog_name: str) -> Any:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cliff import lister, show
-
 from pciclient.commands import common
 from pciclient.commands.columns import PciDevicesColumn
 from pciclient.v2 import resource_fields as fields
@@ -15,7 +13,7 @@ def _all_projects_option(parser: Any) -> None:
                         help='Servers of every project (admin only).')
 
 
-class ListServer(lister.Lister):
+class ListServer(common.Lister):
     """List servers with the ids of the PCI devices each one holds."""
 
     def get_parser(self, prog_name: str) -> Any:
@@ -30,7 +28,7 @@ class ListServer(lister.Lister):
         return common.list_output(fields.SERVER_LIST, (s.to_dict() for s in servers))
 
 
-class ShowServer(show.ShowOne):
+class ShowServer(common.ShowOne):
     """Show a server with the PCI devices it holds."""
 
     def get_parser(self, prog_name: str) -> Any:

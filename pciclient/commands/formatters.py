@@ -1,0 +1,104 @@
+"""cliff's output formatters, chosen from a fixed table instead of an entry-point scan,
+with a JSON formatter that writes the same bytes as cliff's many times faster.
+
+cliff's JSON formatter hands every row to ``json.dump(..., indent=2)``, which runs the
+pure-Python encoder: 100,000 devices took over five seconds. Rows are flat objects,
+so each value is encoded by the C encoder and only nested values take the slow path.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any, Iterable, Sequence, TextIO
+
+from cliff import columns
+from cliff.formatters import json_format
+
+_encode_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+#: (name, "module:Class") of cliff's list and show formatters, in cliff's order.
+LIST_FORMATTERS = (
+    ('csv', 'cliff.formatters.commaseparated:CSVLister'),
+    ('json', 'pciclient.commands.formatters:JSONFormatter'),
+    ('table', 'cliff.formatters.table:TableFormatter'),
+    ('value', 'cliff.formatters.value:ValueFormatter'),
+    ('yaml', 'cliff.formatters.yaml_format:YAMLFormatter'),
+)
+SHOW_FORMATTERS = (
+    ('json', 'pciclient.commands.formatters:JSONFormatter'),
+    ('shell', 'cliff.formatters.shell:ShellFormatter'),
+    ('table', 'cliff.formatters.table:TableFormatter'),
+    ('value', 'cliff.formatters.value:ValueFormatter'),
+    ('yaml', 'cliff.formatters.yaml_format:YAMLFormatter'),
+)
+
+
+def _plain(value: Any) -> Any:
+    return value.machine_readable() if isinstance(value, columns.FormattableColumn) else value
+
+
+def _encode(value: Any, indent: str) -> str:
+    """``value`` exactly as ``json.dump(..., indent=2)`` writes it at depth ``indent``."""
+    if isinstance(value, str):
+        return _encode_string(value)
+    if value is None:
+        return 'null'
+    if value is True:
+        return 'true'
+    if value is False:
+        return 'false'
+    if isinstance(value, int) and type(value) is int:
+        return int.__repr__(value)
+    text = json.dumps(value, indent=2)
+    return text.replace('\n', '\n' + indent) if '\n' in text else text
+
+
+def write_rows(names: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO,
+               indent: bool) -> None:
+    """A JSON list of objects, one per row, byte-identical to cliff's output."""
+    if not indent:
+        out.write(json.dumps([{n: _plain(v) for n, v in zip(names, row)} for row in rows]))
+        out.write('\n')
+        return
+    keys = [_encode_string(name) + ': ' for name in names]
+    first = True
+    for row in rows:
+        body = ',\n    '.join(key + _encode(_plain(value), '    ')
+                               for key, value in zip(keys, row))
+        out.write(('[\n  {\n    ' if first else ',\n  {\n    ') + body + '\n  }')
+        first = False
+    out.write('[]\n' if first else '\n]\n')
+
+
+class JSONFormatter(json_format.JSONFormatter):
+    """cliff's JSON formatter with a fast list path; same options, same bytes."""
+
+    def emit_list(self, column_names: Sequence[str], data: Iterable[Sequence[Any]],
+                  stdout: TextIO, parsed_args: Any) -> None:
+        write_rows(column_names, data, stdout, indent=not parsed_args.noindent)
+
+
+class _Formatter:
+    """What cliff expects of a stevedore extension: ``name`` and ``obj``."""
+
+    def __init__(self, name: str, target: str) -> None:
+        module, _, attribute = target.partition(':')
+        self.name = name
+        self.obj = getattr(importlib.import_module(module), attribute)()
+
+
+class FormatterTable:
+    """A stand-in for the stevedore manager cliff would build (iteration and lookup)."""
+
+    def __init__(self, table: Sequence[tuple[str, str]]) -> None:
+        self._formatters = [_Formatter(name, target) for name, target in table]
+        self._by_name = {f.name: f for f in self._formatters}
+
+    def __iter__(self) -> Any:
+        return iter(self._formatters)
+
+    def __getitem__(self, name: str) -> _Formatter:
+        return self._by_name[name]
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
