@@ -47,9 +47,21 @@ def _encode(value: Any, indent: str) -> str:
         return 'true'
     if value is False:
         return 'false'
-    if isinstance(value, int) and type(value) is int:
+    if type(value) is int:
         return int.__repr__(value)
-    text = json.dumps(value, indent=2)
+    inner = indent + '  '
+    if type(value) is dict and all(type(key) is str for key in value):
+        if not value:
+            return '{}'
+        return ('{\n' + inner + (',\n' + inner).join(
+            _encode_string(key) + ': ' + _encode(item, inner) for key, item in value.items())
+            + '\n' + indent + '}')
+    if type(value) is list:
+        if not value:
+            return '[]'
+        return ('[\n' + inner + (',\n' + inner).join(_encode(item, inner) for item in value)
+                + '\n' + indent + ']')
+    text = json.dumps(value, indent=2)  # floats, odd keys, subclasses: the slow, sure way
     return text.replace('\n', '\n' + indent) if '\n' in text else text
 
 

@@ -42,3 +42,12 @@ def test_formatter_uses_it_and_keeps_noindent():
     out = io.StringIO()
     JSONFormatter().emit_list(NAMES, iter(ROWS), out, types.SimpleNamespace(noindent=True))
     assert out.getvalue() == cliff_output(NAMES, ROWS, False)
+
+
+def test_nested_odd_values_fall_back_to_json():
+    names = ('A', 'B', 'C')
+    rows = [(StructuredColumn({1: 'int key', 'x': (1, 2)}), StructuredColumn([[[]], [{}], {'n': 2.5}]),
+             StructuredColumn({'deep': {'deeper': {'deepest': [True, None]}}}))]
+    out = io.StringIO()
+    write_rows(names, rows, out, True)
+    assert out.getvalue() == cliff_output(names, rows, True)
