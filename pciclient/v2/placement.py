@@ -8,7 +8,8 @@ trait ``COMPUTE_MANAGED_PCI_DEVICE``. VFs are not providers: they are inventory 
 their PF's provider. Servers are consumers of that inventory.
 
 Placement cannot tell everything os-pci could: a VF's own address, NUMA node, or
-whether a provider holding one device is a ``type-PCI`` or a ``type-PF``. Those fields
+whether a provider holding one device is a ``type-PCI``, a ``type-PF`` or a PF's only
+tracked VF. Those fields
 are ``None`` here, never guessed.
 """
 from __future__ import annotations
@@ -100,7 +101,8 @@ def device_fields(provider: PciProvider) -> dict[str, Any]:
         'host': provider.host,
         'vendor_id': vendor_id,
         'product_id': product_id,
-        # Only VFs come in numbers: one device could be a type-PCI or a type-PF.
+        # Only VFs come in numbers: one device could be a type-PCI, a type-PF or a PF's
+        # single tracked VF.
         'dev_type': 'type-VF' if total > 1 else None,
         'status': status,
         'resource_class': resource_class,
