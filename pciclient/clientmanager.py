@@ -46,6 +46,7 @@ class ClientManager:
             pci_client.Client,
             pci_client.version_from_option(args.os_compute_api_version or args.os_api_version),
             pci_source=args.pci_source,
+            retries=args.os_retries,
             placement_endpoint_override=args.os_placement_endpoint_override,
             placement_interface=args.os_placement_interface,
             placement_service_type=args.os_placement_service_type,

@@ -68,12 +68,24 @@ def register(parser: argparse.ArgumentParser) -> None:
                               help=help_text, dest=f'os_{opt.dest}')
 
     loading.register_session_argparse_arguments(parser)
+    parser.add_argument(
+        '--os-retries', metavar='<n>', type=_retries,
+        default=_retries(os.environ.get('OS_RETRIES', '0')),
+        help='Retry each request up to N times, with exponential back-off, when the '
+             'connection fails or the cloud answers 429, 500, 502, 503 or 504 (all of '
+             "pci-cli's requests are idempotent GETs; env OS_RETRIES; default 0).")
     loading.register_adapter_argparse_arguments(parser, service_type='compute')
     loading.register_service_adapter_argparse_arguments(parser, service_type='compute')
     loading.register_service_adapter_argparse_arguments(parser, service_type='placement')
     pci_source.register(parser)
     # The interface is left unset so that clouds.yaml can choose it; 'public' applies last.
     parser.set_defaults(os_interface=os.environ.get('OS_INTERFACE'))
+
+
+def _retries(text: str) -> int:
+    if not str(text).isdigit() or int(text) > 10:
+        raise argparse.ArgumentTypeError(f'expected a whole number from 0 to 10, not {text!r}')
+    return int(text)
 
 
 def auth_type(args: Any) -> str:

@@ -51,9 +51,11 @@ class PciShell(app.App):
 
     def build_option_parser(self, description: str, version: str,
                             argparse_kwargs: dict[str, Any] | None = None) -> Any:
+        from pciclient.commands.common import one_line_errors
+
         parser = super().build_option_parser(description, version, argparse_kwargs)
         options.register(parser)
-        return parser
+        return one_line_errors(parser, f'{self.NAME} --help')
 
     #: Handlers an earlier run in this process put on the root logger (tests and
     #: fuzzers call main() many times; each run must log to its own stderr only).

@@ -1,7 +1,7 @@
 """What every command does the same way: reach the client, turn resources into rows."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NoReturn
 
 from cliff import lister, show
 
@@ -41,11 +41,22 @@ def show_output(view: View, fields: dict[str, Any],
     return names, tuple(format_value(name, fields.get(name), overrides) for name in names)
 
 
+def one_line_errors(parser: Any, hint: str) -> Any:
+    """Usage errors as one line (argparse prints the whole usage first), exit code 2."""
+    def error(message: str) -> NoReturn:
+        parser.exit(2, f'{parser.prog}: error: {message} (see {hint})\n')
+    parser.error = error
+    return parser
+
+
 class Lister(lister.Lister):
     """cliff's Lister with formatters from a fixed table (and the fast JSON one)."""
 
     def _load_formatter_plugins(self) -> Any:
         return FormatterTable(LIST_FORMATTERS)
+
+    def get_parser(self, prog_name: str) -> Any:
+        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
 
 
 class ShowOne(show.ShowOne):
@@ -53,3 +64,6 @@ class ShowOne(show.ShowOne):
 
     def _load_formatter_plugins(self) -> Any:
         return FormatterTable(SHOW_FORMATTERS)
+
+    def get_parser(self, prog_name: str) -> Any:
+        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')

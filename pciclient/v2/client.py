@@ -12,6 +12,10 @@ from pciclient.v2.placement import PLACEMENT_VERSION, PlacementManager
 from pciclient.v2.servers import ServerManager
 
 
+#: Answers worth asking again: too many requests, and the server-side failures that pass.
+RETRIABLE_STATUS_CODES = (429, 500, 502, 503, 504)
+
+
 class Client:
     """Talks to the compute API of one cloud.
 
@@ -25,6 +29,10 @@ class Client:
     or ``"latest"`` for the newest the endpoint offers; ``None`` sends none, and Nova
     then answers as 2.1.
 
+    ``retries`` retries each request that fails to connect or answers one of
+    :data:`RETRIABLE_STATUS_CODES`, with exponential back-off (keystoneauth's own).
+    A 401 to a token keystoneauth obtained itself makes it log in again, once.
+
     ``pci_source`` says where PCI devices and pools are read: ``os-pci`` (the compute
     API's PCI extension), ``placement`` (Nova's PCI providers, as Nova reports them
     since Zed) or ``auto`` (os-pci, else Placement). ``placement=False`` (for no-auth
@@ -36,6 +44,7 @@ class Client:
                  region_name: str | None = None, interface: str | None = 'public',
                  service_type: str = 'compute', service_name: str | None = None,
                  timeout: float | None = None, api_version: str | None = None,
+                 retries: int = 0,
                  pci_source: str = 'auto', placement: bool = True,
                  placement_endpoint_override: str | None = None,
                  placement_interface: str | None = None,
@@ -47,6 +56,10 @@ class Client:
         if session is None:
             from keystoneauth1 import session as ksa_session
             session = ksa_session.Session()
+        # keystoneauth retries with exponential back-off; every request here is a GET.
+        retry = {'connect_retries': retries, 'status_code_retries': retries,
+                 'retriable_status_codes': list(RETRIABLE_STATUS_CODES)} if retries else {}
+        adapter_kwargs = {**retry, **adapter_kwargs}
         self.adapter = adapter.Adapter(
             session, service_type=service_type, service_name=service_name,
             interface=interface, region_name=region_name,
@@ -59,7 +72,7 @@ class Client:
                 session, service_type=placement_service_type or 'placement',
                 interface=placement_interface or interface,
                 region_name=region_name, endpoint_override=placement_endpoint_override,
-                client_name='pciclient', client_version=__version__)
+                client_name='pciclient', client_version=__version__, **retry)
             placement_http = HTTPClient(placement_adapter, timeout=timeout,
                                         api_version=placement_api_version or PLACEMENT_VERSION)
         self.placement = PlacementManager(placement_http)

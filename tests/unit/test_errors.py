@@ -123,3 +123,24 @@ def test_placement_error_body_gives_its_detail():
     titled = {'errors': [{'status': 409, 'title': 'Conflict', 'detail': ' '}]}
     assert exc.extract_message('application/json', json.dumps(titled)) == 'Conflict'
 
+
+
+def test_retries_back_off_and_succeed(requests_mock, monkeypatch):
+    from keystoneauth1 import noauth, session
+
+    from pciclient import client as pci_client
+    monkeypatch.setattr('time.sleep', lambda seconds: None)  # keystoneauth's back-off
+    route = requests_mock.get(f'{URL}/os-hypervisors', [
+        {'status_code': 503, 'text': 'busy'}, {'status_code': 502, 'text': 'gateway'},
+        {'json': {'hypervisors': []}}])
+    client = pci_client.Client('2', session=session.Session(auth=noauth.NoAuth()),
+                               endpoint_override=URL, retries=2)
+    assert client.hypervisors.list() == []
+    assert route.call_count == 3
+
+
+def test_no_retries_by_default(client, requests_mock):
+    route = requests_mock.get(f'{URL}/os-hypervisors', status_code=503, text='busy')
+    with pytest.raises(exc.ServerError):
+        client.hypervisors.list()
+    assert route.call_count == 1
