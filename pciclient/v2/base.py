@@ -31,6 +31,22 @@ def normalise_hex_id(value: str) -> str:
     return text[2:] if text.startswith('0x') else text
 
 
+def matches_filters(fields: dict[str, Any], wanted: dict[str, list[str]]) -> bool:
+    """Whether a device's fields pass every filter (values already normalised): hex ids
+    compare without ``0x`` and case, addresses without case; a missing field fails."""
+    for key, values in wanted.items():
+        value = fields.get(key)
+        if value is None:
+            return False
+        if key in ('vendor_id', 'product_id'):
+            value = normalise_hex_id(value)
+        elif key == 'address':
+            value = str(value).lower()
+        if str(value) not in values:
+            return False
+    return True
+
+
 def path_segment(value: Any) -> str:
     """One URL path segment: quoted so that ``/``, ``..`` or ``?`` stay inside it."""
     text = str(value)

@@ -6,7 +6,8 @@ from typing import Any, Iterable, Iterator
 
 from pciclient import exceptions as exc
 from pciclient import pci_source
-from pciclient.v2.base import Manager, Resource, normalise_hex_id, path_segment
+from pciclient.v2.base import (Manager, Resource, matches_filters, normalise_hex_id,
+                               path_segment)
 from pciclient.v2.placement import PlacementDevice, PlacementManager
 from pciclient.v2.placement import matches as placement_matches
 from pciclient.v2.resource_fields import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS
@@ -56,21 +57,6 @@ class PciDevice(Resource):
 
     def set_host(self, host: str | None) -> None:
         self._fields['host'] = host
-
-
-def _match(device: PciDevice, filters: dict[str, list[str]]) -> bool:
-    fields = device.to_dict()
-    for key, wanted in filters.items():
-        value = fields.get(key)
-        if value is None:
-            return False
-        if key in ('vendor_id', 'product_id'):
-            value = normalise_hex_id(value)
-        elif key == 'address':
-            value = str(value).lower()
-        if str(value) not in wanted:
-            return False
-    return True
 
 
 @contextlib.contextmanager
@@ -185,7 +171,7 @@ class PciDeviceManager(Manager[PciDevice]):
               wanted: dict[str, list[str]]) -> list[PciDevice]:
         device = PciDevice(item)
         device.set_host(hosts.get(str(device.to_dict().get('compute_node_id'))))
-        return [device] if _match(device, wanted) else []
+        return [device] if matches_filters(device.to_dict(), wanted) else []
 
     def _placement_list(self, detailed: bool, limit: int | None, marker: int | str | None,
                         wanted: dict[str, list[str]]) -> list[PlacementDevice]:

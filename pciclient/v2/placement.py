@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 from pciclient import exceptions as exc
 from pciclient.http import HTTPClient, expect_object
-from pciclient.v2.base import Resource, is_uuid_like, normalise_hex_id, path_segment
+from pciclient.v2.base import Resource, is_uuid_like, matches_filters, path_segment
 
 #: The trait Nova puts on every PCI device provider.
 PCI_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
@@ -276,18 +276,7 @@ class PlacementManager:
 
 def matches(fields: dict[str, Any], wanted: dict[str, list[str]]) -> bool:
     """Client-side filters on a placement device row (``instance_uuid`` means "held by")."""
-    for key, values in wanted.items():
-        if key == 'instance_uuid':
-            if not set(fields.get('servers') or ()) & set(values):
-                return False
-            continue
-        value = fields.get(key)
-        if value is None:
-            return False
-        if key in ('vendor_id', 'product_id'):
-            value = normalise_hex_id(value)
-        elif key == 'address':
-            value = str(value).lower()
-        if str(value) not in values:
-            return False
-    return True
+    held = wanted.get('instance_uuid')
+    if held is not None and not set(fields.get('servers') or ()) & set(held):
+        return False
+    return matches_filters(fields, {k: v for k, v in wanted.items() if k != 'instance_uuid'})
