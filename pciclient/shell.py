@@ -84,6 +84,14 @@ class PciShell(app.App):
     def initialize_app(self, argv: list[str]) -> None:
         from pciclient.clientmanager import ClientManager
 
+        if getattr(self.options, 'insecure', False):
+            # One line of our own instead of urllib3's warning (with a source line) per request.
+            import warnings
+
+            from urllib3.exceptions import InsecureRequestWarning
+            warnings.simplefilter('ignore', InsecureRequestWarning)
+            LOG.warning('Warning: --insecure: the TLS certificates of the cloud are not '
+                        'verified, so anyone on the path can read or change the answers.')
         self.client_manager = ClientManager(self.options)
 
     def clean_up(self, cmd: Any, result: int, err: BaseException | None) -> None:
