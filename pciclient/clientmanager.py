@@ -6,6 +6,7 @@ Commands reach it as ``app.client_manager.pci``, exactly as they do inside the
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from pciclient import exceptions as exc
@@ -28,6 +29,12 @@ class ClientManager:
     def pci(self) -> Any:
         if self._client is None:
             self._client = self._make_client()
+            if sys.stderr.isatty():
+                from pciclient.progress import TerminalProgress
+                progress = TerminalProgress(sys.stderr)
+                self._client.http.progress = progress
+                if self._client.placement.http is not None:
+                    self._client.placement.http.progress = progress
         return self._client
 
     def close(self) -> None:

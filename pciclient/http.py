@@ -140,6 +140,8 @@ class HTTPClient:
         session_timeout = getattr(adapter.session, 'timeout', None)
         self.timeout = timeout or session_timeout or DEFAULT_TIMEOUT
         self._requested_version = api_version
+        #: Told of each page fetched; see :mod:`pciclient.progress`.
+        self.progress: Any = None
         self._negotiated = api_version != 'latest'
         if api_version and api_version != 'latest':
             parse_microversion(api_version)
@@ -242,11 +244,18 @@ class HTTPClient:
         base = list(params.items()) if isinstance(params, dict) else list(params or [])
         query = base
         seen_markers: set[str] = set()
+        fetched = 0
         for _page in range(MAX_PAGES):
             body = self.get(path, query)
             page = expect_list(body, key, path)
-            yield from page
+            fetched += len(page)
             next_query = _next_query(body, key)
+            if self.progress is not None:
+                if next_query is None or not page:
+                    self.progress.finish()
+                else:
+                    self.progress.update(f'Reading {key}', fetched)
+            yield from page
             if next_query is None or not page:
                 return
             marker = dict(next_query).get('marker', '')

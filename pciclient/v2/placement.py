@@ -211,16 +211,24 @@ class PlacementManager:
                     consumer: sum(v for v in (alloc.get('resources') or {}).values()
                                   if isinstance(v, int))
                     for consumer, alloc in allocations.items() if isinstance(alloc, dict)}
-        list(self._map(details, providers))
+        list(self._map(details, providers, 'Reading PCI providers'))
 
-    @staticmethod
-    def _map(function: Callable[[Any], Any], items: Iterable[Any]) -> Iterable[Any]:
+    def _map(self, function: Callable[[Any], Any], items: Iterable[Any],
+             what: str | None = None) -> list[Any]:
         """``function`` over ``items`` with bounded concurrency; the first error wins."""
         items = list(items)
+        progress = self.http.progress if (what and self.http is not None) else None
         if len(items) <= 1:
             return [function(item) for item in items]
+        results = []
         with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-            return list(pool.map(function, items))
+            for done, result in enumerate(pool.map(function, items), start=1):
+                results.append(result)
+                if progress is not None:
+                    progress.update(what, done, len(items))
+        if progress is not None:
+            progress.finish()
+        return results
 
     # -- what the commands ask -------------------------------------------------------------
     def devices(self, *, consumers: bool = False) -> list[PlacementDevice]:

@@ -1,6 +1,7 @@
 """pci-cli in-process: columns, formats, errors and secrets, over requests-mock."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -320,3 +321,34 @@ def test_pci_ids_is_not_read_without_long(cloud, capsys, tmp_path, monkeypatch):
     database = tmp_path / 'pci.ids'
     database.write_text(PCI_IDS)
     assert run_json(capsys, '--pci-ids', str(database), 'pci-list')
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def _three_pages(requests_mock):
+    requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
+    pages = [{'pci_devices': [samples.brief(dict(samples.FREE_GPU, id=i))],
+              'pci_devices_links': [{'rel': 'next', 'href': f'{URL}/os-pci?marker={i}'}]}
+             for i in (1, 2)] + [{'pci_devices': [samples.brief(dict(samples.FREE_GPU, id=3))]}]
+    requests_mock.get(f'{URL}/os-pci', [{'json': page} for page in pages])
+
+
+@pytest.mark.parametrize('terminal', [True, False])
+def test_progress_only_on_a_terminal_and_cleared(requests_mock, monkeypatch, terminal):
+    monkeypatch.setattr('pciclient.progress.DELAY', 0)
+    monkeypatch.setattr('pciclient.progress.INTERVAL', 0)
+    _three_pages(requests_mock)
+    err = _Terminal() if terminal else io.StringIO()
+    out = io.StringIO()
+    monkeypatch.setattr('sys.stderr', err)
+    monkeypatch.setattr('sys.stdout', out)
+    assert shell.main([*NOAUTH, 'pci-list', '-f', 'json']) == 0
+    assert [row['ID'] for row in json.loads(out.getvalue())] == [1, 2, 3]
+    if terminal:
+        assert 'Reading pci_devices: 1' in err.getvalue()
+        assert err.getvalue().endswith('\r\x1b[K')
+    else:
+        assert err.getvalue() == ''
