@@ -104,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         return PciShell().run(argv)
-    except SystemExit as stop:  # argparse's usage errors (2) and --help (0)
-        return stop.code if isinstance(stop.code, int) else 2
+    except SystemExit as stop:  # argparse's usage errors (2), --help and --version (None/0)
+        if stop.code is None:
+            return 0
+        return stop.code if isinstance(stop.code, int) else 1
 
 
 if __name__ == '__main__':

@@ -352,3 +352,11 @@ def test_progress_only_on_a_terminal_and_cleared(requests_mock, monkeypatch, ter
         assert err.getvalue().endswith('\r\x1b[K')
     else:
         assert err.getvalue() == ''
+
+
+@pytest.mark.parametrize('argv', [['--help'], ['help'], ['help', 'pci-list'], ['pci-list', '--help'],
+                                  ['--version']])
+def test_help_and_version_exit_0(capsys, argv):
+    # --help used to exit 2: cliff ends it with SystemExit(None), which means success.
+    assert shell.main(argv) == 0
+    assert capsys.readouterr().out
