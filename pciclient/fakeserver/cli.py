@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import ipaddress
 import logging
 import os
 import signal
@@ -31,7 +32,7 @@ from pciclient.fakeserver.directory import Directory
 from pciclient.fakeserver.scenario import (
     Scenario, ScenarioError, load_scenario, single_host_scenario)
 from pciclient.fakeserver.placement_routing import PLACEMENT_PATH
-from pciclient.fakeserver.server import RunningServer, make_server
+from pciclient.fakeserver.server import RunningServer, TlsError, TlsFiles, make_server, tls_context
 from pciclient.fakeserver.services import ServiceApis, service_apis
 from pciclient.fakeserver.shapes import BLUEPRINT, SHAPES
 from pciclient.fakeserver.tokens import DEFAULT_TTL, TokenStore
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help='address to listen on (default: %(default)s)')
     parser.add_argument('--port', type=int, default=8774,
                         help='TCP port; 0 picks a free one (default: %(default)s)')
+    tls = parser.add_argument_group('HTTPS')
+    tls.add_argument('--cert', metavar='FILE',
+                     help='serve HTTPS with this PEM certificate (the server\'s own first, then '
+                          'any intermediates); without --key the key must follow it in FILE')
+    tls.add_argument('--key', metavar='FILE',
+                     help='the unencrypted PEM private key of --cert')
     source = parser.add_argument_group('what to serve')
     source.add_argument('--scenario', metavar='FILE',
                         help='YAML scenario: hosts, servers, projects and users '
@@ -121,6 +128,33 @@ def _bind_error(bind: str, port: int, exc: OSError) -> str:
     else:
         reason = (exc.strerror or str(exc)).lower()
     return f'{PROG}: cannot listen on {bind}:{port}: {reason}'
+
+
+def _tls_files(args: argparse.Namespace) -> TlsFiles | None:
+    """The HTTPS files, checked now so a bad one is one line before anything starts."""
+    if not args.cert:
+        return None
+    tls = TlsFiles(args.cert, args.key)
+    tls_context(tls)  # raises TlsError
+    return tls
+
+
+def _tls_options(args: argparse.Namespace) -> str:
+    return f'--cert {args.cert}' + (f' --key {args.key}' if args.key else '')
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name resolved here) reaches this machine only."""
+    try:
+        return ipaddress.ip_address(host.strip('[]').split('%')[0]).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {str(info[4][0]).split('%')[0] for info in found}
+    return bool(addresses) and all(ipaddress.ip_address(a).is_loopback for a in addresses)
 
 
 def _load_scenario(args: argparse.Namespace) -> Scenario:
@@ -237,9 +271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scenario and (args.sysfs_root or args.hostname):
         parser.error('--scenario describes the hosts: drop --sysfs-root and --hostname')
+    if args.key and not args.cert:
+        parser.error('--key needs --cert')
     external_identity.check_arguments(parser, args)
     undo_logging = _configure_logging(args.verbose)
     try:
+        try:
+            args.tls = _tls_files(args)
+        except TlsError as exc:
+            print(f'{PROG}: cannot serve HTTPS with {_tls_options(args)}: {exc}',
+                  file=sys.stderr, flush=True)
+            return 1
         try:
             scenario = _load_scenario(args)
         except ScenarioError as exc:
@@ -276,8 +318,11 @@ def _run(scenario: Scenario, args: argparse.Namespace) -> int:
 def _serve(scenario: Scenario, args: argparse.Namespace, app: Callable[..., Any],
            signals: _Signals, announce: Callable[[RunningServer], None]) -> int:
     """Bind, print the endpoint on stdout, ``announce`` identity details, serve until stopped."""
+    if args.noauth and not is_loopback(args.bind):
+        LOG.warning('--noauth on %s, which is not a loopback address: anyone who can reach '
+                    'this port is an admin of this fake cloud', args.bind)
     try:
-        httpd = make_server(app, args.bind, args.port)
+        httpd = make_server(app, args.bind, args.port, tls=args.tls)
     except OSError as exc:
         print(_bind_error(args.bind, args.port, exc), file=sys.stderr, flush=True)
         return 1

@@ -26,7 +26,7 @@ def start_local(sysfs_root: str | None = None) -> RunningServer:
     import socket
 
     from pciclient.fakeserver.inventory import Inventory
-    from pciclient.fakeserver.server import start_in_thread
+    from pciclient.fakeserver.server import STDLIB, start_in_thread
     from pciclient.fakeserver.services import service_apis
     from pciclient.fakeserver.sysfs import read_functions
 
@@ -35,4 +35,5 @@ def start_local(sysfs_root: str | None = None) -> RunningServer:
     for where, reason in scan.problems:
         log.debug('sysfs: skipped %s: %s', where, reason)
     inventory = Inventory.from_hosts([(socket.gethostname(), scan.functions)])
-    return start_in_thread(service_apis(inventory, 'blueprint'))  # Placement at /placement too
+    # The stdlib engine: one client, a few requests, and no cheroot import on every --local run.
+    return start_in_thread(service_apis(inventory, 'blueprint'), engine=STDLIB)  # + Placement

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver.cli import build_parser, main
+from pciclient.fakeserver.cli import build_parser, is_loopback, main
 from tests.sysfs_tree import STANDARD_VALID_ADDRESSES, add_device, build_standard_tree
 
 
@@ -195,6 +195,43 @@ def test_main_in_process_reports_bad_bind(standard_tree: Path,
     captured = capsys.readouterr()
     assert code == 1 and captured.out == ''
     assert 'pci-fake-server: cannot listen on 203.0.113.250:0:' in captured.err
+
+
+def test_noauth_on_a_non_loopback_address_warns(standard_tree: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # 203.0.113.0/24 is for documentation: never this machine's, so the bind fails, unsent.
+    code = main(['--bind', '203.0.113.250', '--port', '0', '--sysfs-root', str(standard_tree),
+                 '--noauth'])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert ('WARNING pciclient.fakeserver: --noauth on 203.0.113.250, which is not a loopback '
+            'address: anyone who can reach this port is an admin of this fake cloud') in err
+
+
+@pytest.mark.parametrize('argv', [
+    ['--noauth', '--bind', '127.0.0.1'],
+    ['--admin-password', 'x', '--bind', '203.0.113.250'],
+], ids=['noauth-loopback', 'auth-elsewhere'])
+def test_no_exposure_warning_on_loopback_or_with_auth(standard_tree: Path, argv: list[str],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:  # a taken port: main() stops right after deciding
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main([*argv, '--port', str(port), '--sysfs-root', str(standard_tree)])
+    err = capsys.readouterr().err
+    assert code == 1 and 'cannot listen' in err
+    assert 'not a loopback address' not in err
+
+
+@pytest.mark.parametrize('host, expected', [
+    ('127.0.0.1', True), ('127.3.2.1', True), ('::1', True), ('[::1]', True),
+    ('localhost', True), ('0.0.0.0', False), ('::', False), ('', False),
+    ('203.0.113.250', False), ('10.1.2.3', False), ('fe80::1%lo', False),
+    ('name.invalid', False),
+])
+def test_is_loopback(host: str, expected: bool) -> None:
+    assert is_loopback(host) is expected
 
 
 def test_missing_sysfs_root_still_serves(tmp_path: Path) -> None:

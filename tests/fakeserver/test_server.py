@@ -1,6 +1,7 @@
-"""The threaded HTTP server and the embedded ``--local`` entry point, over real sockets."""
+"""The HTTP server (both engines) and the embedded ``--local`` entry point, over real sockets."""
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import socket
@@ -15,7 +16,8 @@ import pytest
 
 from pciclient.fakeserver.app import FakeComputeApp
 from pciclient.fakeserver.embedded import start_local
-from pciclient.fakeserver.server import RunningServer, start_in_thread
+from pciclient.fakeserver.server import (
+    CHEROOT, ENGINES, RunningServer, ThreadingWSGIServer, make_server, start_in_thread)
 from pciclient.fakeserver.views import Views
 from tests.sysfs_tree import STANDARD_VALID_ADDRESSES
 
@@ -37,9 +39,9 @@ def _port_is_closed(port: int) -> bool:
         return probe.connect_ex(('127.0.0.1', port)) != 0
 
 
-@pytest.fixture
-def running(app: FakeComputeApp) -> Any:
-    server = start_in_thread(app)
+@pytest.fixture(params=ENGINES)
+def running(app: FakeComputeApp, request: pytest.FixtureRequest) -> Any:
+    server = start_in_thread(app, engine=request.param)
     yield server
     server.stop()
 
@@ -65,7 +67,12 @@ def test_errors_over_http(running: RunningServer) -> None:
     status, headers, body = _get(running.compute_url + '/os-pci', method='DELETE')
     assert status == 405 and headers['Allow'] == 'GET, HEAD'
     status, _, body = _get(running.compute_url + '/os-pci/..%2F..%2Fetc%2Fpasswd')
-    assert status == 404 and body['code'] == '404 Not Found'
+    assert status == 404
+    if isinstance(running.httpd, ThreadingWSGIServer):  # wsgiref decodes %2F: no such route
+        assert body['code'] == '404 Not Found'
+    else:  # cheroot keeps %2F encoded: the whole segment is one (unknown) device id
+        assert body == {'itemNotFound': {
+            'code': 404, 'message': 'PCI device ..%2F..%2Fetc%2Fpasswd not found'}}
     status, _, body = _get(running.compute_url + '/os-pci/42')
     assert status == 404 and body['itemNotFound']['message'] == 'PCI device 42 not found'
 
@@ -146,6 +153,67 @@ def test_port_in_use_raises(running: RunningServer, app: FakeComputeApp) -> None
         start_in_thread(app, port=running.port)
 
 
+def test_cheroot_keeps_connections_alive(app: FakeComputeApp) -> None:
+    with start_in_thread(app, engine=CHEROOT) as server:
+        connection = http.client.HTTPConnection('127.0.0.1', server.port, timeout=10)
+        try:
+            for path in ('/v2.1/os-pci', '/v2.1/os-pci/1', '/v2.1/os-hypervisors/1'):
+                connection.request('GET', path)
+                response = connection.getresponse()
+                assert response.status == 200 and response.version == 11
+                assert response.getheader('Connection') != 'close'
+                json.loads(response.read())
+            first = connection.sock
+            connection.request('HEAD', '/v2.1/os-pci')
+            head = connection.getresponse()
+            assert head.read() == b'' and int(head.getheader('Content-Length')) > 0
+            assert connection.sock is first  # one TCP connection for all of them
+        finally:
+            connection.close()
+
+
+def test_many_keep_alive_connections_are_all_kept(app: FakeComputeApp) -> None:
+    with start_in_thread(app) as server:
+        connections = [http.client.HTTPConnection('127.0.0.1', server.port, timeout=10)
+                       for _ in range(60)]
+        try:
+            for _ in range(2):
+                for connection in connections:
+                    connection.request('GET', '/v2.1/os-pci/1')
+                    response = connection.getresponse()
+                    assert response.getheader('Connection') != 'close'
+                    assert json.loads(response.read())['pci_device']['id'] == 1
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+def test_unknown_engine_is_refused(app: FakeComputeApp) -> None:
+    with pytest.raises(ValueError, match='unknown engine'):
+        make_server(app, engine='gunicorn')
+
+
+def test_server_threads_never_keep_the_interpreter_alive() -> None:
+    """A server nobody stopped must not hang the process at exit (its threads are daemons)."""
+    import subprocess
+    import sys
+    code = ('from pciclient.fakeserver.server import start_in_thread; import urllib.request; '
+            's = start_in_thread(lambda e, r: (r("200 OK", [("Content-Length", "2")]), [b"{}"])[1]); '
+            'print(urllib.request.urlopen(s.url + "/").read().decode())')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == '{}', result.stderr
+
+
+def test_stop_is_quick(app: FakeComputeApp) -> None:
+    for engine in ENGINES:
+        server = start_in_thread(app, engine=engine)
+        _get(server.compute_url)
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 3  # one poll tick in practice
+
+
 def test_start_local_serves_the_tree(standard_tree: Path) -> None:
     with start_local(str(standard_tree)) as server:
         assert server.host == '127.0.0.1'
@@ -182,3 +250,14 @@ def test_embedded_module_is_import_light() -> None:
                          check=True, timeout=60).stdout
     assert json.loads(out) == ['pciclient', 'pciclient.fakeserver',
                                'pciclient.fakeserver.embedded']
+
+
+def test_start_local_uses_the_stdlib_engine_and_never_imports_cheroot(standard_tree: Path) -> None:
+    import subprocess
+    import sys
+    code = ('import sys, pciclient.fakeserver.embedded as e; s = e.start_local(sys.argv[1]); '
+            's.stop(); print(type(s.httpd).__name__, any(m.startswith("cheroot") '
+            'for m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code, str(standard_tree)], capture_output=True,
+                         text=True, check=True, timeout=60).stdout.split()
+    assert out == ['ThreadingWSGIServer', 'False']
