@@ -86,7 +86,7 @@ class FakeServerProcess:
                 stdout=subprocess.PIPE, stderr=err, text=True, env=clean_env(),
                 stdin=subprocess.DEVNULL)
         line = self.proc.stdout.readline().strip()
-        if not line.startswith('http://'):
+        if not line.startswith(('http://', 'https://')):
             self.stop()
             pytest.fail(f'pci-fake-server printed {line!r}: {log.read_text()[-2000:]}')
         self.url = line
