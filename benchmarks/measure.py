@@ -1,0 +1,150 @@
+"""Run commands as subprocesses and measure them: cpu (user+sys), wall and peak RSS.
+
+Each command runs with its output in a file, and is reaped with ``os.wait4``, whose
+rusage is the child's own (and that of any children it waited for): cpu is
+``ru_utime + ru_stime``, peak RSS ``ru_maxrss``. Wall time is taken around spawn and reap.
+The commands of one group run interleaved (A B C, A B C, …) after one warm-up round, so a
+change in the machine's background load touches all of them alike; every run's output is
+checked, and a failing or wrong run is reported rather than measured.
+"""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Returns None when the output is right, else what is wrong with it.
+Validator = Callable[[bytes], 'str | None']
+
+
+@dataclass(frozen=True)
+class Sample:
+    cpu: float      # seconds, user + sys
+    wall: float     # seconds
+    rss: float      # MiB, peak resident set
+
+
+@dataclass
+class Command:
+    label: str
+    argv: list[str]
+    validate: Validator | None = None
+    timeout: float = 120.0
+    ok_codes: tuple[int, ...] = (0,)   # exit codes accepted (the output is still checked)
+    samples: list[Sample] = field(default_factory=list)
+    error: str | None = None
+    exit_codes: set[int] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.samples)
+
+    def median(self, what: str) -> float:
+        if not self.ok:
+            return float('nan')
+        return statistics.median(getattr(s, what) for s in self.samples)
+
+    def spread(self, what: str) -> tuple[float, float]:
+        values = [getattr(s, what) for s in self.samples] or [float('nan')]
+        return min(values), max(values)
+
+
+class CommandFailed(Exception):
+    pass
+
+
+def run_once(argv: Sequence[str], env: dict[str, str], cwd: Path, out: Path, err: Path,
+             timeout: float) -> tuple[Sample, int]:
+    """Run ``argv`` once; returns its sample and exit code. Killed after ``timeout`` s."""
+    with out.open('wb') as stdout, err.open('wb') as stderr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=stdout,
+                                stderr=stderr, env=env, cwd=cwd)
+        watchdog = threading.Timer(timeout, proc.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            watchdog.cancel()
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    sample = Sample(cpu=usage.ru_utime + usage.ru_stime, wall=wall, rss=usage.ru_maxrss / 1024)
+    return sample, proc.returncode
+
+
+def measure_group(commands: list[Command], runs: int, env: dict[str, str], workdir: Path,
+                  say: Callable[[str], None] = print) -> None:
+    """One warm-up round then ``runs`` measured rounds, interleaved; fills ``samples``."""
+    for round_no in range(runs + 1):
+        for command in commands:
+            if command.error:
+                continue
+            out = workdir / 'stdout'
+            err = workdir / 'stderr'
+            try:
+                sample, code = run_once(command.argv, env, workdir, out, err, command.timeout)
+            except OSError as exc:
+                command.error = f'could not run: {exc}'
+                continue
+            problem = None
+            command.exit_codes.add(code)
+            if code not in command.ok_codes:
+                problem = f'exit {code}: ' + _tail(err)
+            elif command.validate:
+                problem = command.validate(out.read_bytes())
+            if problem:
+                command.error = problem
+                say(f'  {command.label}: FAILED ({problem})')
+            elif round_no:  # round 0 is the warm-up
+                command.samples.append(sample)
+        if round_no == 0:
+            say(f'  warm-up done; {runs} measured rounds …')
+
+
+def _tail(path: Path, limit: int = 300) -> str:
+    text = path.read_text(errors='replace').strip().splitlines()
+    return ' | '.join(text[-3:])[-limit:] if text else '(no stderr)'
+
+
+# --- python -X importtime ----------------------------------------------------------------------
+
+_IMPORT_LINE = re.compile(r'^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)$')
+
+
+@dataclass
+class ImportAudit:
+    label: str
+    modules: list[str]
+    self_us: int          # sum of every module's own import time, microseconds
+    error: str | None = None
+
+    @property
+    def packages(self) -> set[str]:
+        return {m.split('.')[0] for m in self.modules}
+
+    def imported(self, module: str) -> bool:
+        """Whether ``module`` (or, for a package, any of its modules) was imported."""
+        return any(m == module or m.startswith(module + '.') for m in self.modules)
+
+
+def import_audit(label: str, python: str, script: str, args: Sequence[str],
+                 env: dict[str, str], workdir: Path, timeout: float = 120.0,
+                 ok_codes: tuple[int, ...] = (0,)) -> ImportAudit:
+    """Run ``python -X importtime script args`` and list what it imported."""
+    out, err = workdir / 'stdout', workdir / 'stderr'
+    _, code = run_once([python, '-X', 'importtime', script, *args], env, workdir, out, err,
+                       timeout)
+    modules, total = [], 0
+    for line in err.read_text(errors='replace').splitlines():
+        match = _IMPORT_LINE.match(line)
+        if match:
+            modules.append(match.group(4))
+            total += int(match.group(1))
+    error = None if code in ok_codes else f'exit {code}'
+    return ImportAudit(label, modules, total, error)
