@@ -46,7 +46,8 @@ _USER_AGENT = 'pciclient-benchmarks-load/1'
 
 @dataclass
 class LoadResult:
-    """What one fixed-rate run achieved. Latencies are in milliseconds, from due time."""
+    """What one fixed-rate run achieved. Latencies are those of the successful responses,
+    in milliseconds, from when each request was due."""
 
     url: str
     offered_rate: float
@@ -64,6 +65,7 @@ class LoadResult:
     max: float = math.nan
     mean_service: float = math.nan  # mean send-to-response time, ms (excludes queueing)
     tcp_connects: int = 0           # connections opened (a server closing each one shows here)
+    stale_retries: int = 0          # requests resent once because a kept-alive connection died
     client_cpu: float = 0.0         # cpu seconds of this process during the run
 
     @property
@@ -171,21 +173,24 @@ class _Connection:
         self._stats = stats
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._answered = False  # whether the current exchange got any response byte
 
     async def get(self, request: bytes) -> tuple[int, bytes]:
         reused = self._writer is not None
         try:
             return await self._exchange(request)
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
-            # A kept-alive connection the server closed before answering: retry once on
-            # a new one, as HTTP clients do for idempotent requests. Nothing else is retried.
-            if not (reused and getattr(exc, 'partial', b'') == b''):
+        except (ConnectionError, asyncio.IncompleteReadError):
+            # A kept-alive connection the server had closed before this request: retry once
+            # on a new one, as HTTP clients do for idempotent requests. A connection that
+            # fails after some of the answer came, or a new one, is an error.
+            if not reused or self._answered:
                 raise
             self._stats['stale_retries'] += 1
             self.close()
             return await self._exchange(request)
 
     async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        self._answered = False
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(
                 self._target.host, self._target.port)
@@ -195,6 +200,7 @@ class _Connection:
         writer.write(request)
         await writer.drain()
         status_line = await reader.readuntil(b'\r\n')
+        self._answered = True
         version, _, rest = status_line.decode('latin-1').partition(' ')
         if not version.startswith('HTTP/1.'):
             raise _ResponseError('bad_status_line', status_line[:80].decode('latin-1'))
@@ -375,7 +381,8 @@ async def _run_async(target: _Target, token: str | None, rate: float, seconds: f
         duration=duration, p50=_percentile(latencies, 0.50), p90=_percentile(latencies, 0.90),
         p99=_percentile(latencies, 0.99), max=latencies[-1] if latencies else math.nan,
         mean_service=service_total / ok * 1000.0 if ok else math.nan,
-        tcp_connects=stats['tcp_connects'], client_cpu=client_cpu)
+        tcp_connects=stats['tcp_connects'], stale_retries=stats['stale_retries'],
+        client_cpu=client_cpu)
 
 
 def run(url: str, token: str | None, rate: float, seconds: float = 10.0,

@@ -181,6 +181,8 @@ def render(res: Results) -> str:
             r = step.result
             errors = str(r.errors) + (f' ({", ".join(f"{k}: {n}" for k, n in r.error_kinds.items())})'
                                       if r.error_kinds else '')
+            if r.stale_retries:
+                errors += f'; {r.stale_retries} resent after a kept-alive connection closed'
             out.append(f'| {r.offered_rate:.0f}{" (refine)" if step.refine else ""} | '
                        f'{r.achieved_rate:.0f} | {_f(r.p50, 1)} | {_f(r.p90, 1)} | '
                        f'{_f(r.p99, 1)} | {_f(r.max, 1)} | {errors} | {r.tcp_connects} | '
