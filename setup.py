@@ -22,7 +22,7 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.11',
-    packages=find_packages(exclude=['tests', 'tests.*']),
+    packages=find_packages(exclude=['tests', 'tests.*', 'benchmarks', 'benchmarks.*']),
     install_requires=_requirements('requirements.txt'),
     extras_require={
         'test': _requirements('test-requirements.txt'),

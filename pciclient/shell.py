@@ -39,6 +39,8 @@ class PciShell(app.App):
     """The application object: options, logging and clean-up around each command."""
 
     NAME = 'pci-cli'
+    #: Every command is pci-cli's own (see pciclient.commands.common._OwnApp).
+    fixed_command_set = True
 
     def __init__(self) -> None:
         super().__init__(

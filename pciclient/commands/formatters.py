@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from typing import Any, Iterable, Sequence, TextIO
 
 from cliff import columns
@@ -20,14 +21,14 @@ _encode_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defin
 LIST_FORMATTERS = (
     ('csv', 'cliff.formatters.commaseparated:CSVLister'),
     ('json', 'pciclient.commands.formatters:JSONFormatter'),
-    ('table', 'cliff.formatters.table:TableFormatter'),
+    ('table', 'pciclient.commands.formatters:TableFormatter'),
     ('value', 'cliff.formatters.value:ValueFormatter'),
     ('yaml', 'cliff.formatters.yaml_format:YAMLFormatter'),
 )
 SHOW_FORMATTERS = (
     ('json', 'pciclient.commands.formatters:JSONFormatter'),
     ('shell', 'cliff.formatters.shell:ShellFormatter'),
-    ('table', 'cliff.formatters.table:TableFormatter'),
+    ('table', 'pciclient.commands.formatters:TableFormatter'),
     ('value', 'cliff.formatters.value:ValueFormatter'),
     ('yaml', 'cliff.formatters.yaml_format:YAMLFormatter'),
 )
@@ -88,6 +89,42 @@ class JSONFormatter(json_format.JSONFormatter):
     def emit_list(self, column_names: Sequence[str], data: Iterable[Sequence[Any]],
                   stdout: TextIO, parsed_args: Any) -> None:
         write_rows(column_names, data, stdout, indent=not parsed_args.noindent)
+
+
+class TableFormatter:
+    """cliff's table formatter, imported (with prettytable) only when a table is printed.
+
+    Its options are declared here with cliff's names, defaults and environment
+    variables, so that ``-f json`` never pays for prettytable.
+    """
+
+    def __init__(self) -> None:
+        self._real: Any = None
+
+    def _formatter(self) -> Any:
+        if self._real is None:
+            from cliff.formatters import table
+            self._real = table.TableFormatter()
+        return self._real
+
+    def add_argument_group(self, parser: Any) -> None:
+        group = parser.add_argument_group('table formatter')
+        group.add_argument('--max-width', metavar='<integer>', type=int,
+                           default=int(os.environ.get('CLIFF_MAX_TERM_WIDTH', 0)),
+                           help='Widest the table may be, <1 for no limit '
+                                '(env CLIFF_MAX_TERM_WIDTH; this option wins).')
+        group.add_argument('--fit-width', action='store_true',
+                           default=bool(int(os.environ.get('CLIFF_FIT_WIDTH', 0))),
+                           help='Fit the table to the terminal (implied by --max-width > 0; '
+                                'env CLIFF_FIT_WIDTH=1 to always).')
+        group.add_argument('--print-empty', action='store_true',
+                           help='Print an empty table when there is nothing to show.')
+
+    def emit_list(self, *args: Any, **kwargs: Any) -> Any:
+        return self._formatter().emit_list(*args, **kwargs)
+
+    def emit_one(self, *args: Any, **kwargs: Any) -> Any:
+        return self._formatter().emit_one(*args, **kwargs)
 
 
 class _Formatter:

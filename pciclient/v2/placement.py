@@ -15,7 +15,6 @@ are ``None`` here, never guessed.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -220,6 +219,8 @@ class PlacementManager:
         progress = self.http.progress if (what and self.http is not None) else None
         if len(items) <= 1:
             return [function(item) for item in items]
+        from concurrent.futures import ThreadPoolExecutor
+
         results = []
         with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
             for done, result in enumerate(pool.map(function, items), start=1):
