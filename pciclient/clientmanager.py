@@ -95,7 +95,7 @@ class ClientManager:
                 'Password authentication needs --os-username (OS_USERNAME) and '
                 '--os-password (OS_PASSWORD), or choose another --os-auth-type.')
         try:
-            loader = loading.get_plugin_loader(name)
+            loader = options.plugin_loader(name)
         except ksa_exc.NoMatchingPlugin:
             raise exc.ConfigurationError(
                 f'Unknown --os-auth-type {name!r}; try password, token, '

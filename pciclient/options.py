@@ -31,6 +31,13 @@ def _plugin_loaders() -> list[Any]:
         return [loading.get_plugin_loader(name) for name in AUTH_PLUGINS]
 
 
+def plugin_loader(name: str) -> Any:
+    """The loader of auth type ``name``: ours directly, any other through keystoneauth."""
+    if name in AUTH_PLUGINS:
+        return _plugin_loaders()[AUTH_PLUGINS.index(name)]
+    return loading.get_plugin_loader(name)
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the auth, session, adapter and ``pci-cli`` options to ``parser``."""
     cloud = parser.add_argument_group('Cloud selection')
