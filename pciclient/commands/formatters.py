@@ -137,17 +137,26 @@ class _Formatter:
 
 
 class FormatterTable:
-    """A stand-in for the stevedore manager cliff would build (iteration and lookup)."""
+    """A stand-in for the stevedore manager cliff would build (iteration and lookup).
+
+    Formatters are imported when a parser is built, not when a command object is
+    made: ``pci-cli --help`` makes every command only to read its description.
+    """
 
     def __init__(self, table: Sequence[tuple[str, str]]) -> None:
-        self._formatters = [_Formatter(name, target) for name, target in table]
-        self._by_name = {f.name: f for f in self._formatters}
+        self._table = table
+        self._formatters: list[_Formatter] | None = None
+
+    def _loaded(self) -> list[_Formatter]:
+        if self._formatters is None:
+            self._formatters = [_Formatter(name, target) for name, target in self._table]
+        return self._formatters
 
     def __iter__(self) -> Any:
-        return iter(self._formatters)
+        return iter(self._loaded())
 
     def __getitem__(self, name: str) -> _Formatter:
-        return self._by_name[name]
+        return next(f for f in self._loaded() if f.name == name)
 
     def names(self) -> list[str]:
-        return list(self._by_name)
+        return [name for name, _ in self._table]
