@@ -1,94 +1,28 @@
 """cliff's output formatters, chosen from a fixed table instead of an entry-point scan,
-with a JSON formatter that writes the same bytes as cliff's many times faster.
-
-cliff's JSON formatter hands every row to ``json.dump(..., indent=2)``, which runs the
-pure-Python encoder: 100,000 devices took over five seconds. Rows are flat objects,
-so each value is encoded by the C encoder and only nested values take the slow path.
-"""
+each imported only when a command's parser is built (see json_formatter.py for the
+fast JSON one)."""
 from __future__ import annotations
 
 import importlib
-import json
 import os
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Any, Sequence
 
-from cliff import columns
-from cliff.formatters import json_format
-
-_encode_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
 #: (name, "module:Class") of cliff's list and show formatters, in cliff's order.
 LIST_FORMATTERS = (
     ('csv', 'cliff.formatters.commaseparated:CSVLister'),
-    ('json', 'pciclient.commands.formatters:JSONFormatter'),
+    ('json', 'pciclient.commands.json_formatter:JSONFormatter'),
     ('table', 'pciclient.commands.formatters:TableFormatter'),
     ('value', 'cliff.formatters.value:ValueFormatter'),
     ('yaml', 'cliff.formatters.yaml_format:YAMLFormatter'),
 )
 SHOW_FORMATTERS = (
-    ('json', 'pciclient.commands.formatters:JSONFormatter'),
+    ('json', 'pciclient.commands.json_formatter:JSONFormatter'),
     ('shell', 'cliff.formatters.shell:ShellFormatter'),
     ('table', 'pciclient.commands.formatters:TableFormatter'),
     ('value', 'cliff.formatters.value:ValueFormatter'),
     ('yaml', 'cliff.formatters.yaml_format:YAMLFormatter'),
 )
-
-
-def _plain(value: Any) -> Any:
-    return value.machine_readable() if isinstance(value, columns.FormattableColumn) else value
-
-
-def _encode(value: Any, indent: str) -> str:
-    """``value`` exactly as ``json.dump(..., indent=2)`` writes it at depth ``indent``."""
-    if isinstance(value, str):
-        return _encode_string(value)
-    if value is None:
-        return 'null'
-    if value is True:
-        return 'true'
-    if value is False:
-        return 'false'
-    if type(value) is int:
-        return int.__repr__(value)
-    inner = indent + '  '
-    if type(value) is dict and all(type(key) is str for key in value):
-        if not value:
-            return '{}'
-        return ('{\n' + inner + (',\n' + inner).join(
-            _encode_string(key) + ': ' + _encode(item, inner) for key, item in value.items())
-            + '\n' + indent + '}')
-    if type(value) is list:
-        if not value:
-            return '[]'
-        return ('[\n' + inner + (',\n' + inner).join(_encode(item, inner) for item in value)
-                + '\n' + indent + ']')
-    text = json.dumps(value, indent=2)  # floats, odd keys, subclasses: the slow, sure way
-    return text.replace('\n', '\n' + indent) if '\n' in text else text
-
-
-def write_rows(names: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO,
-               indent: bool) -> None:
-    """A JSON list of objects, one per row, byte-identical to cliff's output."""
-    if not indent:
-        out.write(json.dumps([{n: _plain(v) for n, v in zip(names, row)} for row in rows]))
-        out.write('\n')
-        return
-    keys = [_encode_string(name) + ': ' for name in names]
-    first = True
-    for row in rows:
-        body = ',\n    '.join(key + _encode(_plain(value), '    ')
-                               for key, value in zip(keys, row))
-        out.write(('[\n  {\n    ' if first else ',\n  {\n    ') + body + '\n  }')
-        first = False
-    out.write('[]\n' if first else '\n]\n')
-
-
-class JSONFormatter(json_format.JSONFormatter):
-    """cliff's JSON formatter with a fast list path; same options, same bytes."""
-
-    def emit_list(self, column_names: Sequence[str], data: Iterable[Sequence[Any]],
-                  stdout: TextIO, parsed_args: Any) -> None:
-        write_rows(column_names, data, stdout, indent=not parsed_args.noindent)
 
 
 class TableFormatter:

@@ -8,7 +8,7 @@ import types
 import pytest
 
 from pciclient.commands.columns import PoolsColumn, StructuredColumn
-from pciclient.commands.formatters import JSONFormatter, write_rows
+from pciclient.commands.json_formatter import JSONFormatter, write_rows
 
 NAMES = ('ID', 'Address', 'Extra Info', 'Tags', 'Count', 'Ratio', 'Flag', 'Nothing', 'Ünï')
 ROWS = [
