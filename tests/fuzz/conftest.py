@@ -1,0 +1,40 @@
+"""Hypothesis profiles for the fuzz tier, and a clean environment for in-process runs.
+
+``HYPOTHESIS_PROFILE=ci`` (the default) runs a few hundred examples per test, which is
+what CI runs; ``HYPOTHESIS_PROFILE=deep`` runs at least 10,000 per test (run it before a
+release or after changing a decoder, with ``--hypothesis-show-statistics``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+#: Failing examples are kept here to be replayed first on the next run (git ignores it).
+_DATABASE = DirectoryBasedExampleDatabase(
+    str(Path(__file__).resolve().parents[2] / '.pytest_cache' / 'hypothesis'))
+_COMMON = dict(deadline=None, database=_DATABASE,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+settings.register_profile('ci', max_examples=200, **_COMMON)
+settings.register_profile('deep', max_examples=10_000, **_COMMON)
+settings.register_profile('dev', max_examples=20, **_COMMON)
+settings.load_profile(os.environ.get('HYPOTHESIS_PROFILE', 'ci'))
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _clean_environment(tmp_path_factory):
+    """No OS_*/PCI_* setting of the machine may reach pci-cli; a tiny PCI ID database."""
+    database = tmp_path_factory.mktemp('pci-ids') / 'pci.ids'
+    database.write_text('# a few made-up names for the fuzzers\n'
+                        '8086  Vendor Eight\n\t1520  Product Fifteen\n'
+                        '10de  Vendor Ten\n\t1eb8  Product Eb\n')
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(('OS_', 'PCI_')):
+                patch.delenv(name)
+        patch.setenv('PCI_IDS', str(database))
+        yield

@@ -1,0 +1,274 @@
+"""What the fuzzers found, as plain examples: each client bug the smallest way it shows.
+
+Unfixed bugs are ``xfail(strict=True)`` and listed in ``known_bugs.py``; when one is fixed,
+its test here passes (strict xfail then fails the run): drop the marker and the entry.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from keystoneauth1 import noauth, session
+
+from pciclient import client as pci_client
+from pciclient import exceptions as exc
+from tests.fuzz import harness
+from tests.fuzz.world import COMPUTE, PLACEMENT
+
+SERVER = '0ff843f8-04ef-4729-bac5-edbd520ba004'
+ROOT = '36e81c1a-6cb9-465f-919f-f2fd6abc0c58'
+PROVIDER = '7dd44121-dd67-459f-993f-ab2d7d0c6db5'
+DEVICE = {'id': 1, 'address': '0000:04:00.0', 'compute_node_id': 1, 'vendor_id': '8086',
+          'product_id': '1520', 'status': 'available', 'dev_type': 'type-PF',
+          'dev_id': 'pci_0000_04_00_0', 'label': 'label_8086_1520', 'numa_node': 0,
+          'instance_uuid': None, 'extra_info': {}}
+HYPERVISORS = {'hypervisors': [{'id': 1, 'hypervisor_hostname': 'compute1', 'state': 'up',
+                                'status': 'enabled'}]}
+PLACEMENT_ARGS = ['--pci-source', 'placement', '--os-placement-endpoint-override', PLACEMENT]
+
+
+def text(body: str, status: int = 200) -> dict:
+    return {'text': body, 'status_code': status, 'headers': {'Content-Type': 'application/json'}}
+
+
+def doc(document, status: int = 200) -> dict:
+    return {'json': document, 'status_code': status}
+
+
+def cli(argv: list[str], answers: dict[str, dict], fmt: str = 'json') -> harness.Outcome:
+    return harness.run([*argv, '-f', fmt], answers=answers)
+
+
+def library(requests_mock, answers: dict[str, dict]):
+    for url, response in answers.items():
+        requests_mock.get(url, **response)
+    return pci_client.Client('2', session=session.Session(auth=noauth.NoAuth()),
+                             endpoint_override=COMPUTE)
+
+
+def placement(providers: list[dict], details: dict[str, dict], roots: dict[str, dict] = {}):
+    """Placement answers: the provider listing, each provider's details, root providers."""
+    answers = {f'{PLACEMENT}/resource_providers': doc({'resource_providers': providers})}
+    for uuid, parts in details.items():
+        for part, value in parts.items():
+            answers[f'{PLACEMENT}/resource_providers/{uuid}/{part}'] = doc(
+                {part: value, 'resource_provider_generation': 1})
+    for uuid, root in roots.items():
+        answers[f'{PLACEMENT}/resource_providers/{uuid}'] = doc(root)
+    return answers
+
+
+def provider(uuid: str = PROVIDER, name: str = 'compute1_0000:04:00.0', root=ROOT) -> dict:
+    return {'uuid': uuid, 'name': name, 'generation': 1, 'parent_provider_uuid': root,
+            'root_provider_uuid': root}
+
+
+def details(allocations: dict) -> dict:
+    return {'inventories': {'CUSTOM_PCI_8086_1520': {'total': 1, 'reserved': 0}},
+            'usages': {'CUSTOM_PCI_8086_1520': 1},
+            'traits': ['COMPUTE_MANAGED_PCI_DEVICE'], 'allocations': allocations}
+
+
+# --- numbers beyond a float's range -------------------------------------------------
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: JSON numbers beyond float range (1e400) decode to inf instead of '
+    'InvalidResponse (json.loads only rejects the NaN/Infinity literals)'))
+def test_huge_numbers_are_invalid_response(requests_mock):
+    client = library(requests_mock, {f'{COMPUTE}/os-pci': text(
+        '{"pci_devices": [{"id": 1, "compute_node_id": 1e400}]}')})
+    with pytest.raises(exc.InvalidResponse):
+        client.pci_devices.list(resolve_hosts=False)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: an answer holding 1e400 makes `-f json` print Infinity, which is not JSON'))
+@pytest.mark.parametrize('argv, url, body', [
+    (['pci-list'], f'{COMPUTE}/os-pci', '{"pci_devices": [{"id": 1e400}]}'),
+    (['hypervisor-list'], f'{COMPUTE}/os-hypervisors',
+     '{"hypervisors": [{"id": -1e400, "hypervisor_hostname": "compute1"}]}'),
+    (['server-list'], f'{COMPUTE}/servers/detail',
+     '{"servers": [{"id": "a", "name": "vm1", "status": 1E999}]}'),
+], ids=['pci-list', 'hypervisor-list', 'server-list'])
+def test_huge_numbers_never_reach_json_output(argv, url, body):
+    outcome = cli(argv, {url: text(body), f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)}
+                  if 'hypervisor' not in url else {url: text(body)})
+    harness.check(outcome, 'json', list)
+
+
+# --- deep nesting -----------------------------------------------------------------------
+DEEP = '[' * 100_000 + ']' * 100_000
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: a deeply nested answer raises RecursionError from json.loads, not '
+    'InvalidResponse'))
+def test_deep_nesting_is_invalid_response(requests_mock):
+    client = library(requests_mock, {f'{COMPUTE}/os-hypervisors': text(DEEP)})
+    with pytest.raises(exc.InvalidResponse):
+        client.hypervisors.list()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: a deeply nested error body raises RecursionError (extract_message/_is_fault '
+    'catch only ValueError) instead of the HTTP error'))
+@pytest.mark.parametrize('status, error', [(404, exc.NotFound), (500, exc.ServerError)])
+def test_deep_nesting_in_an_error_body(requests_mock, status, error):
+    client = library(requests_mock, {f'{COMPUTE}/os-hypervisors': text(DEEP, status)})
+    with pytest.raises(error):
+        client.hypervisors.list()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: a document nested ~500 deep decodes, then the json/yaml formatters hit '
+    'RecursionError: exit 1 with the first rows already on stdout (-f json)'))
+@pytest.mark.parametrize('fmt', ['json', 'yaml'])
+def test_deep_nesting_never_breaks_the_output(fmt):
+    nested = '[' * 500 + ']' * 500
+    body = ('{"pci_devices": [%s, %s]}' % (json.dumps(DEVICE),
+                                           json.dumps({**DEVICE, 'id': 2})[:-1]
+                                           + ', "extra_info": ' + nested + '}'))
+    outcome = cli(['pci-list', '--long'], {f'{COMPUTE}/os-pci/detail': text(body),
+                                           f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)}, fmt)
+    harness.check(outcome, fmt, list)
+
+
+# --- wrong types --------------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason=(
+    "client bug: a vendor_id or product_id that is not a string (8086) makes --long and "
+    "pci-show fail with AttributeError: 'int' object has no attribute 'lower' (pciids.py)"))
+@pytest.mark.parametrize('field', ['vendor_id', 'product_id'])
+@pytest.mark.parametrize('argv, url, key', [
+    (['pci-list', '--long'], f'{COMPUTE}/os-pci/detail', 'pci_devices'),
+    (['pci-show', '1'], f'{COMPUTE}/os-pci/1', 'pci_device'),
+], ids=['pci-list', 'pci-show'])
+def test_vendor_id_that_is_not_a_string(argv, url, key, field):
+    device = {**DEVICE, field: 8086}
+    outcome = cli(argv, {url: doc({key: [device] if key == 'pci_devices' else device}),
+                         f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)})
+    harness.check(outcome, 'json')
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "client bug: Placement allocations whose resources are not an object make pci-list "
+    "--long, pci-show and server-list fail with AttributeError: 'list' object has no "
+    "attribute 'values' (placement.py _fill and consumer_devices)"))
+@pytest.mark.parametrize('argv', [['pci-list', '--long'], ['server-list'],
+                                  ['pci-show', PROVIDER]], ids=' '.join)
+def test_placement_allocation_resources_not_an_object(argv):
+    answers = placement([provider()], {PROVIDER: details(
+        {SERVER: {'resources': ['CUSTOM_PCI_8086_1520']}})})
+    answers[f'{COMPUTE}/servers/detail'] = doc({'servers': [{'id': SERVER, 'name': 'vm1'}]})
+    outcome = cli([*PLACEMENT_ARGS, *argv], answers)
+    harness.check(outcome, 'json')
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: a Placement provider whose name is not <host>_<address> and whose '
+    'root_provider_uuid is not a string (a list, or ids of mixed types) fails with '
+    'TypeError (unhashable / not comparable) in placement.py _resolve_hosts'))
+@pytest.mark.parametrize('roots', [[['x']], [1, 'b']], ids=['list', 'mixed'])
+def test_placement_root_provider_uuid_not_a_string(roots):
+    providers = [provider(f'00000000-0000-0000-0000-00000000000{i}', 'custom-board', root)
+                 for i, root in enumerate(roots)]
+    answers = placement(providers, {p['uuid']: details({}) for p in providers})
+    outcome = cli([*PLACEMENT_ARGS, 'pci-list'], answers)
+    harness.check(outcome, 'json', list)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "client bug: a server without an id makes server-list --pci-source placement fail with "
+    "AttributeError: Server has no attribute 'id' (annotate_servers)"))
+def test_server_without_id_with_placement():
+    answers = placement([provider()], {PROVIDER: details({})})
+    answers[f'{COMPUTE}/servers/detail'] = doc({'servers': [{'name': 'vm1'}]})
+    outcome = cli([*PLACEMENT_ARGS, 'server-list'], answers)
+    harness.check(outcome, 'json', list)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "client bug: a hostname search whose match has no id makes hypervisor-show fail with "
+    "AttributeError: Hypervisor has no attribute 'id'"))
+def test_hypervisor_search_match_without_id():
+    outcome = cli(['hypervisor-show', 'compute1'], {
+        f'{COMPUTE}/os-hypervisors/compute1/search': doc(
+            {'hypervisors': [{'hypervisor_hostname': 'compute1'}]})})
+    harness.check(outcome, 'json', dict)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "client bug: a server whose id is a number (1.5) makes pci-list --server NAME and "
+    "server-show NAME --long fail with TypeError: 'float' object is not iterable (_as_list)"))
+@pytest.mark.parametrize('argv', [['pci-list', '--server', 'vm1'],
+                                  ['server-show', 'vm1', '--long']], ids=' '.join)
+def test_server_id_that_is_not_a_string(argv):
+    outcome = cli(argv, {
+        f'{COMPUTE}/servers/detail': doc({'servers': [
+            {'id': 1.5, 'name': 'vm1', 'os-pci:pci_devices': [{'id': 1}]}]}),
+        f'{COMPUTE}/os-pci/detail': doc({'pci_devices': [DEVICE]}),
+        f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)})
+    harness.check(outcome, 'json')
+
+
+# --- text that cannot be shown as it is ----------------------------------------------------
+@pytest.mark.xfail(strict=True, reason=(
+    "client bug: a string with a lone surrogate (JSON \"\\ud800\") cannot be written to a "
+    "UTF-8 stdout: table/value/csv exit 1 with \"'utf-8' codec can't encode\" (csv after "
+    "printing its header)"))
+@pytest.mark.parametrize('fmt', ['table', 'value', 'csv'])
+def test_lone_surrogates_in_a_table(fmt):
+    outcome = cli(['pci-list'], {
+        f'{COMPUTE}/os-pci': text('{"pci_devices": [{"id": 1, "address": "\\ud800"}]}'),
+        f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)}, fmt)
+    harness.check(outcome, fmt)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: an id typed with a line break is echoed as it is in "No PCI device with '
+    'ID ...": the one-line error takes two lines'))
+@pytest.mark.parametrize('argv', [['pci-show', '1\n2'],
+                                  [*PLACEMENT_ARGS, 'pci-show', 'x\ry']],
+                         ids=['os-pci', 'placement'])
+def test_an_id_with_a_line_break(argv):
+    answers = placement([], {})
+    outcome = cli(argv, answers)
+    harness.check(outcome, 'json')
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: "More than one server is named ..." lists the servers\' ids as the server '
+    'sent them: an id with a line break makes the one-line error two lines'))
+def test_several_servers_named_alike_with_odd_ids():
+    outcome = cli(['server-show', 'vm1'], {f'{COMPUTE}/servers/detail': doc({'servers': [
+        {'id': 'a\nb', 'name': 'vm1'}, {'id': 'c', 'name': 'vm1'}]})})
+    harness.check(outcome, 'json')
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: server text reaches the terminal with its control characters (ESC, BEL): '
+    'a fault message or a device field can set the terminal title, clear the screen…'))
+@pytest.mark.parametrize('argv, answers, fmt', [
+    (['pci-list'], {f'{COMPUTE}/os-pci': doc({'itemNotFound': {
+        'code': 404, 'message': '\x1b]0;owned\x07\x1b[2J gone'}}, 404)}, 'json'),
+    (['pci-list'], {f'{COMPUTE}/os-pci': doc({'pci_devices': [
+        {**DEVICE, 'address': '\x1b[2J\x1b[31mred'}]}),
+        f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)}, 'table'),
+], ids=['error-message', 'table-cell'])
+def test_control_characters_never_reach_the_terminal(argv, answers, fmt):
+    outcome = cli(argv, answers, fmt)
+    assert outcome.code in (0, 1), outcome
+    for stream in (outcome.out, outcome.err):
+        assert not any(ord(c) < 0x20 and c not in '\n\t' or c == '\x7f' for c in stream), \
+            outcome
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: a table of a very wide and a very tall value is their product: one '
+    'device whose vendor_id is 3000 characters and address 3000 line breaks (a 6 KB '
+    'answer) prints 9 MB; 70,000 of each (140 KB) needs ~5 GB'))
+def test_table_output_grows_linearly_with_the_answer():
+    device = {**DEVICE, 'address': '\n' * 3000, 'vendor_id': 'x' * 3000}
+    body = json.dumps({'pci_devices': [device]})
+    outcome = cli(['pci-list'], {f'{COMPUTE}/os-pci': text(body),
+                                 f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)}, 'table')
+    assert outcome.code == 0, outcome
+    assert len(outcome.out) <= 50 * len(body), len(outcome.out)
