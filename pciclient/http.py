@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
@@ -118,6 +119,28 @@ def _unscoped(adapter: Any) -> bool:
         return False
 
 
+#: Answers worth asking again: too many requests, and server-side failures that pass.
+RETRIABLE_STATUS_CODES = (429, 500, 502, 503, 504)
+#: The longest pause between two tries, whatever a server's Retry-After asks.
+MAX_RETRY_DELAY = 30.0
+
+
+def _backoff() -> Iterator[float]:
+    delay = 0.5
+    while True:
+        yield delay
+        delay = min(delay * 2, MAX_RETRY_DELAY)
+
+
+def _retry_after(response: Any, default: float) -> float:
+    """The server's Retry-After (seconds), bounded; ``default`` when absent or a date."""
+    try:
+        asked = float(response.headers.get('Retry-After', ''))
+    except ValueError:
+        return default
+    return min(max(asked, 0.0), MAX_RETRY_DELAY)
+
+
 def parse_microversion(text: str) -> tuple[int, int]:
     """``"2.53"`` → ``(2, 53)``; ValueError for anything else."""
     major, dot, minor = str(text).strip().partition('.')
@@ -135,8 +158,9 @@ class HTTPClient:
     """
 
     def __init__(self, adapter: Any, timeout: float | None = None,
-                 api_version: str | None = None) -> None:
+                 api_version: str | None = None, retries: int = 0) -> None:
         self.adapter = adapter
+        self.retries = retries
         session_timeout = getattr(adapter.session, 'timeout', None)
         self.timeout = timeout or session_timeout or DEFAULT_TIMEOUT
         self._requested_version = api_version
@@ -191,12 +215,28 @@ class HTTPClient:
         return self._get(path, params)
 
     def _get(self, path: str, params: Any) -> Any:
-        try:
-            response = self.adapter.get(path, params=params, raise_exc=False,
-                                        timeout=self.timeout,
-                                        headers={'Accept': 'application/json'})
-        except ksa_exc.ClientException as error:
-            raise self._translate(error, self._where(path)) from error
+        """One GET, asked again up to ``retries`` times (with back-off, never longer than
+        :data:`MAX_RETRY_DELAY` whatever ``Retry-After`` says) when the answer is a
+        retriable status or breaks off mid-body. Failures to connect at all are
+        keystoneauth's own ``connect_retries``."""
+        delays = _backoff()
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                response = self.adapter.get(path, params=params, raise_exc=False,
+                                            timeout=self.timeout,
+                                            headers={'Accept': 'application/json'})
+            except ksa_exc.UnknownConnectionError as error:  # the answer broke off
+                if last:
+                    raise self._translate(error, self._where(path)) from error
+                time.sleep(next(delays))
+                continue
+            except ksa_exc.ClientException as error:
+                raise self._translate(error, self._where(path)) from error
+            if response.status_code in RETRIABLE_STATUS_CODES and not last:
+                time.sleep(_retry_after(response, next(delays)))
+                continue
+            break
         shown = response.url or path
         if response.status_code >= 400:
             raise exc.from_response(response, 'GET', shown)

@@ -12,10 +12,6 @@ from pciclient.v2.placement import PLACEMENT_VERSION, PlacementManager
 from pciclient.v2.servers import ServerManager
 
 
-#: Answers worth asking again: too many requests, and the server-side failures that pass.
-RETRIABLE_STATUS_CODES = (429, 500, 502, 503, 504)
-
-
 class Client:
     """Talks to the compute API of one cloud.
 
@@ -30,7 +26,8 @@ class Client:
     then answers as 2.1.
 
     ``retries`` retries each request that fails to connect or answers one of
-    :data:`RETRIABLE_STATUS_CODES`, with exponential back-off (keystoneauth's own).
+    :data:`pciclient.http.RETRIABLE_STATUS_CODES` or breaks off mid-body, with
+    exponential back-off bounded at 30 s whatever Retry-After says.
     A 401 to a token keystoneauth obtained itself makes it log in again, once.
 
     ``pci_source`` says where PCI devices and pools are read: ``os-pci`` (the compute
@@ -56,16 +53,16 @@ class Client:
         if session is None:
             from keystoneauth1 import session as ksa_session
             session = ksa_session.Session()
-        # keystoneauth retries with exponential back-off; every request here is a GET.
-        retry = {'connect_retries': retries, 'status_code_retries': retries,
-                 'retriable_status_codes': list(RETRIABLE_STATUS_CODES)} if retries else {}
+        # keystoneauth retries failed connections; HTTPClient retries answers (bounded).
+        retry = {'connect_retries': retries} if retries else {}
         adapter_kwargs = {**retry, **adapter_kwargs}
         self.adapter = adapter.Adapter(
             session, service_type=service_type, service_name=service_name,
             interface=interface, region_name=region_name,
             endpoint_override=endpoint_override,
             client_name='pciclient', client_version=__version__, **adapter_kwargs)
-        self.http = HTTPClient(self.adapter, timeout=timeout, api_version=api_version)
+        self.http = HTTPClient(self.adapter, timeout=timeout, api_version=api_version,
+                               retries=retries)
         placement_http = None
         if placement:
             placement_adapter = adapter.Adapter(
@@ -74,7 +71,8 @@ class Client:
                 region_name=region_name, endpoint_override=placement_endpoint_override,
                 client_name='pciclient', client_version=__version__, **retry)
             placement_http = HTTPClient(placement_adapter, timeout=timeout,
-                                        api_version=placement_api_version or PLACEMENT_VERSION)
+                                        api_version=placement_api_version or PLACEMENT_VERSION,
+                                        retries=retries)
         self.placement = PlacementManager(placement_http)
         self.hypervisors = HypervisorManager(self.http)
         self.servers = ServerManager(self.http)

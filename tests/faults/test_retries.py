@@ -123,10 +123,6 @@ def test_a_silent_server_is_retried_after_the_timeout():
     assert result.elapsed < 15
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: a GET whose answer breaks mid-body (connection reset, or fewer bytes than '
-    'Content-Length) is not retried with --os-retries: keystoneauth raises '
-    'UnknownConnectionError, which it does not retry'))
 @pytest.mark.parametrize('then', ['reset', 'close'])
 def test_an_answer_broken_mid_body_is_retried(then):
     whole = json.dumps(DEVICES).encode()
@@ -175,9 +171,6 @@ def test_back_off_doubles():
     assert sleeps.calls == [0.5, 1.0, 2.0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: a 429/503 with Retry-After: 86400 makes pci-cli --os-retries sleep a whole "
-    'day before asking again (keystoneauth honours Retry-After without any bound)'))
 def test_retry_after_is_bounded():
     sleeps = _Sleeps()
     failure = json_reply({'computeFault': {'code': 503, 'message': 'later'}}, status=503,
