@@ -27,7 +27,7 @@ MAX_PAGES = 10_000
 
 
 _ERRNO = re.compile(r'\[Errno -?\d+\] ([^"\'\)]+)')
-_FAILED_URL = re.compile(r'(?:connection to|Request to) (\S+?):? ')
+_FAILED_URL = re.compile(r'(?:connection to|connecting to|Request to) (\S+?):? ')
 
 
 def _describe(error: Exception) -> str:
@@ -55,7 +55,7 @@ def _translate(error: ksa_exc.ClientException, url: str,
     """Map keystoneauth's failures (raised before any compute answer exists) to ours."""
     if isinstance(error, ksa_exc.SSLError):
         return exc.ConnectionError(
-            f'TLS error talking to {url}: {_describe(error)}. '
+            f'TLS error talking to {_failed_url(error, url)}: {_describe(error)}. '
             'Pass --os-cacert with the CA that signed the cloud\'s certificate '
             '(or --insecure to skip verification).')
     if isinstance(error, ksa_exc.ConnectTimeout):
@@ -248,10 +248,10 @@ class HTTPClient:
         return _translate(error, url, getattr(self.adapter, 'service_type', None) or 'compute')
 
     def _where(self, path: str) -> str:
-        try:
-            return self.adapter.get_endpoint() or path
-        except Exception:  # noqa: BLE001 - only used to word a message
-            return path
+        """Where a request went, for a message: never by asking the catalog again, which
+        would log in a second time after a failed login (the failure's own text names
+        the URL, see ``_failed_url``)."""
+        return getattr(self.adapter, 'endpoint_override', None) or path
 
     @staticmethod
     def _decode(response: Any, url: str) -> Any:

@@ -109,10 +109,6 @@ def test_catalog_without_placement_when_placement_is_asked_for():
     assert 'Placement' in line and '--os-placement-endpoint-override' in line, line
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: every failed login is tried twice: HTTPClient._where() calls '
-    'adapter.get_endpoint() to word the error, which logs in again. A wrong password '
-    'counts twice against Keystone\'s lockout; a silent Keystone costs twice --timeout'))
 @pytest.mark.parametrize('login', [
     json_reply({'error': {'code': 401, 'title': 'Unauthorized',
                           'message': 'The request you have made requires authentication.'}},
