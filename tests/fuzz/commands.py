@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from hypothesis import strategies as st
 
@@ -127,14 +127,3 @@ def invocations(draw, name: str, source: str, mode: str = 'any') -> Invocation:
     extra = draw(st.sampled_from([[], [], ['--noindent']])) if fmt == 'json' else []
     return Invocation(argv=[*SOURCES[source], *argv, '-f', fmt, *extra], fmt=fmt, plan=plan,
                       command=command)
-
-
-def global_options(argv: list[str]) -> tuple[list[str], list[str]]:
-    """Split ``argv`` before the command name (for readers of falsifying examples)."""
-    for index, item in enumerate(argv):
-        if item in COMMANDS:
-            return argv[:index], argv[index:]
-    return argv, []
-
-
-__all__: list[Any] = ['COMMANDS', 'SOURCES', 'Invocation', 'invocations']

@@ -355,7 +355,8 @@ def placement_doc(world: World, path: str, query: dict[str, str]) -> Doc:
         if held:
             body.update(consumer_generation=1, project_id='demo', user_id='admin')
         return Doc('allocs', 200, body)
-    return Doc('unknown', 404, placement_error(404, 'Not Found', 'The resource could not be found.'))
+    return Doc('unknown', 404,
+               placement_error(404, 'Not Found', 'The resource could not be found.'))
 
 
 # --- garbage --------------------------------------------------------------------------
