@@ -179,3 +179,17 @@ def test_retry_after_is_bounded():
         result = pci_cli_here(*noauth(server.url + '/v2.1'), '--os-retries', '1', 'pci-list')
     assert result.code in (0, 1), result
     assert sleeps.calls and max(sleeps.calls) <= 60, sleeps.calls
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'client bug: "Retry-After: nan" (or NaN) reaches time.sleep as a NaN: pci-cli '
+    '--os-retries exits 1 with "Invalid value NaN (not a number)" instead of retrying'))
+@pytest.mark.parametrize('value', ['nan', 'NaN'])
+def test_a_retry_after_that_is_not_a_number(value):
+    failure = json_reply({'computeFault': {'code': 503, 'message': 'later'}}, status=503,
+                         headers={'Retry-After': value})
+    with failing_first([failure]) as server:
+        result = pci_cli(*noauth(server.url + '/v2.1'), '--os-retries', '1', 'pci-list',
+                         '-f', 'json')
+    assert result.code == 0, result
+    assert len(attempts(server)) == 2

@@ -114,6 +114,10 @@ class Invocation:
     command: Command
 
 
+#: Mostly none: a retried answer is the same answer again (the harness does not sleep).
+_RETRIES = st.sampled_from([[], [], [], ['--os-retries', '1'], ['--os-retries', '2']])
+
+
 @st.composite
 def invocations(draw, name: str, source: str, mode: str = 'any') -> Invocation:
     """``name`` run with PCI source ``source`` on a world broken as ``mode`` says
@@ -125,5 +129,6 @@ def invocations(draw, name: str, source: str, mode: str = 'any') -> Invocation:
     argv = draw(command.options(plan.world))
     fmt = draw(st.sampled_from(LIST_FORMATS if command.shape is list else SHOW_FORMATS))
     extra = draw(st.sampled_from([[], [], ['--noindent']])) if fmt == 'json' else []
-    return Invocation(argv=[*SOURCES[source], *argv, '-f', fmt, *extra], fmt=fmt, plan=plan,
-                      command=command)
+    retries = draw(_RETRIES)
+    return Invocation(argv=[*retries, *SOURCES[source], *argv, '-f', fmt, *extra], fmt=fmt,
+                      plan=plan, command=command)

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -19,10 +20,14 @@ from urllib.parse import parse_qsl, urlsplit
 import requests_mock
 
 from pciclient import exceptions as exc
+from pciclient import http as pci_http
 from pciclient import shell
 from tests.fuzz import jsontext
 from tests.fuzz.world import (COMPUTE, PLACEMENT, PLACEMENT_KINDS, Answer, Doc, Plan,
                               compute_doc, mutate, placement_doc)
+
+#: The longest wait between two tries of a request (pciclient.http says so, or a minute).
+MAX_RETRY_DELAY = getattr(pci_http, 'MAX_RETRY_DELAY', 60.0)
 
 NOAUTH = ('--os-auth-type', 'none', '--os-endpoint', COMPUTE)
 WITH_PLACEMENT = ('--os-placement-endpoint-override', PLACEMENT)
@@ -71,6 +76,8 @@ class Router:
             context.headers['Content-Type'] = answer.content_type
         if answer.request_id is not None:
             context.headers['X-Openstack-Request-Id'] = answer.request_id
+        if answer.retry_after is not None:
+            context.headers['Retry-After'] = answer.retry_after
         return answer.body
 
 
@@ -82,11 +89,27 @@ class Outcome:
     err: str
     error: BaseException | None
     requests: list[str] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f'<pci-cli {" ".join(self.argv)!r}: exit {self.code}, error {self.error!r}, '
                 f'stdout {self.out[:300]!r}, stderr {self.err[:500]!r}, '
                 f'requests {self.requests[:12]}>')
+
+
+class Sleeps:
+    """``time.sleep`` for in-process runs: checks its argument as the real one does, records
+    it, and returns at once (back-off between retries costs no time here)."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        if seconds != seconds:
+            raise ValueError('Invalid value NaN (not a number)')
+        if seconds < 0:
+            raise ValueError('sleep length must be non-negative')
+        self.calls.append(seconds)
 
 
 def run(argv: list[str], plan: Plan | None = None, *, auth: tuple[str, ...] = NOAUTH,
@@ -106,6 +129,7 @@ def run(argv: list[str], plan: Plan | None = None, *, auth: tuple[str, ...] = NO
         original(self, cmd, result, error)
 
     router = Router(plan) if plan is not None else None
+    sleeps = Sleeps()
     with contextlib.ExitStack() as stack:
         mocker = stack.enter_context(requests_mock.Mocker())
         if router is not None:
@@ -116,6 +140,7 @@ def run(argv: list[str], plan: Plan | None = None, *, auth: tuple[str, ...] = NO
             for url, response in answers.items():
                 mocker.get(url, **response)
         stack.enter_context(mock.patch.object(shell.PciShell, 'clean_up', clean_up))
+        stack.enter_context(mock.patch.object(time, 'sleep', sleeps))
         stack.enter_context(contextlib.redirect_stdout(out))
         stack.enter_context(contextlib.redirect_stderr(err))
         code = shell.main(full)
@@ -124,7 +149,7 @@ def run(argv: list[str], plan: Plan | None = None, *, auth: tuple[str, ...] = NO
     return Outcome(argv=full, code=code, out=out_bytes.getvalue().decode('utf-8'),
                    err=err_bytes.getvalue().decode('utf-8'),
                    error=errors[0] if errors else None,
-                   requests=router.log if router else [])
+                   requests=router.log if router else [], sleeps=sleeps.calls)
 
 
 def plain(value: Any) -> Any:
@@ -154,6 +179,7 @@ def check(outcome: Outcome, fmt: str, shape: type | None = None) -> Any:
     Returns the decoded JSON document (or None)."""
     assert outcome.code in (0, 1), outcome
     assert 'Traceback' not in outcome.err, outcome
+    assert all(delay <= MAX_RETRY_DELAY for delay in outcome.sleeps), outcome.sleeps
     if outcome.code == 1:
         assert outcome.err.endswith('\n') and outcome.err.strip(), outcome
         assert '\n' not in outcome.err[:-1] and '\r' not in outcome.err, outcome

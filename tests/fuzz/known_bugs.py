@@ -112,6 +112,10 @@ KNOWN: dict[str, KnownBug] = {
         ('test_a_device_field_named_like_a_special_column',),
         cli=lambda code, out, err, error, fmt: isinstance(error, (TypeError, AttributeError))
         and raised_in(error, 'pciclient/commands/columns.py')),
+    'Retry-After: nan reaches time.sleep': KnownBug(
+        ('tests/faults/test_retries.py::test_a_retry_after_that_is_not_a_number',),
+        cli=lambda code, out, err, error, fmt: isinstance(error, ValueError)
+        and 'NaN' in str(error) and raised_in(error, 'pciclient/http.py', '_get')),
     'lone surrogates cannot be written to stdout': KnownBug(
         ('test_lone_surrogates_in_a_table',),
         cli=lambda code, out, err, error, fmt: isinstance(error, UnicodeEncodeError)),

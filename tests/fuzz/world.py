@@ -450,6 +450,7 @@ class Answer:
     body: bytes
     content_type: str
     request_id: str | None = None
+    retry_after: str | None = None
 
 
 _SUCCESS = st.sampled_from(jsontext.SUCCESS)
@@ -459,6 +460,11 @@ _CONTENT_TYPE = st.sampled_from(jsontext.CONTENT_TYPES)
 _REQUEST_ID = st.none() | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7e),
                                   max_size=40)
 _FEW_MUTATIONS = st.lists(mutations(), max_size=2)
+#: Retry-After values: seconds, huge, negative, not numbers, an HTTP date.
+_RETRY_AFTER = st.none() | st.sampled_from(
+    ['0', '1', '30', '86400', '1e999', '-1', 'nan', 'inf', '-inf', '0x10', ' 2 ', 'soon',
+     'Wed, 21 Oct 2015 07:28:00 GMT']) | st.text(st.characters(min_codepoint=0x20,
+                                                               max_codepoint=0x7e), max_size=8)
 
 
 def error_document(kind: str, status: int) -> dict[str, Any]:
@@ -482,7 +488,8 @@ def answers(draw, success: bool | None = None) -> Answer:
         document = mutate(error_document(draw(_ERROR_DOCUMENT), status),
                           tuple(draw(_FEW_MUTATIONS)))
     return Answer(status=status, body=draw(jsontext.body_bytes(document)),
-                  content_type=draw(_CONTENT_TYPE), request_id=draw(_REQUEST_ID))
+                  content_type=draw(_CONTENT_TYPE), request_id=draw(_REQUEST_ID),
+                  retry_after=draw(_RETRY_AFTER))
 
 
 @dataclass(frozen=True)
