@@ -7,9 +7,11 @@ and the CLI need a single ``except`` and always get a one-line message.
 from __future__ import annotations
 
 import html
-import json
 import re
 from typing import Any
+
+from pciclient import jsondoc
+from pciclient.text import printable
 
 _TAG = re.compile(r'<[^>]+>')
 _SPACE = re.compile(r'\s+')
@@ -26,7 +28,8 @@ class ClientException(Exception):
         super().__init__(self.message)
 
     def __str__(self) -> str:
-        return self.message
+        # Messages echo ids users typed and words servers sent: always one safe line.
+        return printable(self.message)
 
 
 class CommandError(ClientException):
@@ -73,7 +76,7 @@ class HttpError(ClientException):
         text = f'{self.message} (HTTP {self.http_status})'
         if self.request_id:
             text += f' (Request-ID: {self.request_id})'
-        return text
+        return printable(text)
 
 
 class BadRequest(HttpError):
@@ -164,7 +167,7 @@ def extract_message(content_type: str, text: str) -> str:
     text = text or ''
     if 'json' in content_type or text.lstrip().startswith('{'):
         try:
-            message = _message_from_json(json.loads(text))
+            message = _message_from_json(jsondoc.loads(text))
         except ValueError:
             message = None
         if message is not None:
@@ -180,7 +183,7 @@ def extract_message(content_type: str, text: str) -> str:
 def _is_fault(text: str) -> bool:
     """Nova's (and Keystone's) error bodies: ``{"itemNotFound": {"code": 404, …}}``."""
     try:
-        body = json.loads(text)
+        body = jsondoc.loads(text)
     except ValueError:
         return False
     return isinstance(body, dict) and len(body) == 1 and all(

@@ -7,7 +7,6 @@ module only turns its answers and failures into decoded JSON or a
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any, Iterator
@@ -16,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from keystoneauth1 import exceptions as ksa_exc
 
 from pciclient import exceptions as exc
+from pciclient import jsondoc
 
 #: Seconds a single request may take before the client gives up, unless the
 #: session or the caller says otherwise: a script must never hang forever.
@@ -27,7 +27,7 @@ MAX_PAGES = 10_000
 
 
 _ERRNO = re.compile(r'\[Errno -?\d+\] ([^"\'\)]+)')
-_FAILED_URL = re.compile(r'(?:connection to|connecting to|Request to) (\S+?):? ')
+_FAILED_URL = re.compile(r'(?:connection to|connecting to|Request to|exception for) (\S+?):? ')
 
 
 def _describe(error: Exception) -> str:
@@ -45,26 +45,53 @@ def _root_cause(error: Exception) -> str:
     return text
 
 
+def _timed_out(text: str) -> bool:
+    return 'timed out' in text.lower() or 'timeout' in text.lower()
+
+
+_INCOMPLETE = re.compile(r'IncompleteRead\((\d+) bytes read, (\d+) more expected')
+#: urllib3's words for an answer that started and then broke off.
+_BROKEN = ('Connection broken', 'IncompleteRead', 'RemoteDisconnected', 'Connection aborted',
+           'ProtocolError', 'InvalidChunkLength')
+
+
+def _connection_failure(error: Exception, url: str) -> exc.ConnectionError:
+    """One plain sentence for "nobody answers", "no answer in time" and "the answer broke
+    off", instead of urllib3's nested exception reprs."""
+    text = _describe(error)
+    if isinstance(error, ksa_exc.ConnectTimeout) or _timed_out(text):
+        return exc.ConnectionError(f'Timed out talking to {url}: no answer in time '
+                                   '(see --timeout).')
+    if isinstance(error, ksa_exc.UnknownConnectionError) or any(w in text for w in _BROKEN):
+        incomplete = _INCOMPLETE.search(text)
+        if incomplete:
+            cause = (f'{incomplete.group(1)} bytes arrived and {incomplete.group(2)} more '
+                     'were announced')
+        elif 'reset by peer' in text.lower():
+            cause = 'the connection was reset'
+        else:
+            cause = 'the server closed the connection'
+        return exc.ConnectionError(f'The answer from {url} broke off: {cause}.')
+    return exc.ConnectionError(f'Could not connect to {url}: {_root_cause(error)}')
+
+
 def _failed_url(error: Exception, default: str) -> str:
     match = _FAILED_URL.search(_describe(error))
     return match.group(1) if match else default
 
 
 def _translate(error: ksa_exc.ClientException, url: str,
-               service: str = 'compute') -> exc.ClientException:
+               service: str = 'compute', identity_url: str | None = None,
+               ) -> exc.ClientException:
     """Map keystoneauth's failures (raised before any compute answer exists) to ours."""
+    identity = f' at {identity_url}' if identity_url else ''
     if isinstance(error, ksa_exc.SSLError):
         return exc.ConnectionError(
             f'TLS error talking to {_failed_url(error, url)}: {_describe(error)}. '
             'Pass --os-cacert with the CA that signed the cloud\'s certificate '
             '(or --insecure to skip verification).')
-    if isinstance(error, ksa_exc.ConnectTimeout):
-        return exc.ConnectionError(
-            f'Timed out talking to {_failed_url(error, url)}: {_root_cause(error)} '
-            '(see --timeout).')
-    if isinstance(error, ksa_exc.ConnectionError):
-        return exc.ConnectionError(
-            f'Could not connect to {_failed_url(error, url)}: {_root_cause(error)}')
+    if isinstance(error, (ksa_exc.ConnectionError, ksa_exc.UnknownConnectionError)):
+        return _connection_failure(error, _failed_url(error, url))
     if isinstance(error, ksa_exc.EndpointNotFound):
         override = '--os-endpoint' if service == 'compute' else f'--os-{service}-endpoint-override'
         return exc.ConfigurationError(
@@ -77,6 +104,11 @@ def _translate(error: ksa_exc.ClientException, url: str,
     if isinstance(error, ksa_exc.MissingRequiredOptions):
         names = ', '.join('--os-' + opt.dest.replace('_', '-') for opt in error.options)
         return exc.ConfigurationError(f'Authentication needs {names}.')
+    if isinstance(error, ksa_exc.InvalidResponse):
+        # Only authentication reads bodies inside keystoneauth: a login answered with
+        # something that is not JSON.
+        return exc.InvalidResponse(f'The identity service{identity} answered the login with '
+                                   'something that is not JSON.')
     if isinstance(error, ksa_exc.HttpError):
         # An identity answer (wrong password, unknown project, Keystone down). Keystone
         # answers 404 to a login with an expired, revoked or unknown token.
@@ -93,8 +125,35 @@ def _translate(error: ksa_exc.ClientException, url: str,
     if isinstance(error, ksa_exc.AuthorizationFailure):
         return exc.Unauthorized(f'Authentication failed: {_describe(error)}')
     if isinstance(error, ksa_exc.DiscoveryFailure):
+        if _ERRNO.search(_describe(error)) or _timed_out(_describe(error)):
+            return _connection_failure(error, _failed_url(error, 'the identity service'))
         return exc.ConnectionError(f'Could not discover the identity service: {_describe(error)}')
     return exc.ClientException(_describe(error))
+
+
+#: What keystoneauth raises, unwrapped, when a token document lacks a key or holds the
+#: wrong type (it reads ``expires_at``, dates and the catalog without checking them).
+UNREADABLE_LOGIN = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _identity_url(adapter: Any) -> str | None:
+    auth = getattr(adapter, 'auth', None) or getattr(adapter.session, 'auth', None)
+    url = getattr(auth, 'auth_url', None)
+    return url if isinstance(url, str) else None
+
+
+def _unreadable_login(adapter: Any, error: Exception) -> Exception:
+    """The identity service's token document could not be read: say so, and where.
+
+    Only when an identity plugin is in use; anything else is re-raised as it is (a bug
+    to show with ``--debug``, not to disguise)."""
+    auth_url = _identity_url(adapter)
+    if not auth_url:
+        return error
+    detail = f'no "{error.args[0]}"' if isinstance(error, KeyError) and error.args else \
+        _describe(error)
+    return exc.InvalidResponse(f'The identity service at {auth_url} sent a token document '
+                               f'pci-cli cannot read ({detail[:200]}).')
 
 
 UNSCOPED = ('Keystone issued a token scoped to no project, and such a token lists no services: '
@@ -133,10 +192,13 @@ def _backoff() -> Iterator[float]:
 
 
 def _retry_after(response: Any, default: float) -> float:
-    """The server's Retry-After (seconds), bounded; ``default`` when absent or a date."""
+    """The server's Retry-After (seconds), bounded; ``default`` when absent, a date, or
+    not a number at all (``nan`` parses as a float, and ``time.sleep`` refuses it)."""
     try:
         asked = float(response.headers.get('Retry-After', ''))
     except ValueError:
+        return default
+    if asked != asked:
         return default
     return min(max(asked, 0.0), MAX_RETRY_DELAY)
 
@@ -204,6 +266,8 @@ class HTTPClient:
             endpoint = self.adapter.get_endpoint()
         except ksa_exc.ClientException as error:
             raise self._translate(error, 'the identity service') from error
+        except UNREADABLE_LOGIN as error:
+            raise _unreadable_login(self.adapter, error) from error
         if not endpoint:
             raise exc.ConfigurationError(
                 'The service catalog has no compute endpoint for this region and interface.')
@@ -233,6 +297,8 @@ class HTTPClient:
                 continue
             except ksa_exc.ClientException as error:
                 raise self._translate(error, self._where(path)) from error
+            except UNREADABLE_LOGIN as error:
+                raise _unreadable_login(self.adapter, error) from error
             if response.status_code in RETRIABLE_STATUS_CODES and not last:
                 time.sleep(_retry_after(response, next(delays)))
                 continue
@@ -245,7 +311,8 @@ class HTTPClient:
     def _translate(self, error: ksa_exc.ClientException, url: str) -> exc.ClientException:
         if isinstance(error, ksa_exc.EndpointNotFound) and _unscoped(self.adapter):
             return exc.ConfigurationError(UNSCOPED)
-        return _translate(error, url, getattr(self.adapter, 'service_type', None) or 'compute')
+        return _translate(error, url, getattr(self.adapter, 'service_type', None) or 'compute',
+                          _identity_url(self.adapter))
 
     def _where(self, path: str) -> str:
         """Where a request went, for a message: never by asking the catalog again, which
@@ -258,7 +325,7 @@ class HTTPClient:
         content_type = response.headers.get('content-type', '')
         text = response.text
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            return jsondoc.loads(text)
         except ValueError:
             shown = exc.extract_message(content_type, text) or 'an empty body'
             raise exc.InvalidResponse(
@@ -307,10 +374,6 @@ class HTTPClient:
             linked = {name for name, _ in next_query}
             query = [item for item in base if item[0] not in linked] + next_query
         raise exc.InvalidResponse(f'{path} announced more than {MAX_PAGES} pages.')
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f'{name} is not JSON')
 
 
 def expect_object(body: Any, key: str, path: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
 #: Where distributions install the database, in order of preference.
 SEARCH_PATHS = ('/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids', '/usr/share/pci.ids',
@@ -80,10 +81,14 @@ class PciNames:
                 self._names = ({}, {})
         return self._names
 
-    def vendor(self, vendor_id: str | None) -> str | None:
-        return self._table()[0].get((vendor_id or '').lower()) if vendor_id else None
+    def vendor(self, vendor_id: Any) -> str | None:
+        # A cloud may send anything as an id (a number, null): only text has a name.
+        if not isinstance(vendor_id, str) or not vendor_id:
+            return None
+        return self._table()[0].get(vendor_id.lower())
 
-    def product(self, vendor_id: str | None, product_id: str | None) -> str | None:
-        if not vendor_id or not product_id:
+    def product(self, vendor_id: Any, product_id: Any) -> str | None:
+        if not isinstance(vendor_id, str) or not isinstance(product_id, str) \
+                or not vendor_id or not product_id:
             return None
         return self._table()[1].get((vendor_id.lower(), product_id.lower()))

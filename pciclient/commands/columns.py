@@ -6,6 +6,8 @@ from typing import Any
 
 from cliff import columns
 
+from pciclient.text import printable
+
 #: What a table says where the cloud does not report a value at all (JSON: null).
 NOT_REPORTED = 'not reported by this cloud'
 
@@ -15,7 +17,12 @@ def _scalar(value: Any) -> str:
         return ''
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
-    return str(value)
+    return printable(str(value))
+
+
+def _objects(value: Any) -> bool:
+    """None (not reported) or a list of objects: what the device and pool columns show."""
+    return value is None or isinstance(value, list) and all(isinstance(v, dict) for v in value)
 
 
 class StructuredColumn(columns.FormattableColumn):
@@ -36,6 +43,10 @@ class StructuredColumn(columns.FormattableColumn):
 class PciDeviceIdsColumn(columns.FormattableColumn):
     """A server's PCI device ids; ``None`` means the cloud does not report them."""
 
+    @staticmethod
+    def fits(value: Any) -> bool:
+        return value is None or isinstance(value, list)
+
     def human_readable(self) -> str:
         if self._value is None:
             return NOT_REPORTED
@@ -47,6 +58,8 @@ class PciDeviceIdsColumn(columns.FormattableColumn):
 
 class PciDevicesColumn(columns.FormattableColumn):
     """A server's PCI devices resolved to address, ids and type, one per line."""
+
+    fits = staticmethod(_objects)
 
     def human_readable(self) -> str:
         if self._value is None:
@@ -66,6 +79,8 @@ class PciDevicesColumn(columns.FormattableColumn):
 
 class PoolsColumn(columns.FormattableColumn):
     """A hypervisor's PCI pools, one per line; ``None`` means not reported."""
+
+    fits = staticmethod(_objects)
 
     def human_readable(self) -> str:
         if self._value is None:
@@ -98,9 +113,12 @@ SPECIAL: dict[str, type[columns.FormattableColumn]] = {
 
 def format_value(field: str, value: Any,
                  overrides: dict[str, type[columns.FormattableColumn]] | None = None) -> Any:
-    """Wrap ``value`` in the column class its field needs (scalars stay as they are)."""
+    """Wrap ``value`` in the column class its field needs (scalars stay as they are).
+
+    A special column only takes a value of its shape: any resource may carry a field
+    named ``pci_devices`` or ``pci_stats`` holding something else."""
     special = (overrides or {}).get(field) or SPECIAL.get(field)
-    if special is not None:
+    if special is not None and getattr(special, 'fits', lambda value: True)(value):
         return special(value)
     if isinstance(value, (dict, list)):
         return StructuredColumn(value)

@@ -1,11 +1,19 @@
 """cliff's output formatters, chosen from a fixed table instead of an entry-point scan,
 each imported only when a command's parser is built (see json_formatter.py for the
-fast JSON one)."""
+fast JSON one), and each behind :class:`SafeOutput`.
+"""
 from __future__ import annotations
 
 import importlib
+import io
 import os
-from typing import Any, Sequence
+import re
+from typing import Any, Iterable, Sequence
+
+from cliff import columns
+
+from pciclient import exceptions as exc
+from pciclient.text import printable, printable_lines
 
 
 #: (name, "module:Class") of cliff's list and show formatters, in cliff's order.
@@ -61,13 +69,102 @@ class TableFormatter:
         return self._formatter().emit_one(*args, **kwargs)
 
 
+class _Text(columns.FormattableColumn):
+    """A table cell whose text is already made safe."""
+
+    def human_readable(self) -> str:
+        return self._value
+
+    def machine_readable(self) -> str:
+        return self._value
+
+
+_SHELL_SPECIAL = re.compile(r'([\\$`])')
+_SHELL_NAME = re.compile(r'[^A-Za-z0-9_]')
+
+
+def _text_cell(cell: Any, table: bool) -> Any:
+    """What a text format shows of ``cell``: server text with control characters escaped
+    (one line, except the lines a table cell is made of)."""
+    if isinstance(cell, columns.FormattableColumn):
+        if table:
+            return _Text(printable_lines(cell.human_readable()))
+        return printable(str(cell.machine_readable()))
+    if isinstance(cell, str):
+        return printable(cell)
+    return cell
+
+
+def _shell_cell(cell: Any) -> Any:
+    """Inside cliff's double quotes, ``$``, backquotes and backslashes must not act: a
+    device field ``$(rm -rf ~)`` is text to ``eval "$(pci-cli pci-show -f shell …)"``."""
+    cell = _text_cell(cell, table=False)
+    return _SHELL_SPECIAL.sub(r'\\\1', cell) if isinstance(cell, str) else cell
+
+
+def _shell_name(name: str) -> str:
+    """A field name the cloud chose, as a shell variable name and nothing more."""
+    name = _SHELL_NAME.sub('_', name.lower().replace(' ', '_'))
+    return '_' + name if not name or name[0].isdigit() else name
+
+
+class SafeOutput:
+    """A cliff formatter that prints all of the output or none of it, and only text a
+    terminal or a shell shows as text.
+
+    The output is written to a buffer first, so that a failure while formatting (a
+    value nested too deeply to encode, a later page failing) never leaves half a
+    document on stdout looking complete. Text formats escape control characters and
+    lone surrogates from the cloud; JSON and YAML escape them themselves.
+    """
+
+    def __init__(self, name: str, real: Any) -> None:
+        self.name = name
+        self.real = real
+
+    def add_argument_group(self, parser: Any) -> None:
+        self.real.add_argument_group(parser)
+
+    def _safe(self, names: Sequence[str], row: Sequence[Any]) -> tuple[list[str], list[Any]]:
+        if self.name in ('json', 'yaml'):
+            return list(names), list(row)
+        if self.name == 'shell':
+            return [_shell_name(n) for n in names], [_shell_cell(c) for c in row]
+        table = self.name == 'table'
+        return [printable(n) for n in names], [_text_cell(c, table) for c in row]
+
+    def _emit(self, method: str, names: Sequence[str], data: Any, stdout: Any,
+              parsed_args: Any) -> None:
+        buffer = io.StringIO()
+        try:
+            getattr(self.real, method)(names, data, buffer, parsed_args)
+        except RecursionError:
+            raise exc.InvalidResponse('The answer holds a value nested too deeply to print; '
+                                      'nothing was printed.') from None
+        stdout.write(buffer.getvalue())
+
+    def emit_list(self, column_names: Sequence[str], data: Iterable[Sequence[Any]],
+                  stdout: Any, parsed_args: Any) -> None:
+        if self.name in ('json', 'yaml'):
+            self._emit('emit_list', column_names, data, stdout, parsed_args)
+            return
+        names = self._safe(column_names, ())[0]
+        rows = (self._safe((), row)[1] for row in data)
+        self._emit('emit_list', names, rows, stdout, parsed_args)
+
+    def emit_one(self, column_names: Sequence[str], data: Sequence[Any], stdout: Any,
+                 parsed_args: Any) -> None:
+        names, row = self._safe(column_names, data)
+        self._emit('emit_one', names, row, stdout, parsed_args)
+
+
 class _Formatter:
     """What cliff expects of a stevedore extension: ``name`` and ``obj``."""
 
     def __init__(self, name: str, target: str) -> None:
         module, _, attribute = target.partition(':')
         self.name = name
-        self.obj = getattr(importlib.import_module(module), attribute)()
+        self.obj = SafeOutput(name, getattr(importlib.import_module(module), attribute)())
 
 
 class FormatterTable:

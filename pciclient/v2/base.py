@@ -10,6 +10,7 @@ import re
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
+from pciclient import exceptions as exc
 from pciclient.http import HTTPClient, expect_list, expect_object
 
 _UUID = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
@@ -64,6 +65,12 @@ class Resource:
     def __init__(self, info: dict[str, Any]) -> None:
         self.raw = info
         self._fields = self.normalise(info)
+        ident = self._fields.get('id')
+        if isinstance(ident, bool) or not isinstance(ident, (str, int)) or ident == '':
+            # Every later step (names to ids, held-by, -c ID, pci-show ID) needs one.
+            raise exc.InvalidResponse(
+                f'The cloud sent a {self.human_name} without a usable id '
+                f'(id: {str(ident)[:40] if ident is not None else "missing"}).')
 
     @classmethod
     def normalise(cls, info: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """Hypervisors and their PCI pools: ``GET os-hypervisors[/detail|/{id}|/{pattern}/search]``."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pciclient import exceptions as exc
+from pciclient import jsondoc
 from pciclient.v2.base import (Manager, Resource, is_int_like, is_uuid_like,
                                normalise_hex_id, path_segment)
 
@@ -19,7 +19,7 @@ def _unwrap(value: Any) -> Any:
     """Undo the encodings Nova has used for pools: JSON text and versioned objects."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = jsondoc.loads(value)
         except ValueError:
             raise exc.InvalidResponse('pci_stats is text that is not JSON.') from None
     if isinstance(value, dict) and 'nova_object.data' in value:
@@ -81,7 +81,7 @@ class Hypervisor(Resource):
         if isinstance(cpu_info, str) and cpu_info.lstrip().startswith('{'):
             # A JSON string before microversion 2.28, an object from 2.28: one model.
             try:
-                fields['cpu_info'] = json.loads(cpu_info)
+                fields['cpu_info'] = jsondoc.loads(cpu_info)
             except ValueError:
                 pass
         return fields

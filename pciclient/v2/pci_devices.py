@@ -70,7 +70,7 @@ def _os_pci_api() -> Iterator[None]:
 
 
 def _as_list(value: str | Iterable[str]) -> list[str]:
-    return [value] if isinstance(value, (str, int)) else [str(v) for v in value]
+    return [str(value)] if isinstance(value, (str, int)) else [str(v) for v in value]
 
 
 #: Where PCI devices are read from: ``os-pci`` (the compute API's PCI extension),

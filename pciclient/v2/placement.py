@@ -77,6 +77,15 @@ def _number(value: Any, what: str) -> int:
     return value
 
 
+def _amount(allocation: dict[str, Any], where: str) -> int:
+    """How much of its provider one allocation holds (the sum over resource classes)."""
+    resources = allocation.get('resources', {})
+    if not isinstance(resources, dict):
+        raise exc.InvalidResponse(f'An allocation in the answer to {where} has "resources" '
+                                  'that is not an object.')
+    return sum(_number(value, 'allocation amount') for value in resources.values())
+
+
 def device_fields(provider: PciProvider) -> dict[str, Any]:
     """The device row of a provider, in the schema of os-pci devices plus Placement's."""
     resource_class = next(iter(sorted(provider.inventories)), None)
@@ -171,10 +180,13 @@ class PlacementManager:
     @staticmethod
     def _provider(item: dict[str, Any]) -> PciProvider:
         uuid, name = item.get('uuid'), item.get('name')
-        if not isinstance(uuid, str) or not isinstance(name, str):
+        if not isinstance(uuid, str) or not uuid or not isinstance(name, str):
             raise exc.InvalidResponse('A Placement provider has no uuid or name.')
-        return PciProvider(uuid=uuid, name=name, root_uuid=item.get('root_provider_uuid'),
-                           parent_uuid=item.get('parent_provider_uuid'),
+        root, parent = item.get('root_provider_uuid'), item.get('parent_provider_uuid')
+        if not isinstance(root, (str, type(None))) or not isinstance(parent, (str, type(None))):
+            raise exc.InvalidResponse(f'Placement provider {uuid} has a root or parent '
+                                      'provider uuid that is not text.')
+        return PciProvider(uuid=uuid, name=name, root_uuid=root, parent_uuid=parent,
                            host=split_provider_name(name)[0])
 
     def _resolve_hosts(self, providers: list[PciProvider]) -> None:
@@ -206,10 +218,9 @@ class PlacementManager:
             provider.traits = [str(t) for t in traits]
             if consumers:
                 allocations = expect_object(http.get(f'{base}/allocations'), 'allocations', base)
-                provider.consumers = {
-                    consumer: sum(v for v in (alloc.get('resources') or {}).values()
-                                  if isinstance(v, int))
-                    for consumer, alloc in allocations.items() if isinstance(alloc, dict)}
+                provider.consumers = {consumer: _amount(alloc, base)
+                                      for consumer, alloc in allocations.items()
+                                      if isinstance(alloc, dict)}
         list(self._map(details, providers, 'Reading PCI providers'))
 
     def _map(self, function: Callable[[Any], Any], items: Iterable[Any],
@@ -277,8 +288,7 @@ class PlacementManager:
         for uuid, allocation in sorted(allocations.items()):
             if uuid in by_uuid and isinstance(allocation, dict):
                 row = dict(by_uuid[uuid])
-                row['amount'] = sum(v for v in (allocation.get('resources') or {}).values()
-                                    if isinstance(v, int))
+                row['amount'] = _amount(allocation, path)
                 held.append(row)
         return held
 

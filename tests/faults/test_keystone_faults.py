@@ -125,11 +125,6 @@ def test_a_failed_login_is_tried_once(login):
     assert len(cloud.logins) == 1, cloud.logins
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: a token document Keystone got wrong (no expires_at, a bad date, a "
-    "catalog that is not a list) fails with keystoneauth's KeyError/ValueError/TypeError "
-    "as the message (\"'expires_at'\", \"'int' object is not iterable\"), or with "
-    "'Invalid response from server.' that does not say which server"))
 @pytest.mark.parametrize('body', [
     b'OK',
     b'{"token": {}}',

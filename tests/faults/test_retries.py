@@ -181,9 +181,6 @@ def test_retry_after_is_bounded():
     assert sleeps.calls and max(sleeps.calls) <= 60, sleeps.calls
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: "Retry-After: nan" (or NaN) reaches time.sleep as a NaN: pci-cli '
-    '--os-retries exits 1 with "Invalid value NaN (not a number)" instead of retrying'))
 @pytest.mark.parametrize('value', ['nan', 'NaN'])
 def test_a_retry_after_that_is_not_a_number(value):
     failure = json_reply({'computeFault': {'code': 503, 'message': 'later'}}, status=503,

@@ -70,9 +70,6 @@ def details(allocations: dict) -> dict:
 
 
 # --- numbers beyond a float's range -------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: JSON numbers beyond float range (1e400) decode to inf instead of '
-    'InvalidResponse (json.loads only rejects the NaN/Infinity literals)'))
 def test_huge_numbers_are_invalid_response(requests_mock):
     client = library(requests_mock, {f'{COMPUTE}/os-pci': text(
         '{"pci_devices": [{"id": 1, "compute_node_id": 1e400}]}')})
@@ -80,8 +77,6 @@ def test_huge_numbers_are_invalid_response(requests_mock):
         client.pci_devices.list(resolve_hosts=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: an answer holding 1e400 makes `-f json` print Infinity, which is not JSON'))
 @pytest.mark.parametrize('argv, url, body', [
     (['pci-list'], f'{COMPUTE}/os-pci', '{"pci_devices": [{"id": 1e400}]}'),
     (['hypervisor-list'], f'{COMPUTE}/os-hypervisors',
@@ -99,18 +94,12 @@ def test_huge_numbers_never_reach_json_output(argv, url, body):
 DEEP = '[' * 100_000 + ']' * 100_000
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: a deeply nested answer raises RecursionError from json.loads, not '
-    'InvalidResponse'))
 def test_deep_nesting_is_invalid_response(requests_mock):
     client = library(requests_mock, {f'{COMPUTE}/os-hypervisors': text(DEEP)})
     with pytest.raises(exc.InvalidResponse):
         client.hypervisors.list()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: a deeply nested error body raises RecursionError (extract_message/_is_fault '
-    'catch only ValueError) instead of the HTTP error'))
 @pytest.mark.parametrize('status, error', [(404, exc.NotFound), (500, exc.ServerError)])
 def test_deep_nesting_in_an_error_body(requests_mock, status, error):
     client = library(requests_mock, {f'{COMPUTE}/os-hypervisors': text(DEEP, status)})
@@ -118,9 +107,6 @@ def test_deep_nesting_in_an_error_body(requests_mock, status, error):
         client.hypervisors.list()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: a document nested ~500 deep decodes, then the json/yaml formatters hit '
-    'RecursionError: exit 1 with the first rows already on stdout (-f json)'))
 @pytest.mark.parametrize('fmt', ['json', 'yaml'])
 def test_deep_nesting_never_breaks_the_output(fmt):
     nested = '[' * 500 + ']' * 500
@@ -133,9 +119,6 @@ def test_deep_nesting_never_breaks_the_output(fmt):
 
 
 # --- wrong types --------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: a vendor_id or product_id that is not a string (8086) makes --long and "
-    "pci-show fail with AttributeError: 'int' object has no attribute 'lower' (pciids.py)"))
 @pytest.mark.parametrize('field', ['vendor_id', 'product_id'])
 @pytest.mark.parametrize('argv, url, key', [
     (['pci-list', '--long'], f'{COMPUTE}/os-pci/detail', 'pci_devices'),
@@ -148,10 +131,6 @@ def test_vendor_id_that_is_not_a_string(argv, url, key, field):
     harness.check(outcome, 'json')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: Placement allocations whose resources are not an object make pci-list "
-    "--long, pci-show and server-list fail with AttributeError: 'list' object has no "
-    "attribute 'values' (placement.py _fill and consumer_devices)"))
 @pytest.mark.parametrize('argv', [['pci-list', '--long'], ['server-list'],
                                   ['pci-show', PROVIDER]], ids=' '.join)
 def test_placement_allocation_resources_not_an_object(argv):
@@ -162,10 +141,6 @@ def test_placement_allocation_resources_not_an_object(argv):
     harness.check(outcome, 'json')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: a Placement provider whose name is not <host>_<address> and whose '
-    'root_provider_uuid is not a string (a list, or ids of mixed types) fails with '
-    'TypeError (unhashable / not comparable) in placement.py _resolve_hosts'))
 @pytest.mark.parametrize('roots', [[['x']], [1, 'b']], ids=['list', 'mixed'])
 def test_placement_root_provider_uuid_not_a_string(roots):
     providers = [provider(f'00000000-0000-0000-0000-00000000000{i}', 'custom-board', root)
@@ -175,9 +150,6 @@ def test_placement_root_provider_uuid_not_a_string(roots):
     harness.check(outcome, 'json', list)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: a server without an id makes server-list --pci-source placement fail with "
-    "AttributeError: Server has no attribute 'id' (annotate_servers)"))
 def test_server_without_id_with_placement():
     answers = placement([provider()], {PROVIDER: details({})})
     answers[f'{COMPUTE}/servers/detail'] = doc({'servers': [{'name': 'vm1'}]})
@@ -185,9 +157,6 @@ def test_server_without_id_with_placement():
     harness.check(outcome, 'json', list)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: a hostname search whose match has no id makes hypervisor-show fail with "
-    "AttributeError: Hypervisor has no attribute 'id'"))
 def test_hypervisor_search_match_without_id():
     outcome = cli(['hypervisor-show', 'compute1'], {
         f'{COMPUTE}/os-hypervisors/compute1/search': doc(
@@ -195,9 +164,6 @@ def test_hypervisor_search_match_without_id():
     harness.check(outcome, 'json', dict)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: a server whose id is a number (1.5) makes pci-list --server NAME and "
-    "server-show NAME --long fail with TypeError: 'float' object is not iterable (_as_list)"))
 @pytest.mark.parametrize('argv', [['pci-list', '--server', 'vm1'],
                                   ['server-show', 'vm1', '--long']], ids=' '.join)
 def test_server_id_that_is_not_a_string(argv):
@@ -209,11 +175,6 @@ def test_server_id_that_is_not_a_string(argv):
     harness.check(outcome, 'json')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: pci-show gives any field named pci_devices or pci_stats the column made '
-    "for a server's device ids or a hypervisor's pools, whatever it holds: a device "
-    "document with \"pci_devices\": 5 fails the table with TypeError: 'int' object is not "
-    'iterable'))
 @pytest.mark.parametrize('field, value', [('pci_devices', 5), ('pci_stats', ['x'])])
 def test_a_device_field_named_like_a_special_column(field, value):
     outcome = cli(['pci-show', '1'], {
@@ -223,10 +184,6 @@ def test_a_device_field_named_like_a_special_column(field, value):
 
 
 # --- text that cannot be shown as it is ----------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "client bug: a string with a lone surrogate (JSON \"\\ud800\") cannot be written to a "
-    "UTF-8 stdout: table/value/csv exit 1 with \"'utf-8' codec can't encode\" (csv after "
-    "printing its header)"))
 @pytest.mark.parametrize('fmt', ['table', 'value', 'csv'])
 def test_lone_surrogates_in_a_table(fmt):
     outcome = cli(['pci-list'], {
@@ -235,9 +192,6 @@ def test_lone_surrogates_in_a_table(fmt):
     harness.check(outcome, fmt)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: an id typed with a line break is echoed as it is in "No PCI device with '
-    'ID ...": the one-line error takes two lines'))
 @pytest.mark.parametrize('argv', [['pci-show', '1\n2'],
                                   [*PLACEMENT_ARGS, 'pci-show', 'x\ry']],
                          ids=['os-pci', 'placement'])
@@ -247,26 +201,17 @@ def test_an_id_with_a_line_break(argv):
     harness.check(outcome, 'json')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: a --marker with a line break is echoed as it is in "Marker … is not a PCI '
-    'device provider here." (Placement): the one-line error takes two lines'))
 def test_a_marker_with_a_line_break():
     outcome = cli([*PLACEMENT_ARGS, 'pci-list', '--marker=a\nb'], placement([], {}))
     harness.check(outcome, 'json')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: "More than one server is named ..." lists the servers\' ids as the server '
-    'sent them: an id with a line break makes the one-line error two lines'))
 def test_several_servers_named_alike_with_odd_ids():
     outcome = cli(['server-show', 'vm1'], {f'{COMPUTE}/servers/detail': doc({'servers': [
         {'id': 'a\nb', 'name': 'vm1'}, {'id': 'c', 'name': 'vm1'}]})})
     harness.check(outcome, 'json')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: server text reaches the terminal with its control characters (ESC, BEL): '
-    'a fault message or a device field can set the terminal title, clear the screen…'))
 @pytest.mark.parametrize('argv, answers, fmt', [
     (['pci-list'], {f'{COMPUTE}/os-pci': doc({'itemNotFound': {
         'code': 404, 'message': '\x1b]0;owned\x07\x1b[2J gone'}}, 404)}, 'json'),
@@ -282,10 +227,6 @@ def test_control_characters_never_reach_the_terminal(argv, answers, fmt):
             outcome
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: a table of a very wide and a very tall value is their product: one '
-    'device whose vendor_id is 3000 characters and address 3000 line breaks (a 6 KB '
-    'answer) prints 9 MB; 70,000 of each (140 KB) needs ~5 GB'))
 def test_table_output_grows_linearly_with_the_answer():
     device = {**DEVICE, 'address': '\n' * 3000, 'vendor_id': 'x' * 3000}
     body = json.dumps({'pci_devices': [device]})
