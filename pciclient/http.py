@@ -40,7 +40,7 @@ def _root_cause(error: Exception) -> str:
     causes = _ERRNO.findall(text)
     if causes:
         return causes[-1].strip()
-    if 'timed out' in text.lower() or 'timeout' in text.lower():
+    if _timed_out(text):
         return 'no answer in time'
     return text
 

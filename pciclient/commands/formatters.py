@@ -5,9 +5,10 @@ fast JSON one), and each behind :class:`SafeOutput`.
 from __future__ import annotations
 
 import importlib
-import io
 import os
 import re
+import shutil
+import tempfile
 from typing import Any, Iterable, Sequence
 
 from cliff import columns
@@ -79,6 +80,9 @@ class _Text(columns.FormattableColumn):
         return self._value
 
 
+#: Bytes of output kept in memory before the buffer moves to a temporary file.
+_IN_MEMORY = 4 << 20
+
 _SHELL_SPECIAL = re.compile(r'([\\$`])')
 _SHELL_NAME = re.compile(r'[^A-Za-z0-9_]')
 
@@ -112,9 +116,10 @@ class SafeOutput:
     """A cliff formatter that prints all of the output or none of it, and only text a
     terminal or a shell shows as text.
 
-    The output is written to a buffer first, so that a failure while formatting (a
-    value nested too deeply to encode, a later page failing) never leaves half a
-    document on stdout looking complete. Text formats escape control characters and
+    The output is written to a buffer first (in memory up to a few MiB, then a
+    temporary file, so that 100,000 devices cost no second copy in memory), so that a
+    failure while formatting (a value nested too deeply to encode, a later page failing)
+    never leaves half a document on stdout looking complete. Text formats escape control characters and
     lone surrogates from the cloud; JSON and YAML escape them themselves.
     """
 
@@ -135,13 +140,15 @@ class SafeOutput:
 
     def _emit(self, method: str, names: Sequence[str], data: Any, stdout: Any,
               parsed_args: Any) -> None:
-        buffer = io.StringIO()
-        try:
-            getattr(self.real, method)(names, data, buffer, parsed_args)
-        except RecursionError:
-            raise exc.InvalidResponse('The answer holds a value nested too deeply to print; '
-                                      'nothing was printed.') from None
-        stdout.write(buffer.getvalue())
+        with tempfile.SpooledTemporaryFile(_IN_MEMORY, mode='w+', encoding='utf-8',
+                                           newline='') as buffer:
+            try:
+                getattr(self.real, method)(names, data, buffer, parsed_args)
+            except RecursionError:
+                raise exc.InvalidResponse('The answer holds a value nested too deeply to '
+                                          'print; nothing was printed.') from None
+            buffer.seek(0)
+            shutil.copyfileobj(buffer, stdout, _IN_MEMORY)
 
     def emit_list(self, column_names: Sequence[str], data: Iterable[Sequence[Any]],
                   stdout: Any, parsed_args: Any) -> None:
