@@ -7,11 +7,14 @@ uses too.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 from typing import Any
 
 from cliff import app, commandmanager
+from cliff import complete as cliff_complete
+from cliff import help as cliff_help
 
 from pciclient import __version__, options
 
@@ -35,6 +38,56 @@ class CommandManager(commandmanager.CommandManager):
             self.commands[name] = EntryPoint(name=name, value=target, group=namespace)
 
 
+def _either(names: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return names[0] if len(names) == 1 else f'{", ".join(names[:-1])} or {names[-1]}'
+
+
+def _closest(word: str, names: list[str]) -> list[str]:
+    """The names spelled most like ``word`` (as alike as each other), if any is alike."""
+    import difflib  # only for a mistyped command: every run imports this module
+
+    ratio = {name: difflib.SequenceMatcher(None, word, name).ratio() for name in names}
+    best = max(ratio.values(), default=0.0)
+    return [name for name in names if ratio[name] >= max(0.6, best - 0.05)]
+
+
+def _suggestion(word: str, names: list[str]) -> str:
+    """What a mistyped command probably meant: the commands it begins (cliff takes a
+    prefix of one command, so ``pci-`` is several) or the closest spellings; else the
+    list of commands, which is short."""
+    close = [name for name in names if word and name.startswith(word)] or _closest(word, names)
+    if close:
+        return f'did you mean {_either(close)}?'
+    return f'the commands are: {", ".join(names)}'
+
+
+class HelpCommand(cliff_help.HelpCommand):
+    """cliff's ``help``, with a usage error (one line, exit 2) for a command that does not
+    exist, where cliff prints several lines on stdout or fails with exit 1."""
+
+    app: PciShell
+
+    def get_parser(self, prog_name: str) -> Any:
+        from pciclient.commands.common import one_line_errors
+
+        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+
+    def take_action(self, parsed_args: Any) -> int:
+        if parsed_args.cmd:
+            self.app.require_command(parsed_args.cmd)
+        return super().take_action(parsed_args)
+
+
+class CompleteCommand(cliff_complete.CompleteCommand):
+    """cliff's ``complete`` (bash completion), with one-line usage errors like every other."""
+
+    def get_parser(self, prog_name: str) -> Any:
+        from pciclient.commands.common import one_line_errors
+
+        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+
+
 class PciShell(app.App):
     """The application object: options, logging and clean-up around each command."""
 
@@ -49,15 +102,46 @@ class PciShell(app.App):
             version=__version__,
             command_manager=CommandManager('pci.cli'),
             deferred_help=True)
+        self.command_manager.add_command('help', HelpCommand)
+        self.command_manager.add_command('complete', CompleteCommand)
         self.client_manager: Any = None
 
     def build_option_parser(self, description: str, version: str,
                             argparse_kwargs: dict[str, Any] | None = None) -> Any:
         from pciclient.commands.common import one_line_errors
 
+        # Named pci-cli in its errors however it was started (argparse takes argv[0]).
+        argparse_kwargs = {'prog': self.NAME, **(argparse_kwargs or {})}
         parser = super().build_option_parser(description, version, argparse_kwargs)
         options.register(parser)
         return one_line_errors(parser, f'{self.NAME} --help')
+
+    def command_names(self) -> list[str]:
+        """Every command, pci-cli's own first (the registry's order), then help, complete."""
+        return [name for name, _ in self.command_manager]
+
+    def require_command(self, argv: list[str]) -> None:
+        """A usage error (one line, exit 2) unless ``argv`` starts with a command.
+
+        cliff would start its interactive shell without a command (which runs each global
+        option as a command), and for an unknown command or option prints several lines
+        on stdout: neither is what a script can handle.
+        """
+        if not argv:
+            self.parser.error('no command given; the commands are: '
+                              + ', '.join(self.command_names()))
+        stray = list(itertools.takewhile(lambda arg: arg.startswith('-'), argv))
+        if stray:   # global options the parser does not know come first in argv
+            self.parser.error(f'unrecognized arguments: {" ".join(stray)}')
+        try:
+            self.command_manager.find_command(argv)
+        except ValueError:
+            self.parser.error(f'{argv[0]!r} is not a {self.NAME} command; '
+                              + _suggestion(argv[0], self.command_names()))
+
+    def interact(self) -> None:
+        """Never cliff's interactive shell: no command is a usage error."""
+        self.require_command([])
 
     #: Handlers an earlier run in this process put on the root logger (tests and
     #: fuzzers call main() many times; each run must log to its own stderr only).
@@ -86,6 +170,9 @@ class PciShell(app.App):
     def initialize_app(self, argv: list[str]) -> None:
         from pciclient.clientmanager import ClientManager
 
+        if argv or not self.options.deferred_help:   # plain --help lists the commands
+            # Before anything else happens, so that the usage error is the only line.
+            self.require_command(argv)
         if getattr(self.options, 'insecure', False):
             # One line of our own instead of urllib3's warning (with a source line) per request.
             import warnings

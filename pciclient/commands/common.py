@@ -1,12 +1,14 @@
 """What every command does the same way: reach the client, turn resources into rows."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, NoReturn
+from typing import Any, Callable, Iterable, Iterator, NoReturn
 
 from cliff import lister, show
 
+from pciclient import exceptions
 from pciclient.commands.columns import format_value
 from pciclient.commands.formatters import LIST_FORMATTERS, SHOW_FORMATTERS, FormatterTable
+from pciclient.text import printable
 from pciclient.v2.resource_fields import View
 
 
@@ -42,11 +44,90 @@ def show_output(view: View, fields: dict[str, Any],
 
 
 def one_line_errors(parser: Any, hint: str) -> Any:
-    """Usage errors as one line (argparse prints the whole usage first), exit code 2."""
+    """Usage errors as one line (argparse prints the whole usage first), exit code 2.
+
+    The message echoes what was typed ("unrecognized arguments: …"): control characters
+    in it are shown escaped, so that a line break typed in an argument cannot split it."""
     def error(message: str) -> NoReturn:
-        parser.exit(2, f'{parser.prog}: error: {message} (see {hint})\n')
+        parser.exit(2, f'{parser.prog}: error: {printable(message)} (see {hint})\n')
     parser.error = error
     return parser
+
+
+# --- -c/--column: every name must be a column -----------------------------------------
+# cliff ignores a -c name that is no column as long as another one is; with -f value or
+# csv a typo then silently shifts the fields a script reads. Here every name must be a
+# column: a lister knows its columns from its views before asking the cloud (a usage
+# error, exit 2); a show's fields include whatever the cloud sends, so only its answer
+# can tell (a CommandError, exit 1).
+
+def _labels(views: Iterable[View]) -> tuple[str, ...]:
+    """The column names of ``views``, each once, in order."""
+    return tuple(dict.fromkeys(label for view in views for label in view.labels))
+
+
+def _normal(name: str) -> str:
+    """A column name as cliff matches it: case-insensitive, ``_`` for a space."""
+    return name.lower().strip().replace(' ', '_')
+
+
+def unknown_columns(requested: Iterable[str], columns: Iterable[str]) -> list[str]:
+    """The names in ``requested`` (the -c values) that name none of ``columns``."""
+    known = {_normal(column) for column in columns}
+    return [name for name in requested if _normal(name) not in known]
+
+
+def no_such_columns(unknown: list[str], columns: Iterable[str], where: str = '') -> str:
+    """What an operator needs to fix a -c: the names that are wrong and the right ones
+    (after "no ")."""
+    names = ', '.join(repr(name) for name in unknown)
+    noun = 'column named' if len(unknown) == 1 else 'columns named'
+    return f'{noun} {names}{where}; the columns are: {", ".join(columns)}'
+
+
+def _lister_column_help(plain: tuple[str, ...], long: tuple[str, ...]) -> str:
+    """-c's help for a lister: the columns it has, and that a wrong name is an error."""
+    more = [label for label in long if label not in plain]
+    return ('Show only this column (repeatable; case-insensitive, _ for a space): '
+            + ', '.join(plain) + (f'; with --long also {", ".join(more)}' if more else '')
+            + '. Every name must be a column: any other is a usage error, never ignored.')
+
+
+def _column_help(parser: Any, text: str) -> None:
+    """Replace cliff's -c help (which does not say that every name must be a column)."""
+    for action in parser._actions:
+        if action.dest == 'columns':
+            action.help = text
+
+
+def columns_checked_when_parsed(parser: Any,
+                                columns: Callable[[Any], tuple[str, ...]]) -> Any:
+    """``parser`` with its -c names checked against ``columns(parsed_args)`` as soon as
+    the arguments are parsed: a wrong name is then a usage error that asks no cloud."""
+    parse_args = parser.parse_args
+
+    def checked(args: Any = None, namespace: Any = None) -> Any:
+        parsed = parse_args(args, namespace)
+        known = columns(parsed)
+        unknown = unknown_columns(parsed.columns, known)
+        if unknown:
+            parser.error(f'no {no_such_columns(unknown, known)}')
+        return parsed
+    parser.parse_args = checked
+    return parser
+
+
+class _StrictColumns:
+    """-c names judged against the columns of the answer, after it came: for a show (its
+    fields are the cloud's) and for pci-list --long (its source chooses its view)."""
+
+    def _generate_columns_and_selector(self, parsed_args: Any, column_names: Any) -> Any:
+        unknown = unknown_columns(parsed_args.columns, column_names)
+        if unknown:
+            raise exceptions.CommandError(
+                f'No {no_such_columns(unknown, column_names, " in this answer")}.')
+        return super()._generate_columns_and_selector(  # type: ignore[misc]
+            parsed_args, column_names)
 
 
 class _OwnApp:
@@ -70,21 +151,37 @@ class _OwnApp:
         return super().get_epilog()  # type: ignore[misc]
 
 
-class Lister(_OwnApp, lister.Lister):
+class Lister(_StrictColumns, _OwnApp, lister.Lister):
     """cliff's Lister with formatters from a fixed table (and the fast JSON one)."""
+
+    #: The views its rows come from, without and with ``--long`` (several when the
+    #: source of the data chooses one: pci-list --long from os-pci or from Placement).
+    #: With views, -c names are checked before the cloud is asked.
+    views: tuple[View, ...] = ()
+    long_views: tuple[View, ...] = ()
 
     def _load_formatter_plugins(self) -> Any:
         return FormatterTable(LIST_FORMATTERS)
 
     def get_parser(self, prog_name: str) -> Any:
-        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+        parser = one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+        if not self.views:   # its answer judges the names
+            return parser
+        plain, long = _labels(self.views), _labels(self.long_views)
+        _column_help(parser, _lister_column_help(plain, long))
+        return columns_checked_when_parsed(
+            parser, lambda parsed: (long or plain) if getattr(parsed, 'long', False) else plain)
 
 
-class ShowOne(_OwnApp, show.ShowOne):
+class ShowOne(_StrictColumns, _OwnApp, show.ShowOne):
     """cliff's ShowOne with formatters from a fixed table."""
 
     def _load_formatter_plugins(self) -> Any:
         return FormatterTable(SHOW_FORMATTERS)
 
     def get_parser(self, prog_name: str) -> Any:
-        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+        parser = one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+        _column_help(parser, 'Show only this field (repeatable; case-insensitive, _ for a '
+                             'space). Every name must be a field of the answer: any other '
+                             'is an error (exit 1), never ignored.')
+        return parser

@@ -10,6 +10,9 @@ from pciclient.v2 import resource_fields as fields
 class ListHypervisor(common.Lister):
     """List the hypervisors (compute nodes) of the cloud."""
 
+    views = (fields.HYPERVISOR_LIST,)
+    long_views = (fields.HYPERVISOR_LIST_LONG,)
+
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
         parser.add_argument('--long', action='store_true',

@@ -19,6 +19,9 @@ def _positive_int(text: str) -> int:
 class ListPciDevice(common.Lister):
     """List the PCI devices of the cloud: where they are and whether they are free."""
 
+    views = (fields.PCI_DEVICE_LIST,)
+    long_views = (fields.PCI_DEVICE_LIST_LONG, fields.PCI_DEVICE_LIST_LONG_PLACEMENT)
+
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
         parser.add_argument('--long', action='store_true',

@@ -13,6 +13,8 @@ LOG = logging.getLogger(__name__)
 class ListPciPool(common.Lister):
     """List every host's PCI pools: how many devices of each kind are free where."""
 
+    views = (fields.PCI_POOL_LIST,)
+
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
         parser.add_argument('--host', metavar='<hostname>',

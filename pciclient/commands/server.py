@@ -16,6 +16,8 @@ def _all_projects_option(parser: Any) -> None:
 class ListServer(common.Lister):
     """List servers with the ids of the PCI devices each one holds."""
 
+    views = (fields.SERVER_LIST,)
+
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
         _all_projects_option(parser)

@@ -45,11 +45,8 @@ def test_2_usage_error(server):
     assert len(server.requests) == before   # a usage error asks no cloud
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'client bug: options without a command start cliff\'s interactive shell, which runs '
-    "each option as a command (\"'--os-auth-type' is not a pci-cli command …\" on stdout, "
-    'several lines) and exits 1; a script gets neither exit 2 nor a usage line on stderr'))
 def test_no_command_is_a_usage_error(server):
     result = pci_cli(*noauth(server.url + '/v2.1'))
     assert result.code == 2, result
     assert result.out == '' and result.err.count('\n') == 1, result
+    assert result.err.startswith('pci-cli: error: no command given; the commands are: ')

@@ -38,12 +38,7 @@ class KnownBug:
     library: Callable[[Any, BaseException | None], bool] = lambda result, error: False
 
 
-KNOWN: dict[str, KnownBug] = {
-    'line breaks echoed into one-line errors': KnownBug(
-        ('test_a_stray_argument_with_a_line_break',),
-        cli=lambda code, out, err, error, fmt: ('\n' in err[:-1] or '\r' in err) and (
-            code == 2 and ': error: unrecognized arguments: ' in err)),
-}
+KNOWN: dict[str, KnownBug] = {}
 
 
 def tolerated(outcome: Any, fmt: str) -> bool:

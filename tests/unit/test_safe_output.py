@@ -103,7 +103,7 @@ def test_shell_output_cannot_run_commands(tmp_path):
     SafeOutput('shell', ShellFormatter()).emit_one(
         ('address', f'x=$(touch {marker});y', '1st'), (hostile, 'v', 'w'), out, args())
     script = out.getvalue() + 'printf %s "$address"'
-    result = subprocess.run(['sh', '-c', f'eval "$(cat)"; printf %s "$address"'],
+    result = subprocess.run(['sh', '-c', 'eval "$(cat)"; printf %s "$address"'],
                             input=out.getvalue(), capture_output=True, text=True, check=True)
     assert not marker.exists(), script
     assert result.stdout == hostile
