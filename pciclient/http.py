@@ -55,14 +55,32 @@ _BROKEN = ('Connection broken', 'IncompleteRead', 'RemoteDisconnected', 'Connect
            'ProtocolError', 'InvalidChunkLength')
 
 
+def _unsent(error: Exception) -> str | None:
+    """Why a request could not even be sent (a URL or a header value requests refuses),
+    or None. The header itself is never echoed: it may be the token."""
+    import requests
+
+    original = getattr(error, 'original', None)
+    if isinstance(original, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                             requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
+        return 'the URL is not valid (check --os-endpoint, --os-auth-url or the catalog)'
+    if isinstance(original, requests.exceptions.InvalidHeader):
+        return ('a header value (such as --os-token) holds characters HTTP does not allow '
+                'in a header')
+    return None
+
+
 def _connection_failure(error: Exception, url: str) -> exc.ConnectionError:
-    """One plain sentence for "nobody answers", "no answer in time" and "the answer broke
-    off", instead of urllib3's nested exception reprs."""
+    """One plain sentence for "nobody answers", "no answer in time", "the answer broke
+    off" and "the request could not be sent", instead of urllib3's nested reprs."""
     text = _describe(error)
+    unsent = _unsent(error)
+    if unsent:
+        return exc.ConnectionError(f'Could not send a request to {url}: {unsent}.')
     if isinstance(error, ksa_exc.ConnectTimeout) or _timed_out(text):
         return exc.ConnectionError(f'Timed out talking to {url}: no answer in time '
                                    '(see --timeout).')
-    if isinstance(error, ksa_exc.UnknownConnectionError) or any(w in text for w in _BROKEN):
+    if any(word in text for word in _BROKEN):
         incomplete = _INCOMPLETE.search(text)
         if incomplete:
             cause = (f'{incomplete.group(1)} bytes arrived and {incomplete.group(2)} more '
@@ -72,6 +90,8 @@ def _connection_failure(error: Exception, url: str) -> exc.ConnectionError:
         else:
             cause = 'the server closed the connection'
         return exc.ConnectionError(f'The answer from {url} broke off: {cause}.')
+    if isinstance(error, ksa_exc.UnknownConnectionError):
+        return exc.ConnectionError(f'The request to {url} failed: {_root_cause(error)}')
     return exc.ConnectionError(f'Could not connect to {url}: {_root_cause(error)}')
 
 
@@ -108,7 +128,7 @@ def _translate(error: ksa_exc.ClientException, url: str,
         # Only authentication reads bodies inside keystoneauth: a login answered with
         # something that is not JSON.
         return exc.InvalidResponse(f'The identity service{identity} answered the login with '
-                                   'something that is not JSON.')
+                                   'something that is not a token document.')
     if isinstance(error, ksa_exc.HttpError):
         # An identity answer (wrong password, unknown project, Keystone down). Keystone
         # answers 404 to a login with an expired, revoked or unknown token.
@@ -155,6 +175,10 @@ def _unreadable_login(adapter: Any, error: Exception) -> Exception:
     return exc.InvalidResponse(f'The identity service at {auth_url} sent a token document '
                                f'pci-cli cannot read ({detail[:200]}).')
 
+
+#: A token (or other header value) with characters outside ISO-8859-1; never echoed.
+UNSENDABLE_HEADER = ('A header value (such as --os-token) holds characters HTTP headers '
+                     'cannot carry.')
 
 UNSCOPED = ('Keystone issued a token scoped to no project, and such a token lists no services: '
             'give --os-project-name with --os-project-domain-name, or --os-project-id '
@@ -286,19 +310,20 @@ class HTTPClient:
         delays = _backoff()
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
+            self._log_in(path)
             try:
                 response = self.adapter.get(path, params=params, raise_exc=False,
                                             timeout=self.timeout,
                                             headers={'Accept': 'application/json'})
             except ksa_exc.UnknownConnectionError as error:  # the answer broke off
-                if last:
+                if last or _unsent(error):
                     raise self._translate(error, self._where(path)) from error
                 time.sleep(next(delays))
                 continue
             except ksa_exc.ClientException as error:
                 raise self._translate(error, self._where(path)) from error
-            except UNREADABLE_LOGIN as error:
-                raise _unreadable_login(self.adapter, error) from error
+            except UnicodeEncodeError:
+                raise exc.ConfigurationError(UNSENDABLE_HEADER) from None
             if response.status_code in RETRIABLE_STATUS_CODES and not last:
                 time.sleep(_retry_after(response, next(delays)))
                 continue
@@ -307,6 +332,23 @@ class HTTPClient:
         if response.status_code >= 400:
             raise exc.from_response(response, 'GET', shown)
         return self._decode(response, shown)
+
+    def _log_in(self, path: str) -> None:
+        """Get a token and the endpoint (keystoneauth keeps both) before the request, apart
+        from it: only here can a ValueError or KeyError mean the identity service's token
+        document (its expiry, its catalog)."""
+        if (getattr(self.adapter, 'auth', None) or getattr(self.adapter.session, 'auth', None)) \
+                is None:
+            return   # no authentication at all (an endpoint that needs no token)
+        try:
+            self.adapter.get_token()
+            self.adapter.get_endpoint()
+        except ksa_exc.ClientException as error:
+            raise self._translate(error, self._where(path)) from error
+        except UnicodeEncodeError:   # our own token or password, not Keystone's answer
+            raise exc.ConfigurationError(UNSENDABLE_HEADER) from None
+        except UNREADABLE_LOGIN as error:
+            raise _unreadable_login(self.adapter, error) from error
 
     def _translate(self, error: ksa_exc.ClientException, url: str) -> exc.ClientException:
         if isinstance(error, ksa_exc.EndpointNotFound) and _unscoped(self.adapter):

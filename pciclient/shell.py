@@ -63,15 +63,28 @@ def _suggestion(word: str, names: list[str]) -> str:
 
 
 class HelpCommand(cliff_help.HelpCommand):
-    """cliff's ``help``, with a usage error (one line, exit 2) for a command that does not
-    exist, where cliff prints several lines on stdout or fails with exit 1."""
+    """Print the help of pci-cli or of one of its commands."""
+
+    # cliff's help, with a usage error (one line, exit 2) for a command that does not
+    # exist, where cliff prints several lines on stdout or fails with exit 1.
 
     app: PciShell
 
     def get_parser(self, prog_name: str) -> Any:
         from pciclient.commands.common import one_line_errors
 
-        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+        parser = one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+        parse_args = parser.parse_args
+
+        def command_words(args: Any = None, namespace: Any = None) -> Any:
+            # cliff turns "pci-cli pci-list --long --help" into "help pci-list --long":
+            # the options after the command's name are that command's, not help's.
+            args = list(sys.argv[1:] if args is None else args)
+            if args and not args[0].startswith('-'):
+                args = list(itertools.takewhile(lambda arg: not arg.startswith('-'), args))
+            return parse_args(args, namespace)
+        parser.parse_args = command_words
+        return parser
 
     def take_action(self, parsed_args: Any) -> int:
         if parsed_args.cmd:
@@ -80,7 +93,9 @@ class HelpCommand(cliff_help.HelpCommand):
 
 
 class CompleteCommand(cliff_complete.CompleteCommand):
-    """cliff's ``complete`` (bash completion), with one-line usage errors like every other."""
+    """Print a bash completion script for pci-cli (source it from ~/.bashrc)."""
+
+    # cliff's complete, with one-line usage errors like every other command.
 
     def get_parser(self, prog_name: str) -> Any:
         from pciclient.commands.common import one_line_errors

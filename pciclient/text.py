@@ -4,15 +4,19 @@ A server controls device fields, error messages and ids; echoed as they are, a l
 break splits a one-line error in two, an escape sequence can clear the screen or set
 the terminal's title, and a lone surrogate cannot even be encoded as UTF-8. Such
 characters are shown as Python-style escapes (``\\n``, ``\\x1b``, ``\\ud800``): the
-text stays readable and nothing is lost.
+text stays readable. (A backslash the cloud sent stays as it is, so ``-f json`` is the
+format that tells a real ``\\x1b`` apart from those four characters.)
 """
 from __future__ import annotations
 
 import re
 
-#: C0 and C1 control characters, DEL and the surrogate code points (never valid alone).
-_UNPRINTABLE = re.compile('[\x00-\x1f\x7f-\x9f\ud800-\udfff]')
-_UNPRINTABLE_BUT_NEWLINE = re.compile('[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]')
+#: C0 and C1 control characters, DEL, the surrogate code points (never valid alone), the
+#: line and paragraph separators and the bidirectional controls (which reorder what a
+#: terminal shows: "Trojan Source").
+_OTHERS = '\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff'
+_UNPRINTABLE = re.compile(f'[\x00-\x1f{_OTHERS}]')
+_UNPRINTABLE_BUT_NEWLINE = re.compile(f'[\x00-\x09\x0b-\x1f{_OTHERS}]')
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -21,9 +25,13 @@ def _escape(match: re.Match[str]) -> str:
 
 def printable(text: str) -> str:
     """``text`` on one line, with every control character and lone surrogate escaped."""
+    if text.isprintable():   # the usual case, checked in C: nothing to escape
+        return text
     return _UNPRINTABLE.sub(_escape, text)
 
 
 def printable_lines(text: str) -> str:
     """As :func:`printable`, but line breaks stay (a table cell of several lines)."""
+    if text.isprintable():
+        return text
     return _UNPRINTABLE_BUT_NEWLINE.sub(_escape, text)

@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from pciclient.commands import common
+from pciclient.text import printable
 from pciclient.v2 import resource_fields as fields
 
 LOG = logging.getLogger(__name__)
@@ -30,5 +31,6 @@ class ListPciPool(common.Lister):
             host=parsed_args.host, vendor_id=parsed_args.vendor_id,
             product_id=parsed_args.product_id)
         if pools.silent_hosts:
-            LOG.warning('Hypervisors that report no PCI pools: %s', ', '.join(pools.silent_hosts))
+            LOG.warning('Hypervisors that report no PCI pools: %s',
+                        printable(', '.join(str(host) for host in pools.silent_hosts)))
         return common.list_output(fields.PCI_POOL_LIST, pools)
