@@ -16,6 +16,7 @@ from keystoneauth1 import exceptions as ksa_exc
 
 from pciclient import exceptions as exc
 from pciclient import jsondoc
+from pciclient.text import to_wire
 
 #: Seconds a single request may take before the client gives up, unless the
 #: session or the caller says otherwise: a script must never hang forever.
@@ -302,12 +303,23 @@ class HTTPClient:
         self._negotiate()
         return self._get(path, params)
 
+    @staticmethod
+    def _sendable(params: Any) -> Any:
+        """Query values UTF-8 can carry (see :func:`pciclient.text.to_wire`): an option
+        typed with odd bytes, or a "next" link with a lone surrogate, is no crash."""
+        items = list(params.items()) if isinstance(params, dict) else list(params or [])
+        if all(not isinstance(value, str) or value.isascii() for _, value in items):
+            return params
+        return [(key, to_wire(value) if isinstance(value, str) else value)
+                for key, value in items]
+
     def _get(self, path: str, params: Any) -> Any:
         """One GET, asked again up to ``retries`` times (with back-off, never longer than
         :data:`MAX_RETRY_DELAY` whatever ``Retry-After`` says) when the answer is a
         retriable status or breaks off mid-body. Failures to connect at all are
         keystoneauth's own ``connect_retries``."""
         delays = _backoff()
+        params = self._sendable(params)
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             self._log_in(path)

@@ -35,3 +35,13 @@ def printable_lines(text: str) -> str:
     if text.isprintable():
         return text
     return _UNPRINTABLE_BUT_NEWLINE.sub(_escape, text)
+
+
+def to_wire(text: str) -> bytes:
+    """``text`` as UTF-8 for a URL: bytes that were not UTF-8 on the command line (which
+    Python holds as surrogates) go as they were typed, and any other lone surrogate (from
+    a cloud's answer) as its backslash escape; UTF-8 cannot carry surrogates."""
+    try:
+        return text.encode('utf-8', 'surrogateescape')
+    except UnicodeEncodeError:
+        return text.encode('utf-8', 'backslashreplace')

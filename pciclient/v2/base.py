@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from pciclient import exceptions as exc
 from pciclient.http import HTTPClient, expect_list, expect_object
+from pciclient.text import to_wire
 
 _UUID = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
 
@@ -53,7 +54,7 @@ def path_segment(value: Any) -> str:
     text = str(value)
     if text in ('.', '..'):
         text = text.replace('.', '%2E')
-    return quote(text, safe='')
+    return quote(to_wire(text), safe='')
 
 
 class Resource:

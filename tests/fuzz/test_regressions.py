@@ -234,3 +234,12 @@ def test_table_output_grows_linearly_with_the_answer():
                                  f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)}, 'table')
     assert outcome.code == 0, outcome
     assert len(outcome.out) <= 50 * len(body), len(outcome.out)
+
+
+# --- found by the deep profile -------------------------------------------------------------
+def test_a_provider_uuid_with_a_lone_surrogate():
+    """A Placement provider whose uuid is "\\ud800" made every per-provider request fail
+    with UnicodeEncodeError (a URL path is UTF-8): now it is asked for escaped."""
+    answers = placement([provider(uuid='\ud800')], {})
+    outcome = cli([*PLACEMENT_ARGS, 'pci-pool-list'], answers, 'table')
+    harness.check(outcome, 'table')

@@ -84,3 +84,26 @@ def test_a_hostname_in_a_warning_stays_on_its_line(capsys, requests_mock):
     out, err = capsys.readouterr()
     assert code == 0 and '"good"' in out, (code, out, err)
     assert err == 'Hypervisors that report no PCI pools: evil\\n\\x1b[1mFAKE-LINE\n', err
+
+
+@pytest.mark.parametrize('argv, wanted', [
+    (['pci-show', 'a\udcffb'], '/os-pci/a%FFb'),
+    (['pci-list', '--host', 'a\udcffb'], 'host=a%FFb'),
+    (['pci-list', '--marker', '\ud800'], 'marker=%5Cud800'),
+], ids=['path', 'query', 'lone-surrogate'])
+def test_odd_bytes_typed_go_as_typed(capsys, requests_mock, argv, wanted):
+    """Bytes that are not UTF-8 on the command line reach Python as surrogates; they go
+    on the wire as they were typed, and a lone surrogate as its escape, never a crash."""
+    url = 'http://nova.test/v2.1'
+    requests_mock.get(requests_mock_any(), status_code=404, json={'itemNotFound': {
+        'code': 404, 'message': 'Not here.'}})
+    shell.main(['--os-auth-type', 'none', '--os-endpoint', url, *argv, '-f', 'json'])
+    out, err = capsys.readouterr()
+    assert 'Traceback' not in err and err.count('\n') == 1, err
+    assert any(wanted in request.url for request in requests_mock.request_history), \
+        [request.url for request in requests_mock.request_history]
+
+
+def requests_mock_any():
+    import requests_mock
+    return requests_mock.ANY
