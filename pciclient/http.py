@@ -7,6 +7,7 @@ module only turns its answers and failures into decoded JSON or a
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from typing import Any, Iterator
@@ -146,9 +147,10 @@ def _translate(error: ksa_exc.ClientException, url: str,
     if isinstance(error, ksa_exc.AuthorizationFailure):
         return exc.Unauthorized(f'Authentication failed: {_describe(error)}')
     if isinstance(error, ksa_exc.DiscoveryFailure):
-        if _ERRNO.search(_describe(error)) or _timed_out(_describe(error)):
+        text = _describe(error)
+        if _ERRNO.search(text) or _timed_out(text):
             return _connection_failure(error, _failed_url(error, 'the identity service'))
-        return exc.ConnectionError(f'Could not discover the identity service: {_describe(error)}')
+        return exc.ConnectionError(f'Could not discover the identity service: {text}')
     return exc.ClientException(_describe(error))
 
 
@@ -157,9 +159,13 @@ def _translate(error: ksa_exc.ClientException, url: str,
 UNREADABLE_LOGIN = (KeyError, TypeError, ValueError, AttributeError)
 
 
+def _auth_plugin(adapter: Any) -> Any:
+    """The adapter's own auth plugin, else its session's (None: no authentication)."""
+    return getattr(adapter, 'auth', None) or getattr(adapter.session, 'auth', None)
+
+
 def _identity_url(adapter: Any) -> str | None:
-    auth = getattr(adapter, 'auth', None) or getattr(adapter.session, 'auth', None)
-    url = getattr(auth, 'auth_url', None)
+    url = getattr(_auth_plugin(adapter), 'auth_url', None)
     return url if isinstance(url, str) else None
 
 
@@ -192,8 +198,7 @@ def _unscoped(adapter: Any) -> bool:
     Only asked after a catalog lookup failed, to tell "you gave no project" apart from
     "this region/interface has no such endpoint"; any doubt answers False.
     """
-    auth = getattr(adapter, 'auth', None) or getattr(adapter.session, 'auth', None)
-    get_access = getattr(auth, 'get_access', None)
+    get_access = getattr(_auth_plugin(adapter), 'get_access', None)
     if get_access is None:
         return False
     try:
@@ -287,12 +292,8 @@ class HTTPClient:
 
     def endpoint(self) -> str:
         """The compute endpoint requests go to (from the catalog or the override)."""
-        try:
+        with self._login_failures('the identity service'):
             endpoint = self.adapter.get_endpoint()
-        except ksa_exc.ClientException as error:
-            raise self._translate(error, 'the identity service') from error
-        except UNREADABLE_LOGIN as error:
-            raise _unreadable_login(self.adapter, error) from error
         if not endpoint:
             raise exc.ConfigurationError(
                 'The service catalog has no compute endpoint for this region and interface.')
@@ -307,7 +308,7 @@ class HTTPClient:
     def _sendable(params: Any) -> Any:
         """Query values UTF-8 can carry (see :func:`pciclient.text.to_wire`): an option
         typed with odd bytes, or a "next" link with a lone surrogate, is no crash."""
-        items = list(params.items()) if isinstance(params, dict) else list(params or [])
+        items = _items(params)
         if all(not isinstance(value, str) or value.isascii() for _, value in items):
             return params
         return [(key, to_wire(value) if isinstance(value, str) else value)
@@ -349,14 +350,19 @@ class HTTPClient:
         """Get a token and the endpoint (keystoneauth keeps both) before the request, apart
         from it: only here can a ValueError or KeyError mean the identity service's token
         document (its expiry, its catalog)."""
-        if (getattr(self.adapter, 'auth', None) or getattr(self.adapter.session, 'auth', None)) \
-                is None:
+        if _auth_plugin(self.adapter) is None:
             return   # no authentication at all (an endpoint that needs no token)
-        try:
+        with self._login_failures(self._where(path)):
             self.adapter.get_token()
             self.adapter.get_endpoint()
+
+    @contextlib.contextmanager
+    def _login_failures(self, where: str) -> Iterator[None]:
+        """Failures of logging in or reading the catalog, as our exceptions."""
+        try:
+            yield
         except ksa_exc.ClientException as error:
-            raise self._translate(error, self._where(path)) from error
+            raise self._translate(error, where) from error
         except UnicodeEncodeError:   # our own token or password, not Keystone's answer
             raise exc.ConfigurationError(UNSENDABLE_HEADER) from None
         except UNREADABLE_LOGIN as error:
@@ -402,7 +408,7 @@ class HTTPClient:
         "next" link, never at the link's host: a misconfigured or hostile server
         must not be able to send our token elsewhere.
         """
-        base = list(params.items()) if isinstance(params, dict) else list(params or [])
+        base = _items(params)
         query = base
         seen_markers: set[str] = set()
         fetched = 0
@@ -428,6 +434,11 @@ class HTTPClient:
             linked = {name for name, _ in next_query}
             query = [item for item in base if item[0] not in linked] + next_query
         raise exc.InvalidResponse(f'{path} announced more than {MAX_PAGES} pages.')
+
+
+def _items(params: dict[str, Any] | list[tuple[str, Any]] | None) -> list[tuple[str, Any]]:
+    """Query parameters as a list of pairs, whichever way the caller gave them."""
+    return list(params.items()) if isinstance(params, dict) else list(params or [])
 
 
 def expect_object(body: Any, key: str, path: str) -> dict[str, Any]:

@@ -112,15 +112,19 @@ def _shell_name(name: str) -> str:
     return '_' + name if not name or name[0].isdigit() else name
 
 
+#: Formats that escape what they must themselves (JSON as \uXXXX, YAML in quotes).
+_SELF_ESCAPING = ('json', 'yaml')
+
+
 class SafeOutput:
     """A cliff formatter that prints all of the output or none of it, and only text a
     terminal or a shell shows as text.
 
-    The output is written to a buffer first (in memory up to a few MiB, then a
-    temporary file, so that 100,000 devices cost no second copy in memory), so that a
-    failure while formatting (a value nested too deeply to encode, a later page failing)
-    never leaves half a document on stdout looking complete. Text formats escape control characters and
-    lone surrogates from the cloud; JSON and YAML escape them themselves.
+    The output is written to a buffer first (in memory up to a few MiB, then a temporary
+    file, so that 100,000 devices cost no second copy in memory), so that a failure while
+    formatting (a value nested too deeply to encode, a later page failing) never leaves
+    half a document on stdout looking complete. Text formats escape control characters
+    and lone surrogates from the cloud.
     """
 
     def __init__(self, name: str, real: Any) -> None:
@@ -130,13 +134,19 @@ class SafeOutput:
     def add_argument_group(self, parser: Any) -> None:
         self.real.add_argument_group(parser)
 
-    def _safe(self, names: Sequence[str], row: Sequence[Any]) -> tuple[list[str], list[Any]]:
-        if self.name in ('json', 'yaml'):
-            return list(names), list(row)
+    def _names(self, names: Sequence[str]) -> Sequence[str]:
+        if self.name in _SELF_ESCAPING:
+            return names
         if self.name == 'shell':
-            return [_shell_name(n) for n in names], [_shell_cell(c) for c in row]
-        table = self.name == 'table'
-        return [printable(n) for n in names], [_text_cell(c, table) for c in row]
+            return [_shell_name(name) for name in names]
+        return [printable(name) for name in names]
+
+    def _row(self, row: Sequence[Any]) -> Sequence[Any]:
+        if self.name in _SELF_ESCAPING:
+            return row
+        if self.name == 'shell':
+            return [_shell_cell(cell) for cell in row]
+        return [_text_cell(cell, table=self.name == 'table') for cell in row]
 
     def _emit(self, method: str, names: Sequence[str], data: Any, stdout: Any,
               parsed_args: Any) -> None:
@@ -152,17 +162,13 @@ class SafeOutput:
 
     def emit_list(self, column_names: Sequence[str], data: Iterable[Sequence[Any]],
                   stdout: Any, parsed_args: Any) -> None:
-        if self.name in ('json', 'yaml'):
-            self._emit('emit_list', column_names, data, stdout, parsed_args)
-            return
-        names = self._safe(column_names, ())[0]
-        rows = (self._safe((), row)[1] for row in data)
-        self._emit('emit_list', names, rows, stdout, parsed_args)
+        rows = data if self.name in _SELF_ESCAPING else (self._row(row) for row in data)
+        self._emit('emit_list', self._names(column_names), rows, stdout, parsed_args)
 
     def emit_one(self, column_names: Sequence[str], data: Sequence[Any], stdout: Any,
                  parsed_args: Any) -> None:
-        names, row = self._safe(column_names, data)
-        self._emit('emit_one', names, row, stdout, parsed_args)
+        self._emit('emit_one', self._names(column_names), self._row(data), stdout,
+                   parsed_args)
 
 
 class _Formatter:
