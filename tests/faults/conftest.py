@@ -5,32 +5,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).parent
-
-
-def console_script(name: str) -> str:
-    path = BIN / name
-    found = str(path) if path.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f'{name} is not installed next to {sys.executable}: pip install -e .')
-    return found
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This environment without the OS_*/PCI_* settings of the machine running the tests."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(('OS_', 'PCI_'))}
-    env.update(extra)
-    return env
+from tests.cli_process import clean_env, console_script  # noqa: F401 - re-exported
 
 
 @dataclass

@@ -7,34 +7,14 @@ run in a thread of the test process. Every process and thread started is stopped
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from tests.cli_process import clean_env, console_script  # noqa: F401 - re-exported
 from tests.sysfs_tree import build_standard_tree
-
-BIN = Path(sys.executable).parent
-
-
-def console_script(name: str) -> str:
-    path = BIN / name
-    found = str(path) if path.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f'{name} is not installed next to {sys.executable}: pip install -e .')
-    return found
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without any OS_* settings of the machine running the tests."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(('OS_', 'PCI_CLI_'))}
-    env.update(extra)
-    return env
 
 
 class CliResult:

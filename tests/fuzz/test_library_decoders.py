@@ -139,6 +139,13 @@ def _decodes(body: bytes) -> bool:
     return True
 
 
+def everywhere(answer: w.Answer, data: st.DataObject) -> w.Plan:
+    """A drawn cloud whose every compute and Placement route gives ``answer``."""
+    return w.Plan(world=data.draw(w.worlds()),
+                  replacements={kind: w.Replacement(answer) for kind in
+                                (*w.COMPUTE_KINDS, *w.PLACEMENT_KINDS)})
+
+
 @pytest.mark.parametrize('name', list(BY_NAME))
 @given(data=st.data())
 def test_a_2xx_answer_that_is_not_json_is_invalid_response(name, data):
@@ -149,10 +156,8 @@ def test_a_2xx_answer_that_is_not_json_is_invalid_response(name, data):
     assume(not _decodes(body))
     answer = w.Answer(status=data.draw(st.sampled_from(jsontext.SUCCESS)), body=body,
                       content_type=data.draw(st.sampled_from(jsontext.CONTENT_TYPES)))
-    plan = w.Plan(world=data.draw(w.worlds()),
-                  replacements={kind: w.Replacement(answer) for kind in
-                                (*w.COMPUTE_KINDS, *w.PLACEMENT_KINDS)})
-    result, error = attempt(operation, plan, data.draw(st.sampled_from(SOURCES)), data)
+    result, error = attempt(operation, everywhere(answer, data),
+                            data.draw(st.sampled_from(SOURCES)), data)
     if known_bugs.library_tolerated(result, error):
         return
     assert isinstance(error, exc.InvalidResponse), (result, error)
@@ -168,10 +173,8 @@ def test_an_error_status_is_an_http_error(name, data):
     status = data.draw(st.one_of(st.sampled_from(jsontext.ERRORS), st.integers(400, 599)))
     answer = data.draw(w.answers(success=False))
     answer.status = status
-    plan = w.Plan(world=data.draw(w.worlds()),
-                  replacements={kind: w.Replacement(answer) for kind in
-                                (*w.COMPUTE_KINDS, *w.PLACEMENT_KINDS)})
-    result, error = attempt(operation, plan, data.draw(st.sampled_from(SOURCES)), data)
+    result, error = attempt(operation, everywhere(answer, data),
+                            data.draw(st.sampled_from(SOURCES)), data)
     if known_bugs.library_tolerated(result, error):
         return
     assert isinstance(error, exc.HttpError), (result, error)

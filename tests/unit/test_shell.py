@@ -15,12 +15,7 @@ URL = 'http://nova.test:8774/v2.1'
 NOAUTH = ['--os-auth-type', 'none', '--os-endpoint', URL]
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for name in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_AUTH_TYPE', 'OS_ENDPOINT', 'OS_TOKEN',
-                 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME', 'OS_INTERFACE',
-                 'OS_REGION_NAME', 'PCI_CLI_SYSFS_ROOT', 'OS_COMPUTE_API_VERSION'):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures('no_cloud_settings')
 
 
 @pytest.fixture

@@ -12,11 +12,7 @@ from pciclient.text import printable
 TOKEN = 'tok€n-s3cr3t'
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for name in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_AUTH_TYPE', 'OS_ENDPOINT', 'OS_TOKEN',
-                 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME', 'PCI_SOURCE'):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures('no_cloud_settings')
 
 
 def one_line_error(capsys, *argv):

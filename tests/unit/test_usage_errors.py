@@ -25,12 +25,7 @@ NOAUTH = ['--os-auth-type', 'none', '--os-endpoint', URL]
 LISTERS = [name for name, _, target in COMMANDS if ':List' in target]
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for name in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_AUTH_TYPE', 'OS_ENDPOINT', 'OS_TOKEN',
-                 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME', 'PCI_SOURCE',
-                 'OS_COMPUTE_API_VERSION'):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures('no_cloud_settings')
 
 
 @pytest.fixture

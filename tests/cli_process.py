@@ -1,0 +1,30 @@
+"""What tests that run pci-cli (or pci-fake-server) as a real process share: finding the
+console script of this venv, and an environment free of the machine's cloud settings."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+#: Where this interpreter's console scripts are installed.
+BIN = Path(sys.executable).parent
+
+
+def console_script(name: str) -> str:
+    path = BIN / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f'{name} is not installed next to {sys.executable}: pip install -e .')
+    return found
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without the OS_*/PCI_* settings of the machine running the tests,
+    plus ``extra``."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(('OS_', 'PCI_'))}
+    env.update(extra)
+    return env
