@@ -37,6 +37,16 @@ def fingerprint(token_id: str) -> str:
     return hashlib.sha256(token_id.encode('utf-8')).hexdigest()[:8]
 
 
+def _token_id() -> str:
+    """43 URL-safe characters, like a Keystone UUID-less token, never starting with ``-``:
+    ``--os-token -abc…`` would read as an option (one token in 64 did, failing scripts
+    and tests at random)."""
+    while True:
+        token_id = secrets.token_urlsafe(32)
+        if not token_id.startswith('-'):
+            return token_id
+
+
 def _audit_id() -> str:
     """Keystone's audit id form: 16 random bytes, URL-safe base64 without padding."""
     return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode('ascii').rstrip('=')
@@ -88,7 +98,7 @@ class TokenStore:
         if parent is not None:
             expires_at = min(expires_at, parent.expires_at)
             audit_ids += parent.audit_ids[:1]
-        token = Token(id=secrets.token_urlsafe(32), user=user, project=project,
+        token = Token(id=_token_id(), user=user, project=project,
                       methods=methods, audit_ids=audit_ids, issued_at=now,
                       expires_at=expires_at)
         with self._lock:

@@ -347,3 +347,11 @@ def test_a_bug_costs_one_request(cloud: FakeCloud, monkeypatch: pytest.MonkeyPat
     assert response.status == 500
     assert response.json['error']['code'] == 500 and 'boom' not in response.json['error']['message']
     assert call(cloud, '/identity/v3').status == 200
+
+
+def test_no_token_reads_as_a_command_line_option(tokens: TokenStore) -> None:
+    """``--os-token $TOKEN`` must work for every token the fake cloud issues: one that
+    starts with "-" is an option to argparse (1 token in 64 did)."""
+    issued = [tokens.issue(ALICE, DEMO_PROJECT, ('password',)).id for _ in range(2000)]
+    assert not [token for token in issued if token.startswith('-')]
+    assert all(len(token) == 43 for token in issued)
