@@ -24,18 +24,18 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pciclient.fakeserver import external_identity
-from pciclient.fakeserver.accounts import DEFAULT_DOMAIN
-from pciclient.fakeserver.bootstrap import ADMIN_PASSWORD_ENV, AdminAccount, admin_account
+from pciclient.fakeserver.identity.external import wiring as external_identity
+from pciclient.fakeserver.identity.accounts import DEFAULT_DOMAIN
+from pciclient.fakeserver.identity.bootstrap import ADMIN_PASSWORD_ENV, AdminAccount, admin_account
 from pciclient.fakeserver.cloud import IDENTITY_PATH, FakeCloud
-from pciclient.fakeserver.directory import Directory
-from pciclient.fakeserver.scenario import (
+from pciclient.fakeserver.identity.directory import Directory
+from pciclient.fakeserver.scenario.loader import (
     Scenario, ScenarioError, load_scenario, single_host_scenario)
-from pciclient.fakeserver.placement_routing import PLACEMENT_PATH
-from pciclient.fakeserver.server import RunningServer, TlsError, TlsFiles, make_server, tls_context
+from pciclient.fakeserver.placement.routes import PLACEMENT_PATH
+from pciclient.fakeserver.wsgi.server import RunningServer, TlsError, TlsFiles, make_server, tls_context
 from pciclient.fakeserver.services import ServiceApis, service_apis
-from pciclient.fakeserver.shapes import BLUEPRINT, SHAPES
-from pciclient.fakeserver.tokens import DEFAULT_TTL, TokenStore
+from pciclient.fakeserver.compute.shapes import BLUEPRINT, SHAPES
+from pciclient.fakeserver.identity.tokens import DEFAULT_TTL, TokenStore
 
 __all__ = ['main', 'build_parser']
 

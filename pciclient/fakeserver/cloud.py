@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pciclient.fakeserver.auth import ComputeAuth
-from pciclient.fakeserver.directory import Directory
-from pciclient.fakeserver.identity import IdentityApp
-from pciclient.fakeserver.placement_routing import PLACEMENT_PATH
-from pciclient.fakeserver.responses import StartResponse
-from pciclient.fakeserver.tokens import TokenStore
-from pciclient.fakeserver.validation import LocalTokens
+from pciclient.fakeserver.identity.middleware import ComputeAuth
+from pciclient.fakeserver.identity.directory import Directory
+from pciclient.fakeserver.identity.app import IdentityApp
+from pciclient.fakeserver.placement.routes import PLACEMENT_PATH
+from pciclient.fakeserver.wsgi.responses import StartResponse
+from pciclient.fakeserver.identity.tokens import TokenStore
+from pciclient.fakeserver.identity.validation import LocalTokens
 
 __all__ = ['COMPUTE_PATH', 'IDENTITY_PATH', 'FakeCloud']
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pciclient.fakeserver.server import RunningServer
+    from pciclient.fakeserver.wsgi.server import RunningServer
 
 __all__ = ['start_local']
 
@@ -25,10 +25,10 @@ def start_local(sysfs_root: str | None = None) -> RunningServer:
     import logging
     import socket
 
-    from pciclient.fakeserver.inventory import Inventory
-    from pciclient.fakeserver.server import STDLIB, start_in_thread
+    from pciclient.fakeserver.model.inventory import Inventory
+    from pciclient.fakeserver.wsgi.server import STDLIB, start_in_thread
     from pciclient.fakeserver.services import service_apis
-    from pciclient.fakeserver.sysfs import read_functions
+    from pciclient.fakeserver.model.sysfs import read_functions
 
     log = logging.getLogger('pciclient.fakeserver')
     scan = read_functions(sysfs_root or DEFAULT_SYSFS_ROOT)

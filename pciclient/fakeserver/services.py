@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pciclient.fakeserver.app import FakeComputeApp, InventorySource
-from pciclient.fakeserver.inventory import Inventory
-from pciclient.fakeserver.placement_app import FakePlacementApp
-from pciclient.fakeserver.placement_routing import PLACEMENT_PATH
-from pciclient.fakeserver.responses import StartResponse
-from pciclient.fakeserver.shapes import BLUEPRINT
+from pciclient.fakeserver.compute.app import FakeComputeApp, InventorySource
+from pciclient.fakeserver.model.inventory import Inventory
+from pciclient.fakeserver.placement.app import FakePlacementApp
+from pciclient.fakeserver.placement.routes import PLACEMENT_PATH
+from pciclient.fakeserver.wsgi.responses import StartResponse
+from pciclient.fakeserver.compute.shapes import BLUEPRINT
 
 __all__ = ['ServiceApis', 'service_apis']
 

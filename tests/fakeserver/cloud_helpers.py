@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from pciclient.fakeserver.accounts import Project, User
+from pciclient.fakeserver.identity.accounts import Project, User
 from tests.fakeserver.helpers import Response
 
 ADMIN_PASSWORD = 'admin-secret'

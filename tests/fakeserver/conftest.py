@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver.app import FakeComputeApp
-from pciclient.fakeserver.inventory import Inventory, Server
-from pciclient.fakeserver.sysfs import SysfsScan, read_functions
+from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.model.sysfs import SysfsScan, read_functions
 from tests.fakeserver.helpers import HOST, OTHER_SERVER_UUID, SERVER_UUID
 from tests.sysfs_tree import build_standard_tree
 from tests.tls_helpers import local_ca  # noqa: F401 (a fixture: a throwaway CA in tmp_path)

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pciclient.fakeserver.server import RunningServer, start_in_thread
-from pciclient.fakeserver.tokens import keystone_time
+from pciclient.fakeserver.wsgi.server import RunningServer, start_in_thread
+from pciclient.fakeserver.identity.tokens import keystone_time
 
 SERVICE_USER = 'nova'
 SERVICE_PASSWORD = 'service-secret'

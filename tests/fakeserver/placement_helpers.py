@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pciclient.fakeserver.scenario import Scenario, load_scenario
+from pciclient.fakeserver.scenario.loader import Scenario, load_scenario
 from tests.fakeserver.cloud_helpers import call
 from tests.fakeserver.helpers import Response
 from tests.sysfs_tree import add_device

@@ -5,16 +5,16 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver.app import FakeComputeApp
-from pciclient.fakeserver.auth import ComputeAuth
+from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.identity.middleware import ComputeAuth
 from pciclient.fakeserver.cloud import FakeCloud
-from pciclient.fakeserver.context import ENVIRON_KEY, NOAUTH, RequestContext
-from pciclient.fakeserver.directory import Directory
-from pciclient.fakeserver.inventory import Inventory, Server
-from pciclient.fakeserver.policy import rule_for
-from pciclient.fakeserver.routing import Route
-from pciclient.fakeserver.tokens import TokenStore
-from pciclient.fakeserver.validation import LocalTokens
+from pciclient.fakeserver.wsgi.context import ENVIRON_KEY, NOAUTH, RequestContext
+from pciclient.fakeserver.identity.directory import Directory
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.compute.policy import rule_for
+from pciclient.fakeserver.compute.routes import Route
+from pciclient.fakeserver.identity.tokens import TokenStore
+from pciclient.fakeserver.identity.validation import LocalTokens
 from tests.fakeserver.cloud_helpers import (
     ADMIN, ADMIN_PASSWORD, ADMIN_PROJECT, ALICE, ALICE_PASSWORD, DEMO_PROJECT, OTHER_PROJECT,
     PROJECTS, USERS, Clock, call, default_project, password_auth)

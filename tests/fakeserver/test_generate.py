@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver.generate import (GenerateError, GenerateParams, LIMITS,
+from pciclient.fakeserver.model.generate import (GenerateError, GenerateParams, LIMITS,
                                            generate_functions)
-from pciclient.fakeserver.inventory import dev_type_of
-from pciclient.fakeserver.scenario import load_scenario
-from pciclient.fakeserver.sysfs import ADDRESS_RE, address_sort_key
+from pciclient.fakeserver.model.inventory import dev_type_of
+from pciclient.fakeserver.scenario.loader import load_scenario
+from pciclient.fakeserver.model.sysfs import ADDRESS_RE, address_sort_key
 
 
 def test_counts_and_types() -> None:

@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 
 from pciclient.fakeserver.cloud import FakeCloud
-from pciclient.fakeserver.directory import Directory
-from pciclient.fakeserver.inventory import Inventory, Server
-from pciclient.fakeserver.server import MAX_BODY_BYTES, MAX_HEADER_BYTES, start_in_thread
+from pciclient.fakeserver.identity.directory import Directory
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.wsgi.server import MAX_BODY_BYTES, MAX_HEADER_BYTES, start_in_thread
 from pciclient.fakeserver.services import service_apis
-from pciclient.fakeserver.sysfs import read_functions
-from pciclient.fakeserver.tokens import TokenStore
+from pciclient.fakeserver.model.sysfs import read_functions
+from pciclient.fakeserver.identity.tokens import TokenStore
 from tests.fakeserver.cloud_helpers import (
     ADMIN, ADMIN_PASSWORD, PROJECTS, USERS, default_project, password_auth)
 from tests.fakeserver.helpers import HOST

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from pciclient.fakeserver.inventory import (DEV_TYPE_PCI, DEV_TYPE_PF, DEV_TYPE_VF, Inventory,
+from pciclient.fakeserver.model.inventory import (DEV_TYPE_PCI, DEV_TYPE_PF, DEV_TYPE_VF, Inventory,
                                             PciPool, Server, TrackedDevice, dev_type_of)
-from pciclient.fakeserver.sysfs import PciFunction, SysfsScan
+from pciclient.fakeserver.model.sysfs import PciFunction, SysfsScan
 from tests.fakeserver.helpers import HOST, SERVER_UUID
 
 CREATED = '2026-11-25T12:00:00.000000'

@@ -11,11 +11,11 @@ import pytest
 from keystoneauth1 import noauth, session
 
 from pciclient import client as pci_client
-from pciclient.fakeserver.app import FakeComputeApp
-from pciclient.fakeserver.inventory import Inventory, PciDevice
-from pciclient.fakeserver.paging import MAX_LIMIT
-from pciclient.fakeserver.scenario import Scenario, load_scenario
-from pciclient.fakeserver.server import start_in_thread
+from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.model.inventory import Inventory, PciDevice
+from pciclient.fakeserver.compute.paging import MAX_LIMIT
+from pciclient.fakeserver.scenario.loader import Scenario, load_scenario
+from pciclient.fakeserver.wsgi.server import start_in_thread
 from tests.fakeserver.helpers import call_app
 
 HOSTS = 120

@@ -11,16 +11,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from pciclient.fakeserver.app import FakeComputeApp
-from pciclient.fakeserver.auth import ComputeAuth
-from pciclient.fakeserver.context import RequestContext
-from pciclient.fakeserver.inventory import Inventory, Server
-from pciclient.fakeserver.keystone_client import (
+from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.identity.middleware import ComputeAuth
+from pciclient.fakeserver.wsgi.context import RequestContext
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.identity.external.client import (
     KeystoneClient, ServiceCredentials, keystone_root, parse_keystone_time)
-from pciclient.fakeserver.keystone_validator import KeystoneValidator, context_from_token
-from pciclient.fakeserver.server import RunningServer, make_server
-from pciclient.fakeserver.validation import IdentityUnavailable
-from pciclient.fakeserver.validation_cache import ValidationCache
+from pciclient.fakeserver.identity.external.validator import KeystoneValidator, context_from_token
+from pciclient.fakeserver.wsgi.server import RunningServer, make_server
+from pciclient.fakeserver.identity.validation import IdentityUnavailable
+from pciclient.fakeserver.identity.external.cache import ValidationCache
 from tests.fakeserver.cloud_helpers import Clock, call
 from tests.fakeserver.helpers import HOST
 from tests.fakeserver.keystone_stub import (

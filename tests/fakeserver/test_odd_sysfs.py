@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver import sysfs
-from pciclient.fakeserver.app import FakeComputeApp
-from pciclient.fakeserver.inventory import Inventory
-from pciclient.fakeserver.sysfs import read_functions
+from pciclient.fakeserver.model import sysfs
+from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.model.inventory import Inventory
+from pciclient.fakeserver.model.sysfs import read_functions
 from tests.fakeserver.helpers import call_app
 from tests.fakeserver.test_cli import _command, _env, _readline
 from tests.sysfs_tree import add_device, bus_devices_dir, device_dir

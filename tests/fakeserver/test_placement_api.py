@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver.placement_microversion import Microversion
-from pciclient.fakeserver.placement_names import compute_node_uuid, provider_uuid
-from pciclient.fakeserver.placement_views import provider_document, provider_json
-from pciclient.fakeserver.scenario import load_scenario
+from pciclient.fakeserver.placement.microversion import Microversion
+from pciclient.fakeserver.placement.names import compute_node_uuid, provider_uuid
+from pciclient.fakeserver.placement.views import provider_document, provider_json
+from pciclient.fakeserver.scenario.loader import load_scenario
 from pciclient.fakeserver.services import ServiceApis, service_apis
 from tests.fakeserver.cloud_helpers import call
 from tests.fakeserver.placement_helpers import (

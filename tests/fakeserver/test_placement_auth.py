@@ -5,17 +5,17 @@ import uuid
 
 import pytest
 
-from pciclient.fakeserver.auth import ComputeAuth
+from pciclient.fakeserver.identity.middleware import ComputeAuth
 from pciclient.fakeserver.cloud import FakeCloud
-from pciclient.fakeserver.context import RequestContext
-from pciclient.fakeserver.directory import Directory
-from pciclient.fakeserver.inventory import Inventory, Server
-from pciclient.fakeserver.placement_names import (
+from pciclient.fakeserver.wsgi.context import RequestContext
+from pciclient.fakeserver.identity.directory import Directory
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.placement.names import (
     compute_node_uuid, pci_provider_name, provider_uuid)
-from pciclient.fakeserver.placement_routing import match
-from pciclient.fakeserver.policy import placement_rule_for
+from pciclient.fakeserver.placement.routes import match
+from pciclient.fakeserver.compute.policy import placement_rule_for
 from pciclient.fakeserver.services import service_apis
-from pciclient.fakeserver.tokens import TokenStore
+from pciclient.fakeserver.identity.tokens import TokenStore
 from tests.fakeserver.cloud_helpers import (
     ADMIN, ADMIN_PASSWORD, ALICE, ALICE_PASSWORD, DEMO_PROJECT, PROJECTS, USERS, call,
     default_project, password_auth)

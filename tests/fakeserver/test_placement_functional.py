@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from pciclient.fakeserver.placement_names import compute_node_uuid
+from pciclient.fakeserver.placement.names import compute_node_uuid
 from tests.fakeserver.placement_helpers import build_reference_tree
 
 PLACEMENT_118 = {'OpenStack-API-Version': 'placement 1.18'}

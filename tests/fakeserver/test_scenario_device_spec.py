@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver.device_spec import (DeviceFilter, DeviceSpecError, parse_device_spec,
+from pciclient.fakeserver.model.device_spec import (DeviceFilter, DeviceSpecError, parse_device_spec,
                                               track_all)
-from pciclient.fakeserver.scenario import load_scenario
-from pciclient.fakeserver.sysfs import PciFunction
+from pciclient.fakeserver.scenario.loader import load_scenario
+from pciclient.fakeserver.model.sysfs import PciFunction
 from tests.sysfs_tree import build_standard_tree
 
 PF = PciFunction('0000:04:00.0', '8086', '10fb', sriov_totalvfs=4)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver import hosts as hosts_module
-from pciclient.fakeserver.app import FakeComputeApp
-from pciclient.fakeserver.device_spec import DeviceFilter, parse_device_spec
-from pciclient.fakeserver.generate import GenerateParams
-from pciclient.fakeserver.hosts import GeneratedHost, SysfsHost, generated_scan
-from pciclient.fakeserver.inventory import Server
-from pciclient.fakeserver.store import InventoryStore, Placement
-from pciclient.fakeserver.sysfs import read_functions
+from pciclient.fakeserver.model import hosts as hosts_module
+from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.model.device_spec import DeviceFilter, parse_device_spec
+from pciclient.fakeserver.model.generate import GenerateParams
+from pciclient.fakeserver.model.hosts import GeneratedHost, SysfsHost, generated_scan
+from pciclient.fakeserver.model.inventory import Server
+from pciclient.fakeserver.model.store import InventoryStore, Placement
+from pciclient.fakeserver.model.sysfs import read_functions
 from tests.fakeserver.helpers import call_app
 from tests.sysfs_tree import STANDARD_VALID_ADDRESSES, add_device, bus_devices_dir, device_dir
 

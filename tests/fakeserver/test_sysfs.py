@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver import sysfs
-from pciclient.fakeserver.sysfs import PciFunction, address_sort_key, read_functions
+from pciclient.fakeserver.model import sysfs
+from pciclient.fakeserver.model.sysfs import PciFunction, address_sort_key, read_functions
 from tests.sysfs_tree import (STANDARD_PROBLEM_ENTRIES, STANDARD_VALID_ADDRESSES, add_device,
                               add_odd_entry, build_standard_tree, device_dir)
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver.app import FakeComputeApp
+from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.cli import main
-from pciclient.fakeserver.server import (
+from pciclient.fakeserver.wsgi.server import (
     STDLIB, RunningServer, TlsError, TlsFiles, make_server, start_in_thread, tls_context)
 from tests.fakeserver.test_cli import _env, spawn  # noqa: F401 (spawn is a fixture)
 from tests.tls_helpers import LocalCA, make_local_ca

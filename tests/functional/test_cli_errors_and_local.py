@@ -7,10 +7,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pciclient.fakeserver.app import FakeComputeApp
-from pciclient.fakeserver.inventory import Inventory, Server
-from pciclient.fakeserver.server import start_in_thread
-from pciclient.fakeserver.sysfs import read_functions
+from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.wsgi.server import start_in_thread
+from pciclient.fakeserver.model.sysfs import read_functions
 from tests.functional.conftest import clean_env, run_cli
 
 SERVER_UUID = '8c3e1f0a-5b2d-4c6e-9f10-7a8b9c0d1e2f'

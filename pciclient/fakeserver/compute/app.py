@@ -1,0 +1,108 @@
+"""The fake compute API as a plain WSGI callable.
+
+This layer owns the HTTP contract every answer shares (JSON content type,
+request-id headers, read-only methods, Nova's error bodies, never crashing
+the server on a bug) and delegates what to say to :mod:`views`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from pciclient.fakeserver.compute.errors import ApiError, MethodNotAllowed, RouteNotFound, compute_fault
+from pciclient.fakeserver.model.inventory import Inventory
+from pciclient.fakeserver.compute.policy import authorize
+from pciclient.fakeserver.wsgi.request import Request, new_request_id
+from pciclient.fakeserver.compute.routes import match
+from pciclient.fakeserver.compute.shapes import BLUEPRINT, SHAPES
+from pciclient.fakeserver.compute.views import Views
+
+__all__ = ['FakeComputeApp', 'InventorySource']
+
+LOG = logging.getLogger('pciclient.fakeserver')
+
+StartResponse = Callable[..., Any]
+_READ_METHODS = ('GET', 'HEAD')
+# Versioned answers say which microversion they are: always 2.1, the PCI API's own.
+_VERSION_HEADERS = (
+    ('OpenStack-API-Version', 'compute 2.1'),
+    ('X-OpenStack-Nova-API-Version', '2.1'),
+    ('Vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version'),
+)
+
+
+class InventorySource(Protocol):
+    """Anything holding the latest snapshot, e.g. a ``store.InventoryStore`` that rescans."""
+
+    @property
+    def current(self) -> Inventory: ...
+
+
+class FakeComputeApp:
+    """WSGI application answering read-only Compute API calls from an in-memory inventory.
+
+    ``source`` is a fixed :class:`Inventory` or an :class:`InventorySource`; each
+    request reads the source once, so a rescan never gives it half-old data.
+    ``os_pci=False`` plays a Nova without the PCI API (every Nova since Pike): no
+    ``os-pci`` routes (the router's 404) and no PCI keys on hypervisors and servers.
+    """
+
+    def __init__(self, source: Inventory | InventorySource, shapes: str = BLUEPRINT,
+                 os_pci: bool = True) -> None:
+        if shapes not in SHAPES:
+            raise ValueError(f'unknown shapes {shapes!r}; expected one of {", ".join(SHAPES)}')
+        self.source = source
+        self.shapes = shapes
+        self.os_pci = os_pci
+
+    @property
+    def inventory(self) -> Inventory:
+        """The snapshot a request starting now answers from."""
+        source = self.source
+        return source if isinstance(source, Inventory) else source.current
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request_id = None
+        try:
+            request = Request.from_environ(environ)
+            request_id = request.request_id
+            status, body, extra_headers = self._answer(request)
+            method = request.method
+        except Exception:  # a bug must cost one request, never the server
+            LOG.exception('unhandled error serving %s %s',
+                          environ.get('REQUEST_METHOD'), environ.get('PATH_INFO'))
+            status, body, extra_headers = '500 Internal Server Error', compute_fault(), ()
+            method = str(environ.get('REQUEST_METHOD', 'GET')).upper()
+        return self._respond(start_response, status, body, extra_headers, method, request_id)
+
+    def _answer(self, request: Request) -> tuple[str, Any, tuple[tuple[str, str], ...]]:
+        try:
+            if request.method not in _READ_METHODS:
+                raise MethodNotAllowed(request.method)
+            route = match(request.path)
+            if route is None or (not self.os_pci and route.name.startswith('pci_')):
+                raise RouteNotFound()
+            authorize(route, request)  # the caller's context came with the request
+            headers = () if route.name == 'versions' else _VERSION_HEADERS
+            views = Views(self.inventory, self.shapes, self.os_pci)  # one snapshot per request
+            return '200 OK', views.render(route, request), headers
+        except ApiError as error:
+            return error.status, error.body(), error.headers
+
+    @staticmethod
+    def _respond(start_response: StartResponse, status: str, body: Any,
+                 extra_headers: Iterable[tuple[str, str]], method: str,
+                 request_id: str | None) -> list[bytes]:
+        request_id = request_id or new_request_id()
+        payload = json.dumps(body).encode('utf-8')
+        headers = [
+            ('Content-Type', 'application/json'),
+            ('Content-Length', str(len(payload))),
+            ('x-openstack-request-id', request_id),
+            ('x-compute-request-id', request_id),
+            *extra_headers,
+        ]
+        start_response(status, headers)
+        return [] if method == 'HEAD' else [payload]
