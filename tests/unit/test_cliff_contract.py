@@ -281,15 +281,20 @@ def test_interact_is_what_runs_without_a_command():
 def test_parsed_names_we_read(monkeypatch):
     """pciclient.commands.common (columns_checked_when_parsed, _column_help,
     unknown_columns) reads cliff's -c values as ``parsed_args.columns``, finds -c's action
-    by ``dest == 'columns'`` and matches names as cliff's
-    ``DisplayCommandBase._normalize_column_name`` does; pciclient.commands.json_formatter
+    by ``dest == 'columns'`` and accepts a -c name only where cliff's selection takes it
+    (case-insensitive, ``_`` for a space); pciclient.commands.json_formatter
     reads ``parsed_args.noindent`` from cliff's JSON formatter options; and
     pciclient.commands.formatters:TableFormatter declares cliff's table options itself
     (same flags, dests and defaults) so that cliff's table formatter finds them."""
-    for name in ('Vendor ID', 'vendor_id', ' VENDOR ID ', 'NUMA', 'Extra Info'):
-        assert common._normal(name) == display.DisplayCommandBase._normalize_column_name(name)
+    cmd = _TinyList(_App(), None)
+    columns = ('ID', 'Vendor ID', 'NUMA', 'Extra Info')
+    for name in ('Vendor ID', 'vendor_id', ' VENDOR ID ', 'Vendor_ID', 'numa', 'extra_info'):
+        assert not common.unknown_columns([name], columns)     # we accept it, so cliff must
+        chosen, _ = display.DisplayCommandBase._generate_columns_and_selector(
+            cmd, argparse.Namespace(columns=[name]), columns)
+        assert len(chosen) == 1 and common._normal(chosen[0]) == common._normal(name)
 
-    parser = _TinyList(_App(), None).get_parser('tiny')
+    parser = cmd.get_parser('tiny')
     [column] = [action for action in parser._actions if '-c' in action.option_strings]
     assert column.dest == 'columns'
     assert parser.parse_args(['-c', 'A', '--noindent']).noindent is True
