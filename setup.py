@@ -23,6 +23,8 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.11',
     packages=find_packages(exclude=['tests', 'tests.*', 'benchmarks', 'benchmarks.*']),
+    # PEP 561: the package's inline type hints are for its users too.
+    package_data={'pciclient': ['py.typed']},
     install_requires=_requirements('requirements.txt'),
     extras_require={
         'test': _requirements('test-requirements.txt'),
