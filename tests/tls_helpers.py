@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 if TYPE_CHECKING:
-    from pciclient.fakeserver.wsgi.server import TlsFiles
+    from pciclient.fakeserver.wsgi.tls import TlsFiles
 
 __all__ = ['LOOPBACK_HOSTS', 'LocalCA', 'local_ca', 'make_local_ca']
 
@@ -51,8 +51,8 @@ class LocalCA:
 
     @property
     def tls(self) -> TlsFiles:
-        """The server side as ``pciclient.fakeserver.wsgi.server.TlsFiles`` (for start_in_thread)."""
-        from pciclient.fakeserver.wsgi.server import TlsFiles
+        """The server side as ``pciclient.fakeserver.wsgi.tls.TlsFiles`` (for start_in_thread)."""
+        from pciclient.fakeserver.wsgi.tls import TlsFiles
         return TlsFiles(str(self.server_cert), str(self.server_key))
 
 

@@ -27,13 +27,13 @@ from typing import Any
 from pciclient.fakeserver.identity.external import wiring as external_identity
 from pciclient.fakeserver.identity.accounts import DEFAULT_DOMAIN
 from pciclient.fakeserver.identity.bootstrap import ADMIN_PASSWORD_ENV, AdminAccount, admin_account
-from pciclient.fakeserver.cloud import IDENTITY_PATH, FakeCloud
+from pciclient.fakeserver.cloud import (IDENTITY_PATH, PLACEMENT_PATH, FakeCloud, ServiceApis,
+                                        service_apis, token_auth)
 from pciclient.fakeserver.identity.directory import Directory
 from pciclient.fakeserver.scenario.loader import (
     Scenario, ScenarioError, load_scenario, single_host_scenario)
-from pciclient.fakeserver.placement.routes import PLACEMENT_PATH
-from pciclient.fakeserver.wsgi.server import RunningServer, TlsError, TlsFiles, make_server, tls_context
-from pciclient.fakeserver.services import ServiceApis, service_apis
+from pciclient.fakeserver.wsgi.server import RunningServer, make_server
+from pciclient.fakeserver.wsgi.tls import TlsError, TlsFiles, tls_context
 from pciclient.fakeserver.compute.shapes import BLUEPRINT, SHAPES
 from pciclient.fakeserver.identity.tokens import DEFAULT_TTL, TokenStore
 
@@ -301,10 +301,11 @@ def _run(scenario: Scenario, args: argparse.Namespace) -> int:
         if scenario.users:
             LOG.warning('the scenario\'s users are ignored: %s owns the users',
                         args.keystone_url)
-        auth = external_identity.keystone_auth(compute, args)
+        validator = external_identity.keystone_validator(args)
+        auth = token_auth(compute, validator, lambda request: validator.identity_url)
         with _Signals() as signals:
             return _serve(scenario, args, auth, signals,
-                          lambda running: external_identity.log_service_token(auth, args))
+                          lambda running: external_identity.log_service_token(validator, args))
     identity = None if args.noauth else _with_identity(compute, scenario, args)
     with _Signals() as signals:
         try:

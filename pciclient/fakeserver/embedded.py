@@ -27,7 +27,7 @@ def start_local(sysfs_root: str | None = None) -> RunningServer:
 
     from pciclient.fakeserver.model.inventory import Inventory
     from pciclient.fakeserver.wsgi.server import STDLIB, start_in_thread
-    from pciclient.fakeserver.services import service_apis
+    from pciclient.fakeserver.cloud import service_apis
     from pciclient.fakeserver.model.sysfs import read_functions
 
     log = logging.getLogger('pciclient.fakeserver')

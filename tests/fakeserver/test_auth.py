@@ -11,8 +11,7 @@ from pciclient.fakeserver.cloud import FakeCloud
 from pciclient.fakeserver.wsgi.context import ENVIRON_KEY, NOAUTH, RequestContext
 from pciclient.fakeserver.identity.directory import Directory
 from pciclient.fakeserver.model.inventory import Inventory, Server
-from pciclient.fakeserver.compute.policy import rule_for
-from pciclient.fakeserver.compute.routes import Route
+from pciclient.fakeserver.compute.routes import match
 from pciclient.fakeserver.identity.tokens import TokenStore
 from pciclient.fakeserver.identity.validation import LocalTokens
 from tests.fakeserver.cloud_helpers import (
@@ -160,8 +159,8 @@ def test_admin_sees_admin_resources(cloud: FakeCloud, admin: dict, path: str, ru
 
 
 def test_rule_names() -> None:
-    assert rule_for(Route('server_detail', 'v2.1', '/v2.1')) == 'os_compute_api:servers:detail'
-    assert rule_for(Route('pci_show', 'v2.1', '/v2.1', '1')) == 'os_compute_api:os-pci:show'
+    assert match('/v2.1/servers/detail', 'GET')[0].policy == 'os_compute_api:servers:detail'
+    assert match('/v2.1/os-pci/1', 'GET')[0].policy == 'os_compute_api:os-pci:show'
 
 
 # --- servers: project scoping -------------------------------------------------------------------

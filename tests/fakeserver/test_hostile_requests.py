@@ -25,8 +25,9 @@ import pytest
 from pciclient.fakeserver.cloud import FakeCloud
 from pciclient.fakeserver.identity.directory import Directory
 from pciclient.fakeserver.model.inventory import Inventory, Server
-from pciclient.fakeserver.wsgi.server import MAX_BODY_BYTES, MAX_HEADER_BYTES, start_in_thread
-from pciclient.fakeserver.services import service_apis
+from pciclient.fakeserver.wsgi.limits import MAX_BODY_BYTES, MAX_HEADER_BYTES
+from pciclient.fakeserver.wsgi.server import start_in_thread
+from pciclient.fakeserver.cloud import service_apis
 from pciclient.fakeserver.model.sysfs import read_functions
 from pciclient.fakeserver.identity.tokens import TokenStore
 from tests.fakeserver.cloud_helpers import (

@@ -341,7 +341,7 @@ def test_a_bug_costs_one_request(cloud: FakeCloud, monkeypatch: pytest.MonkeyPat
     def broken(*args: object) -> None:
         raise RuntimeError('boom')
 
-    monkeypatch.setattr(cloud.identity, '_issue', broken)
+    monkeypatch.setattr(cloud.identity, '_authenticate', broken)
     response = call(cloud, TOKENS, 'POST', password_auth('alice', ALICE_PASSWORD,
                                                          default_project('demo')))
     assert response.status == 500

@@ -13,6 +13,7 @@ import pytest
 
 from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.identity.middleware import ComputeAuth
+from pciclient.fakeserver.cloud import token_auth
 from pciclient.fakeserver.wsgi.context import RequestContext
 from pciclient.fakeserver.model.inventory import Inventory, Server
 from pciclient.fakeserver.identity.external.client import (
@@ -58,8 +59,8 @@ def _cloud(validator: KeystoneValidator, inventory: Inventory) -> ComputeAuth:
         Server(id=DEMO_VM, name='demo-vm', host=HOST, tenant_id='p-demo'),
         Server(id=ADMIN_VM, name='admin-vm', host=HOST, tenant_id='p-admin'),
     ])
-    return ComputeAuth(FakeComputeApp(servers), validator,
-                       identity_url=lambda request: validator.identity_url)
+    return token_auth(FakeComputeApp(servers), validator,
+                      lambda request: validator.identity_url)
 
 
 # --- what a token becomes ----------------------------------------------------------------------
@@ -314,6 +315,6 @@ def test_a_bug_in_the_validator_costs_one_request(inventory: Inventory) -> None:
         def validate(self, token_id: str) -> RequestContext | None:
             raise KeyError('bug')
 
-    app = ComputeAuth(FakeComputeApp(inventory), Broken())
+    app = token_auth(FakeComputeApp(inventory), Broken(), lambda request: 'http://keystone')
     response = call(app, '/v2.1/servers', headers={'X-Auth-Token': 'anything'})
     assert response.status == 500 and 'computeFault' in response.json

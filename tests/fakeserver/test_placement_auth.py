@@ -5,16 +5,14 @@ import uuid
 
 import pytest
 
-from pciclient.fakeserver.identity.middleware import ComputeAuth
 from pciclient.fakeserver.cloud import FakeCloud
 from pciclient.fakeserver.wsgi.context import RequestContext
 from pciclient.fakeserver.identity.directory import Directory
 from pciclient.fakeserver.model.inventory import Inventory, Server
 from pciclient.fakeserver.placement.names import (
     compute_node_uuid, pci_provider_name, provider_uuid)
-from pciclient.fakeserver.placement.routes import match
-from pciclient.fakeserver.compute.policy import placement_rule_for
-from pciclient.fakeserver.services import service_apis
+from pciclient.fakeserver.placement.routes import ROUTES as PLACEMENT_ROUTES
+from pciclient.fakeserver.cloud import service_apis, token_auth
 from pciclient.fakeserver.identity.tokens import TokenStore
 from tests.fakeserver.cloud_helpers import (
     ADMIN, ADMIN_PASSWORD, ALICE, ALICE_PASSWORD, DEMO_PROJECT, PROJECTS, USERS, call,
@@ -88,8 +86,7 @@ def test_member_is_refused_in_placements_words(cloud: FakeCloud, path: str, rule
     assert error['detail'] == ('Access was denied to this resource.\n\n '
                                f'Policy does not allow {rule} to be performed.  ')
     assert response.headers['openstack-api-version'] == 'placement 1.23'
-    route = match(path)
-    assert route is not None and placement_rule_for(route.name) == rule
+    assert PLACEMENT_ROUTES.match(path, "GET").route.policy == rule
 
 
 @pytest.mark.parametrize('path, rule', ROUTES)
@@ -120,7 +117,7 @@ def test_noauth_is_open(servers: Inventory) -> None:
 
 
 class _Validator:
-    """Stands in for --keystone-url's validator: the same ComputeAuth, another source of truth."""
+    """Stands in for --keystone-url's validator: the same token check, another source of truth."""
 
     def validate(self, token_id: str) -> RequestContext | None:
         roles = {'admin-token': ('admin',), 'member-token': ('member',)}.get(token_id)
@@ -130,8 +127,8 @@ class _Validator:
 
 
 def test_external_identity_guards_placement_too(servers: Inventory) -> None:
-    app = ComputeAuth(service_apis(servers), _Validator(),
-                      identity_url=lambda request: 'http://keystone.example/v3')
+    app = token_auth(service_apis(servers), _Validator(),
+                     lambda request: 'http://keystone.example/v3')
     assert get(app, '/resource_providers', '1.18').status == 401
     assert get(app, '/resource_providers', '1.18',
                headers={'X-Auth-Token': 'member-token'}).status == 403

@@ -16,7 +16,7 @@ from pciclient.fakeserver.placement.names import (
     normalize_resource_class, normalize_traits, pci_provider_name, provider_uuid)
 from pciclient.fakeserver.placement.source import ProviderTrees
 from pciclient.fakeserver.placement.provider_tree import ProviderTree, ResourceProvider, build_tree
-from pciclient.fakeserver.model.store import InventoryStore, Placement
+from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
 from tests.fakeserver.helpers import HOST, SERVER_UUID
 from tests.fakeserver.placement_helpers import (
     IDLE_SERVER, PCI_SERVER, PROJECT_ID, REFERENCE_PROVIDERS, reference, reference_scenario)
@@ -46,7 +46,7 @@ def stores() -> Iterator[list[InventoryStore]]:
         store.stop()
 
 
-def _store(stores: list[InventoryStore], root: Path, *placements: Placement,
+def _store(stores: list[InventoryStore], root: Path, *placements: ServerDevices,
            spec: list[dict[str, object]] | None = None) -> InventoryStore:
     device_filter = DeviceFilter(parse_device_spec(entry) for entry in spec) if spec else None
     store = InventoryStore([SysfsHost(HOST, str(root), device_filter)], placements)
@@ -190,7 +190,7 @@ def test_pf_held_without_tracked_vfs(standard_tree: Path,
                                      stores: list[InventoryStore]) -> None:
     """Only the PF matches the device_spec: it is its own provider, of its own class."""
     vm = Server(id=SERVER_UUID, name='vm', host=HOST)
-    store = _store(stores, standard_tree, Placement(vm, (PF,)),
+    store = _store(stores, standard_tree, ServerDevices(vm, (PF,)),
                    spec=[{'vendor_id': '8086', 'product_id': '10fb'}])
     tree = build_tree(store.current)
     assert [p.name for p in tree.providers] == [HOST, f'{HOST}_0000:04:00.0']
@@ -273,7 +273,7 @@ def test_rescans_update_the_tree_and_keep_uuids(standard_tree: Path,
 def test_held_device_that_vanishes_stays_used(standard_tree: Path,
                                               stores: list[InventoryStore]) -> None:
     vm = Server(id=SERVER_UUID, name='vm', host=HOST)
-    store = _store(stores, standard_tree, Placement(vm, (GPU,)))
+    store = _store(stores, standard_tree, ServerDevices(vm, (GPU,)))
     os.unlink(bus_devices_dir(standard_tree) / GPU)
     store.rescan()
     gpu = by_name(build_tree(store.current))[f'{HOST}_0000:3B:00.0']

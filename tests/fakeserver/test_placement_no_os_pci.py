@@ -9,7 +9,7 @@ from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.cli import _os_pci, build_parser
 from pciclient.fakeserver.model.inventory import Inventory
 from pciclient.fakeserver.scenario.loader import ScenarioError, load_scenario
-from pciclient.fakeserver.services import service_apis
+from pciclient.fakeserver.cloud import service_apis
 from tests.fakeserver.helpers import SERVER_UUID, call_app
 from tests.fakeserver.placement_helpers import get, write_scenario
 

@@ -16,7 +16,7 @@ from pciclient.fakeserver.model.device_spec import DeviceFilter, parse_device_sp
 from pciclient.fakeserver.model.generate import GenerateParams
 from pciclient.fakeserver.model.hosts import GeneratedHost, SysfsHost, generated_scan
 from pciclient.fakeserver.model.inventory import Server
-from pciclient.fakeserver.model.store import InventoryStore, Placement
+from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
 from pciclient.fakeserver.model.sysfs import read_functions
 from tests.fakeserver.helpers import call_app
 from tests.sysfs_tree import STANDARD_VALID_ADDRESSES, add_device, bus_devices_dir, device_dir
@@ -49,7 +49,7 @@ def stores() -> Iterator[list[InventoryStore]]:
 @pytest.fixture
 def make_store(standard_tree: Path, stores: list[InventoryStore],
                ) -> Callable[..., InventoryStore]:
-    def make(*placements: Placement, hostname: str = 'node1') -> InventoryStore:
+    def make(*placements: ServerDevices, hostname: str = 'node1') -> InventoryStore:
         store = InventoryStore([SysfsHost(hostname, str(standard_tree))], placements,
                                created_at='2026-11-25T12:00:00.000000')
         stores.append(store)
@@ -137,7 +137,7 @@ def test_changed_device_keeps_its_id(make_store: Callable[..., InventoryStore],
 def test_held_device_that_vanishes_stays_allocated(make_store: Callable[..., InventoryStore],
                                                    standard_tree: Path) -> None:
     server = Server(id=VM, name='vm', host='node1')
-    store = make_store(Placement(server, ('0000:04:10.0',)))
+    store = make_store(ServerDevices(server, ('0000:04:10.0',)))
     assert store.current.servers[0].device_ids == (3,)
     _vanish(standard_tree, '0000:04:10.0')
     assert store.rescan() is True
@@ -204,11 +204,11 @@ def test_generated_hosts_do_not_change(stores: list[InventoryStore]) -> None:
 
 @pytest.mark.parametrize('hosts, placement, message', [
     (['a', 'a'], None, 'duplicate host'),
-    (['a'], Placement(Server(id='s', name='s', host='b')), 'unknown host'),
-    (['a'], Placement(Server(id='s', name='s', host='a'), ('0000:09:00.0',)),
+    (['a'], ServerDevices(Server(id='s', name='s', host='b')), 'unknown host'),
+    (['a'], ServerDevices(Server(id='s', name='s', host='a'), ('0000:09:00.0',)),
      'no tracked device 0000:09:00.0'),
 ])
-def test_inconsistent_input_rejected(hosts: list[str], placement: Placement | None,
+def test_inconsistent_input_rejected(hosts: list[str], placement: ServerDevices | None,
                                      message: str) -> None:
     scan = generated_scan(GenerateParams(pfs=1), None)
     with pytest.raises(ValueError, match=message):

@@ -16,8 +16,8 @@ import pytest
 
 from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.cli import main
-from pciclient.fakeserver.wsgi.server import (
-    STDLIB, RunningServer, TlsError, TlsFiles, make_server, start_in_thread, tls_context)
+from pciclient.fakeserver.wsgi.server import STDLIB, RunningServer, make_server, start_in_thread
+from pciclient.fakeserver.wsgi.tls import TlsError, TlsFiles, tls_context
 from tests.fakeserver.test_cli import _env, spawn  # noqa: F401 (spawn is a fixture)
 from tests.tls_helpers import LocalCA, make_local_ca
 

@@ -16,6 +16,8 @@ from pciclient.fakeserver.model.inventory import Inventory
 from pciclient.fakeserver.compute.policy import authorize
 from pciclient.fakeserver.wsgi.request import Request, new_request_id
 from pciclient.fakeserver.compute.routes import match
+from pciclient.fakeserver.wsgi import routes
+from pciclient.fakeserver.wsgi.routes import NoRoute
 from pciclient.fakeserver.compute.shapes import BLUEPRINT, SHAPES
 from pciclient.fakeserver.compute.views import Views
 
@@ -24,7 +26,6 @@ __all__ = ['FakeComputeApp', 'InventorySource']
 LOG = logging.getLogger('pciclient.fakeserver')
 
 StartResponse = Callable[..., Any]
-_READ_METHODS = ('GET', 'HEAD')
 # Versioned answers say which microversion they are: always 2.1, the PCI API's own.
 _VERSION_HEADERS = (
     ('OpenStack-API-Version', 'compute 2.1'),
@@ -79,15 +80,16 @@ class FakeComputeApp:
 
     def _answer(self, request: Request) -> tuple[str, Any, tuple[tuple[str, str], ...]]:
         try:
-            if request.method not in _READ_METHODS:
-                raise MethodNotAllowed(request.method)
-            route = match(request.path)
-            if route is None or (not self.os_pci and route.name.startswith('pci_')):
-                raise RouteNotFound()
-            authorize(route, request)  # the caller's context came with the request
-            headers = () if route.name == 'versions' else _VERSION_HEADERS
+            try:
+                route, target = match(request.path, request.method, self.os_pci)
+            except NoRoute:
+                raise RouteNotFound() from None
+            except routes.MethodNotAllowed as wrong:
+                raise MethodNotAllowed(request.method, wrong.allowed) from None
+            authorize(route.policy, target.prefix, request)  # the context came with the request
+            headers = () if route.handler is Views.versions else _VERSION_HEADERS
             views = Views(self.inventory, self.shapes, self.os_pci)  # one snapshot per request
-            return '200 OK', views.render(route, request), headers
+            return '200 OK', views.render(target, request), headers
         except ApiError as error:
             return error.status, error.body(), error.headers
 

@@ -1,20 +1,12 @@
-"""Nova's and Keystone's error bodies, so clients exercise the error paths of a real cloud."""
+"""Nova's error bodies, so clients exercise the error paths of a real compute API."""
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ['UNAUTHORIZED_MESSAGE', 'ApiError', 'BadRequest', 'Forbidden', 'IdentityError',
-           'ItemNotFound', 'MethodNotAllowed', 'RouteNotFound', 'compute_fault', 'unauthorized']
+from pciclient.fakeserver.wsgi.errors import ApiError
 
-
-class ApiError(Exception):
-    """An answer other than 200, raised from deep in a handler and rendered once."""
-
-    status = '500 Internal Server Error'
-    headers: tuple[tuple[str, str], ...] = ()
-
-    def body(self) -> dict[str, Any]:
-        raise NotImplementedError
+__all__ = ['ApiError', 'BadRequest', 'Forbidden', 'ItemNotFound', 'MethodNotAllowed',
+           'RouteNotFound', 'compute_fault']
 
 
 class _FaultError(ApiError):
@@ -60,11 +52,11 @@ class MethodNotAllowed(ApiError):
     """The API is read-only; say so in the router's shape and advertise what works."""
 
     status = '405 Method Not Allowed'
-    headers = (('Allow', 'GET, HEAD'),)
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, allowed: tuple[str, ...] = ('GET', 'HEAD')) -> None:
         super().__init__(method)
         self.method = method
+        self.headers = (('Allow', ', '.join(allowed)),)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -94,28 +86,3 @@ class Forbidden(_FaultError):
     @classmethod
     def for_rule(cls, rule: str) -> Forbidden:
         return cls(f"Policy doesn't allow {rule} to be performed.")
-
-
-class IdentityError(ApiError):
-    """Keystone's (and keystonemiddleware's) error shape: ``{"error": {code, title, message}}``."""
-
-    def __init__(self, code: int, title: str, message: str,
-                 headers: tuple[tuple[str, str], ...] = ()) -> None:
-        super().__init__(message)
-        self.code = code
-        self.title = title
-        self.message = message
-        self.status = f'{code} {title}'
-        self.headers = headers
-
-    def body(self) -> dict[str, Any]:
-        return {'error': {'code': self.code, 'title': self.title, 'message': self.message}}
-
-
-UNAUTHORIZED_MESSAGE = 'The request you have made requires authentication.'
-
-
-def unauthorized(www_authenticate_uri: str, message: str = UNAUTHORIZED_MESSAGE) -> IdentityError:
-    """A 401 that tells the client where to get a token, as Keystone and its middleware do."""
-    return IdentityError(401, 'Unauthorized', message,
-                         (('WWW-Authenticate', f'Keystone uri="{www_authenticate_uri}"'),))

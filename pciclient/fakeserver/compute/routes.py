@@ -1,74 +1,76 @@
-"""Match a request path against the fake API's routes, and nothing else.
+"""The compute API's routes, declared once: path, method, handler, Nova's policy rule.
 
-A path is only ever split into segments and compared with fixed names: it is
-never joined onto a directory, so traversal attempts are just unknown routes.
+Nova serves the same resources under ``/v2.1/``, ``/v2.1/{project_id}/`` and
+``/v2/{project_id}/``; the prefix is read here (links are handed back under
+the prefix the client used), and the rest of the path is looked up in
+:data:`API_ROUTES`. The policy names are Nova's (``nova/policies/*.py``); which
+of them are admin only is :mod:`policy`'s business.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pciclient.fakeserver.compute.views import Handler, Target, Views
+from pciclient.fakeserver.wsgi.routes import Route, RouteTable, NoRoute, read_routes
 
-__all__ = ['RESOURCES', 'Route', 'match']
+__all__ = ['API_ROUTES', 'OS_PCI_PREFIX', 'ROOT_ROUTES', 'RouteMatch', 'match']
 
-RESOURCES = frozenset({'os-pci', 'os-hypervisors', 'servers'})
+OS_PCI_PREFIX = '/os-pci'
 _V2, _V21 = 'v2', 'v2.1'
 
+# ``/``: the version list, outside any API version.
+ROOT_ROUTES: RouteTable[Handler] = RouteTable(read_routes('/', Views.versions, None))
+# Below ``/v2.1`` (or ``/v2/{project}``, …): literal paths before ``{id}`` ones.
+API_ROUTES: RouteTable[Handler] = RouteTable([
+    *read_routes('/', Views.version, None),
+    *read_routes('/os-pci', Views.pci_index, 'os_compute_api:os-pci:index'),
+    *read_routes('/os-pci/detail', Views.pci_detail, 'os_compute_api:os-pci:detail'),
+    *read_routes('/os-pci/{id}', Views.pci_show, 'os_compute_api:os-pci:show'),
+    *read_routes('/os-hypervisors', Views.hypervisor_index, 'os_compute_api:os-hypervisors:list'),
+    *read_routes('/os-hypervisors/detail', Views.hypervisor_detail,
+                 'os_compute_api:os-hypervisors:list-detail'),
+    *read_routes('/os-hypervisors/{id}', Views.hypervisor_show,
+                 'os_compute_api:os-hypervisors:show'),
+    *read_routes('/os-hypervisors/{id}/search', Views.hypervisor_search,
+                 'os_compute_api:os-hypervisors:search'),
+    *read_routes('/servers', Views.server_index, 'os_compute_api:servers:index'),
+    *read_routes('/servers/detail', Views.server_detail, 'os_compute_api:servers:detail'),
+    *read_routes('/servers/{id}', Views.server_show, 'os_compute_api:servers:show'),
+])
+# A Nova without the PCI API (every Nova since Pike): its router has no os-pci routes.
+API_ROUTES_WITHOUT_OS_PCI: RouteTable[Handler] = RouteTable(
+    route for route in API_ROUTES.routes if not route.template.startswith(OS_PCI_PREFIX))
+# The first segments of the resources: ``/v2.1/{these}`` is not a project id.
+RESOURCES = frozenset(route.segments[0] for route in API_ROUTES.routes if route.segments)
 
-@dataclass(frozen=True)
-class Route:
-    """What to answer, plus the URL prefix the client used (for links we hand back).
-
-    ``name`` is one of: ``versions``, ``version``, ``pci_index``, ``pci_detail``,
-    ``pci_show``, ``hypervisor_index``, ``hypervisor_detail``, ``hypervisor_show``,
-    ``hypervisor_search``, ``server_index``, ``server_detail``, ``server_show``.
-    """
-
-    name: str
-    api: str = ''
-    prefix: str = ''
-    arg: str | None = None
-
-
-_COLLECTIONS = {'os-pci': 'pci', 'os-hypervisors': 'hypervisor', 'servers': 'server'}
-
-
-def _resource_route(rest: list[str], api: str, prefix: str) -> Route | None:
-    kind = _COLLECTIONS.get(rest[0])
-    if kind is None:
-        return None
-    if len(rest) == 1:
-        return Route(f'{kind}_index', api, prefix)
-    if len(rest) == 2:
-        if rest[1] == 'detail':
-            return Route(f'{kind}_detail', api, prefix)
-        return Route(f'{kind}_show', api, prefix, rest[1])
-    if len(rest) == 3 and kind == 'hypervisor' and rest[2] == 'search':
-        return Route('hypervisor_search', api, prefix, rest[1])
-    return None
+RouteMatch = tuple[Route[Handler], Target]
 
 
-def match(path: str) -> Route | None:
-    """Return the route for a decoded path, or None when Nova's router would 404.
+def match(path: str, method: str, os_pci: bool = True) -> RouteMatch:
+    """The row answering ``method`` on a decoded path and what the path named.
 
-    One trailing slash is tolerated; empty segments anywhere else are not.
+    Raises :class:`~pciclient.fakeserver.wsgi.routes.NoRoute` where Nova's router
+    would 404, :class:`~pciclient.fakeserver.wsgi.routes.MethodNotAllowed` for a
+    known path asked with another method. One trailing slash is tolerated.
     """
     if path in ('', '/'):
-        return Route('versions')
+        found = ROOT_ROUTES.match('/', method)
+        return found.route, Target(found.route.handler)
     if not path.startswith('/'):
-        return None
+        raise NoRoute(path)
     body = path[1:]
     if body.endswith('/'):
         body = body[:-1]
-    segments = body.split('/')
-    if any(segment == '' for segment in segments):
-        return None
-    api, rest = segments[0], segments[1:]
+    if '' in body.split('/'):
+        raise NoRoute(path)
+    api, _, rest = body.partition('/')
     if api not in (_V2, _V21):
-        return None
-    if not rest:
-        return Route('version', api, '/' + api)
-    if api == _V21 and rest[0] in RESOURCES:
-        return _resource_route(rest, api, '/' + api)
-    project, rest = rest[0], rest[1:]
-    if project in RESOURCES or project in ('.', '..') or not rest:
-        return None
-    return _resource_route(rest, api, f'/{api}/{project}')
+        raise NoRoute(path)
+    prefix = '/' + api
+    head = rest.split('/', 1)[0]
+    if rest and not (api == _V21 and head in RESOURCES):
+        project, _, rest = rest.partition('/')
+        if project in RESOURCES or project in ('.', '..') or not rest:
+            raise NoRoute(path)
+        prefix = f'/{api}/{project}'
+    table = API_ROUTES if os_pci else API_ROUTES_WITHOUT_OS_PCI
+    found = table.match('/' + rest, method)
+    return found.route, Target(found.route.handler, api, prefix, found.params.get('id'))

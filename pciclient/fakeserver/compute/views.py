@@ -3,21 +3,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pciclient.fakeserver.compute.device_query import device_page
-from pciclient.fakeserver.compute.errors import BadRequest, ItemNotFound, RouteNotFound
+from pciclient.fakeserver.compute.errors import BadRequest, ItemNotFound
 from pciclient.fakeserver.model.inventory import Inventory, PciDevice, Server
 from pciclient.fakeserver.compute.paging import paginate
 from pciclient.fakeserver.compute.policy import may_see_server, may_see_server_pci, servers_project_filter
 from pciclient.fakeserver.wsgi.request import Request
-from pciclient.fakeserver.compute.routes import Route
 from pciclient.fakeserver.compute.shapes import device_detail, hypervisor_detail
 from pciclient.fakeserver.compute.versions import version_document, versions_document
 
-__all__ = ['Views']
+__all__ = ['Handler', 'Target', 'Views']
 
 Body = dict[str, Any]
+Handler = Callable[['Views', 'Target', Request], Body]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request asked for: the handler of its route, and what its path said.
+
+    ``api`` (``v2``/``v2.1``) and ``prefix`` (``/v2.1`` or ``/v2/{project}``) are
+    where the client addressed us, for the links we hand back; ``arg`` is the
+    ``{id}`` of the path.
+    """
+
+    handler: Handler
+    api: str = ''
+    prefix: str = ''
+    arg: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.handler.__name__
 
 
 class Views:
@@ -28,18 +48,15 @@ class Views:
         self.shapes = shapes
         self.os_pci = os_pci
 
-    def render(self, route: Route, request: Request) -> Body:
-        handler = getattr(self, f'_{route.name}', None)
-        if handler is None:
-            raise RouteNotFound()
-        return handler(route, request)
+    def render(self, route: Target, request: Request) -> Body:
+        return route.handler(self, route, request)
 
     # Version discovery
 
-    def _versions(self, route: Route, request: Request) -> Body:
+    def versions(self, route: Target, request: Request) -> Body:
         return versions_document(request.url_for)
 
-    def _version(self, route: Route, request: Request) -> Body:
+    def version(self, route: Target, request: Request) -> Body:
         return version_document(route.api, request.url_for)
 
     # os-pci
@@ -52,13 +69,13 @@ class Views:
             body['pci_devices_links'] = links
         return body
 
-    def _pci_index(self, route: Route, request: Request) -> Body:
+    def pci_index(self, route: Target, request: Request) -> Body:
         return self._device_page(request, lambda d: d.brief())
 
-    def _pci_detail(self, route: Route, request: Request) -> Body:
+    def pci_detail(self, route: Target, request: Request) -> Body:
         return self._device_page(request, lambda d: device_detail(d, self.shapes))
 
-    def _pci_show(self, route: Route, request: Request) -> Body:
+    def pci_show(self, route: Target, request: Request) -> Body:
         arg = route.arg or ''
         is_number = arg.isascii() and arg.isdigit() and len(arg) <= 18
         device = self.inventory.device(int(arg)) if is_number else None
@@ -79,19 +96,19 @@ class Views:
             body['hypervisors_links'] = links
         return body
 
-    def _hypervisor_index(self, route: Route, request: Request) -> Body:
+    def hypervisor_index(self, route: Target, request: Request) -> Body:
         return self._hypervisor_page(request, detail=False)
 
-    def _hypervisor_detail(self, route: Route, request: Request) -> Body:
+    def hypervisor_detail(self, route: Target, request: Request) -> Body:
         return self._hypervisor_page(request, detail=True)
 
-    def _hypervisor_show(self, route: Route, request: Request) -> Body:
+    def hypervisor_show(self, route: Target, request: Request) -> Body:
         hypervisor = self.inventory.hypervisor(route.arg or '')
         if hypervisor is None:
             raise ItemNotFound(f"Hypervisor with ID '{route.arg}' could not be found.")
         return {'hypervisor': hypervisor_detail(hypervisor, self.shapes, pci=self.os_pci)}
 
-    def _hypervisor_search(self, route: Route, request: Request) -> Body:
+    def hypervisor_search(self, route: Target, request: Request) -> Body:
         pattern = route.arg or ''
         found = [h.brief() for h in self.inventory.hypervisors if pattern in h.hostname]
         if not found:
@@ -117,7 +134,7 @@ class Views:
             servers = [s for s in servers if pattern.search(s.name)]
         return servers
 
-    def _server_page(self, route: Route, request: Request, detail: bool) -> Body:
+    def _server_page(self, route: Target, request: Request, detail: bool) -> Body:
         page, links = paginate(self._filtered_servers(request), lambda s: s.id,
                                request.query, request.url)
         documents = []
@@ -133,7 +150,7 @@ class Views:
             body['servers_links'] = links
         return body
 
-    def _server_document(self, route: Route, request: Request, server: Server) -> Body:
+    def _server_document(self, route: Target, request: Request, server: Server) -> Body:
         """A server's detail, without its PCI devices for callers outside its project
         (or for everyone, when the cloud has no PCI API).
 
@@ -151,7 +168,7 @@ class Views:
         return document
 
     @staticmethod
-    def _links(route: Route, request: Request, server: Server) -> list[Body]:
+    def _links(route: Target, request: Request, server: Server) -> list[Body]:
         # Bookmarks are version-less: the prefix minus its leading /v2 or /v2.1.
         bookmark_prefix = route.prefix[len('/' + route.api):]
         return [
@@ -159,13 +176,13 @@ class Views:
             {'rel': 'bookmark', 'href': request.url_for(f'{bookmark_prefix}/servers/{server.id}')},
         ]
 
-    def _server_index(self, route: Route, request: Request) -> Body:
+    def server_index(self, route: Target, request: Request) -> Body:
         return self._server_page(route, request, detail=False)
 
-    def _server_detail(self, route: Route, request: Request) -> Body:
+    def server_detail(self, route: Target, request: Request) -> Body:
         return self._server_page(route, request, detail=True)
 
-    def _server_show(self, route: Route, request: Request) -> Body:
+    def server_show(self, route: Target, request: Request) -> Body:
         server = self.inventory.server(route.arg or '')
         if server is None or not may_see_server(request.context, server.tenant_id):
             raise ItemNotFound(f'Instance {route.arg} could not be found.')

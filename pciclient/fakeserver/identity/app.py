@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pciclient.fakeserver.identity.accounts import Project, User
 from pciclient.fakeserver.identity.directory import Directory
-from pciclient.fakeserver.compute.errors import IdentityError, unauthorized
+from pciclient.fakeserver.identity.errors import IdentityError, unauthorized
 from pciclient.fakeserver.identity.documents import (
     ServiceUrls, token_document, version_document, versions_document)
 from pciclient.fakeserver.wsgi.request import Request
+from pciclient.fakeserver.wsgi.routes import MethodNotAllowed, NoRoute, Route, RouteTable, read_routes
 from pciclient.fakeserver.wsgi.responses import StartResponse, respond_json
 from pciclient.fakeserver.identity.tokens import Token, TokenStore, fingerprint, keystone_time
 
@@ -36,7 +37,7 @@ LOG = logging.getLogger('pciclient.fakeserver.identity.app')
 
 # Keystone's default max_request_body_size.
 MAX_BODY_BYTES = 114688
-_TOKENS_PATH = '/v3/auth/tokens'
+_VALIDATE_TOKEN = 'identity:validate_token'
 _SUPPORTED_METHODS = ('password', 'token')
 
 
@@ -90,30 +91,26 @@ class IdentityApp:
         return respond_json(start_response, status, body, (('Vary', 'X-Auth-Token'), *headers),
                             request.method, request.request_id)
 
-    # Routing
+    # Routing: the rows of ROUTES, below
 
-    def _answer(self, request: Request, environ: Mapping[str, Any],
-                ) -> tuple[str, Any, tuple[tuple[str, str], ...]]:
-        path = request.path
-        if path in ('', '/', '/v3', '/v3/'):
-            if request.method not in ('GET', 'HEAD'):
-                raise _method_not_allowed('GET, HEAD')
-            v3_url = request.url_for('/v3')
-            if path.startswith('/v3'):
-                return '200 OK', version_document(v3_url), ()
-            return '300 Multiple Choices', versions_document(v3_url), ()
-        if path.rstrip('/') != _TOKENS_PATH:
-            raise _not_found()
-        if request.method == 'POST':
-            return self._issue(request, environ)
-        if request.method in ('GET', 'HEAD'):
-            return self._validate(request, environ)
-        raise _method_not_allowed('GET, HEAD, POST')
+    def _answer(self, request: Request, environ: Mapping[str, Any]) -> Answer:
+        try:
+            found = ROUTES.match(request.path, request.method)
+        except NoRoute:
+            raise _not_found() from None
+        except MethodNotAllowed as wrong:
+            raise _method_not_allowed(', '.join(wrong.allowed)) from None
+        return found.route.handler(self, request, environ)
+
+    def versions(self, request: Request, environ: Mapping[str, Any]) -> Answer:
+        return '300 Multiple Choices', versions_document(request.url_for('/v3')), ()
+
+    def version(self, request: Request, environ: Mapping[str, Any]) -> Answer:
+        return '200 OK', version_document(request.url_for('/v3')), ()
 
     # POST /v3/auth/tokens
 
-    def _issue(self, request: Request, environ: Mapping[str, Any],
-               ) -> tuple[str, Any, tuple[tuple[str, str], ...]]:
+    def issue(self, request: Request, environ: Mapping[str, Any]) -> Answer:
         auth = _mapping(_read_json(environ).get('auth'), 'auth')
         identity = _mapping(auth.get('identity'), 'identity')
         methods = identity.get('methods')
@@ -191,8 +188,7 @@ class IdentityApp:
 
     # GET/HEAD /v3/auth/tokens
 
-    def _validate(self, request: Request, environ: Mapping[str, Any],
-                  ) -> tuple[str, Any, tuple[tuple[str, str], ...]]:
+    def validate(self, request: Request, environ: Mapping[str, Any]) -> Answer:
         caller = self.tokens.get(environ.get('HTTP_X_AUTH_TOKEN'))
         if caller is None:
             raise unauthorized(self._identity_url(request))
@@ -204,7 +200,7 @@ class IdentityApp:
             raise _not_found('Could not find token.')
         if not ('admin' in caller.roles or caller.user.id == subject.user.id):
             raise IdentityError(403, 'Forbidden', 'You are not authorized to perform the '
-                                'requested action: identity:validate_token.')
+                                f'requested action: {_VALIDATE_TOKEN}.')
         body = token_document(subject, self._urls(request), with_catalog=not _no_catalog(request))
         return '200 OK', body, (('X-Subject-Token', subject_id),)
 
@@ -247,3 +243,17 @@ def _read_json(environ: Mapping[str, Any]) -> Mapping[str, Any]:
     except (ValueError, UnicodeDecodeError):
         raise _bad_request('Malformed request body: expected a JSON object.') from None
     return _mapping(document, 'request body')
+
+
+Answer = tuple[str, Any, tuple[tuple[str, str], ...]]
+Handler = Callable[[IdentityApp, Request, Mapping[str, Any]], Answer]
+
+# Keystone's routes, as this subset serves them: the version list and document are
+# open; issuing a token is the login itself; validating one is a policy of its own
+# (an admin, or the token's own user, as the check in ``validate`` decides).
+ROUTES: RouteTable[Handler] = RouteTable([
+    *read_routes('/', IdentityApp.versions, None),
+    *read_routes('/v3', IdentityApp.version, None),
+    *read_routes('/v3/auth/tokens', IdentityApp.validate, _VALIDATE_TOKEN),
+    Route('/v3/auth/tokens', 'POST', IdentityApp.issue, None),
+], trailing_slash=True)

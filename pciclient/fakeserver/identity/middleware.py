@@ -1,6 +1,7 @@
-"""Token authentication in front of the compute app, as keystonemiddleware does for Nova.
+"""Token authentication in front of the service APIs, as keystonemiddleware does for Nova.
 
-Every compute request except the version documents needs an ``X-Auth-Token``
+Every request except the version documents (the ``public_paths`` the wiring
+names: identity does not know which services stand behind it) needs an ``X-Auth-Token``
 that the identity service vouches for; otherwise the answer is
 keystonemiddleware's 401 (``{"error": {"code": 401, "title": "Unauthorized",
 "message": …}}`` with ``WWW-Authenticate: Keystone uri="…"``), so clients know
@@ -15,23 +16,20 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pciclient.fakeserver.wsgi.context import ANONYMOUS, ENVIRON_KEY
-from pciclient.fakeserver.compute.errors import IdentityError, compute_fault, unauthorized
-from pciclient.fakeserver.placement.routes import PLACEMENT_PATH
-from pciclient.fakeserver.wsgi.request import Request
-from pciclient.fakeserver.wsgi.responses import StartResponse, respond_json
+from pciclient.fakeserver.identity.errors import IdentityError, unauthorized
 from pciclient.fakeserver.identity.tokens import fingerprint
 from pciclient.fakeserver.identity.validation import IdentityUnavailable, TokenValidator
+from pciclient.fakeserver.wsgi.context import ANONYMOUS, ENVIRON_KEY
+from pciclient.fakeserver.wsgi.request import Request
+from pciclient.fakeserver.wsgi.responses import StartResponse, WsgiApp, respond_json
 
-__all__ = ['ComputeAuth', 'VERSION_PATHS']
+__all__ = ['ComputeAuth']
 
 LOG = logging.getLogger('pciclient.fakeserver.identity.middleware')
-
-# Nova and Placement serve their version documents outside the authenticated pipeline.
-VERSION_PATHS = frozenset({'', '/', '/v2', '/v2/', '/v2.1', '/v2.1/',
-                           PLACEMENT_PATH, PLACEMENT_PATH + '/'})
-
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+# A bug in the check itself: said generically, as an OpenStack service's 500 is.
+_INTERNAL_ERROR = IdentityError(500, 'Internal Server Error',
+                                'An unexpected error prevented the server from fulfilling '
+                                'your request.')
 
 
 def _local_identity(request: Request) -> str:
@@ -43,18 +41,24 @@ class ComputeAuth:
     """WSGI middleware: authenticate the token, hand the caller's context to ``app``.
 
     ``identity_url`` names, per request, the identity service that 401 answers
-    point clients to (``WWW-Authenticate``).
+    point clients to (``WWW-Authenticate``). ``public_paths`` are answered without
+    a token (the services' version documents); ``internal_error`` is the body of
+    the 500 a bug in the check costs, in the shape of the service behind.
     """
 
     def __init__(self, app: WsgiApp, validator: TokenValidator,
-                 identity_url: Callable[[Request], str] = _local_identity) -> None:
+                 identity_url: Callable[[Request], str] = _local_identity, *,
+                 public_paths: frozenset[str] = frozenset(),
+                 internal_error: Callable[[], dict[str, Any]] = _INTERNAL_ERROR.body) -> None:
         self.app = app
         self.validator = validator
         self.identity_url = identity_url
+        self.public_paths = public_paths
+        self.internal_error = internal_error
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = Request.from_environ(environ)
-        if request.path in VERSION_PATHS:
+        if request.path in self.public_paths:
             environ[ENVIRON_KEY] = ANONYMOUS
             return self.app(environ, start_response)
         token_id = environ.get('HTTP_X_AUTH_TOKEN')
@@ -67,7 +71,7 @@ class ComputeAuth:
         except Exception:  # a bug must cost one request, never the server
             LOG.exception('unhandled error checking the token of %s %s',
                           request.method, request.path)
-            return respond_json(start_response, '500 Internal Server Error', compute_fault(),
+            return respond_json(start_response, '500 Internal Server Error', self.internal_error(),
                                 (('x-compute-request-id', request.request_id),),
                                 request.method, request.request_id)
         if context is None:

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from pciclient.fakeserver.model.hosts import HostScan, HostSource, OnceReader
 from pciclient.fakeserver.model.inventory import HostResources, Inventory, Server, TrackedDevice
 
-__all__ = ['InventoryStore', 'Placement']
+__all__ = ['InventoryStore', 'ServerDevices']
 
 LOG = logging.getLogger('pciclient.fakeserver')
 
 
 @dataclass(frozen=True)
-class Placement:
+class ServerDevices:
     """A server and the addresses (on its host) of the PCI devices it holds."""
 
     server: Server
@@ -52,7 +52,7 @@ class InventoryStore:
     one served). Raises ValueError for inconsistent input, like Inventory.
     """
 
-    def __init__(self, hosts: Iterable[HostSource], placements: Iterable[Placement] = (),
+    def __init__(self, hosts: Iterable[HostSource], placements: Iterable[ServerDevices] = (),
                  *, scans: Mapping[str, HostScan] | None = None, created_at: str | None = None,
                  resources: HostResources | None = None) -> None:
         self._hosts: dict[str, HostSource] = {}
@@ -93,7 +93,7 @@ class InventoryStore:
     def hostnames(self) -> tuple[str, ...]:
         return tuple(sorted(self._hosts))
 
-    def _place(self, placements: tuple[Placement, ...],
+    def _place(self, placements: tuple[ServerDevices, ...],
                ) -> tuple[tuple[Server, ...], frozenset[tuple[str, str]]]:
         servers, held = [], set()
         for placement in placements:

@@ -7,7 +7,7 @@ the microversion), the method (405: only GET), the policy (403), and the
 answer, with ``openstack-api-version``, ``vary``, ``x-openstack-request-id``
 and, from 1.15, ``last-modified``/``cache-control``. Errors use Placement's
 ``{"errors": [...]}`` body; a bug costs one request (500), never the server.
-Token checks happen in front of it (``auth.py``), as for compute.
+Token checks happen in front of it (``identity/middleware.py``), as for compute.
 """
 from __future__ import annotations
 
@@ -22,12 +22,13 @@ from pciclient.fakeserver.placement.errors import (
     PlacementError, PlacementMethodNotAllowed, PlacementNotFound, PlacementServerError)
 from pciclient.fakeserver.placement.microversion import (
     HEADER_NAME, SERVICE_TYPE, Microversion, requested_version)
-from pciclient.fakeserver.placement.routes import match
+from pciclient.fakeserver.placement.routes import ROUTES
 from pciclient.fakeserver.placement.source import ProviderTrees, SnapshotSource
-from pciclient.fakeserver.placement.views import EncodedJson, PlacementViews
-from pciclient.fakeserver.compute.policy import authorize_placement
+from pciclient.fakeserver.placement.views import EncodedJson, PlacementViews, Target
+from pciclient.fakeserver.placement.policy import authorize_placement
 from pciclient.fakeserver.wsgi.request import Request
 from pciclient.fakeserver.wsgi.responses import StartResponse
+from pciclient.fakeserver.wsgi.routes import MethodNotAllowed, NoRoute
 
 __all__ = ['FakePlacementApp']
 
@@ -79,17 +80,20 @@ class FakePlacementApp:
         return [] if request.method == 'HEAD' else [payload]
 
     def _answer(self, request: Request, version: Microversion) -> tuple[Any, Headers]:
-        route = match(request.path)
-        if route is None or not version.at_least(route.since_minor):
-            raise PlacementNotFound()
-        if request.method != 'GET':
-            raise PlacementMethodNotAllowed(request.method)
-        authorize_placement(route.name, request.context)
+        try:
+            found = ROUTES.match(request.path, request.method, version.minor)
+        except NoRoute:
+            raise PlacementNotFound() from None
+        except MethodNotAllowed as wrong:
+            raise PlacementMethodNotAllowed(request.method, wrong.allowed) from None
+        route = found.route
+        authorize_placement(route.policy, request.context)
         tree = self.trees.current()  # one tree for the whole request
         views = PlacementViews(tree, version, request.query, request.script_name)
-        body = views.render(route)
+        body = views.render(Target(route.handler, found.params.get('uuid'),
+                                   found.params.get('resource_class')))
         headers: Headers = ()
-        if route.name != 'root' and version.at_least(_CACHE_HEADERS_MINOR):
+        if route.handler is not PlacementViews.root and version.at_least(_CACHE_HEADERS_MINOR):
             headers = (('last-modified', formatdate(tree.built_at, usegmt=True)),
                        ('cache-control', 'no-cache'))
         return body, headers

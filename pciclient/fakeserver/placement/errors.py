@@ -81,9 +81,9 @@ class PlacementMethodNotAllowed(PlacementError):
     status = '405 Method Not Allowed'
     title = 'Method Not Allowed'
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, allowed: tuple[str, ...] = ('GET',)) -> None:
         super().__init__('The method specified is not allowed for this resource.',
-                         headers=(('Allow', 'GET'),))
+                         headers=(('Allow', ', '.join(allowed)),))
         self.method = method
 
     def detail_text(self) -> str:

@@ -1,66 +1,34 @@
-"""Match a path below ``/placement`` against the Placement routes this fake serves.
+"""Placement's routes, declared once: path, method, handler, Placement's policy rule.
 
-Like :mod:`routing`, a path is only split into segments and compared with fixed
-names. Routes newer than the request's microversion are unknown to it (Placement
-answers 404 for them), so each route says since when it exists.
+Like Placement's own ``ROUTE_DECLARATIONS``: a path's 404, its 405 (this fake
+is read-only: GET only, as Placement answers HEAD too) and the rule names of
+``placement/policies/*.py`` all come from these rows. A route newer than the
+request's microversion is unknown to it (Placement's 404): ``since`` says from
+which 1.x it exists. Paths are relative to Placement's mount point.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pciclient.fakeserver.placement.views import Handler, PlacementViews as V
+from pciclient.fakeserver.wsgi.routes import Route, RouteTable
 
-__all__ = ['PLACEMENT_PATH', 'PlacementRoute', 'match']
+__all__ = ['ROUTES']
 
-# Where the Placement API is mounted on the fake cloud's one port (DevStack's layout).
-PLACEMENT_PATH = '/placement'
+_PROVIDER = '/resource_providers/{uuid}'
 
-# /resource_providers/{uuid}/<sub> -> (route name, first 1.x microversion having it).
-_PROVIDER_CHILDREN = {
-    'inventories': ('inventories', 0),
-    'usages': ('usages', 0),
-    'aggregates': ('aggregates', 1),
-    'traits': ('traits', 6),
-    'allocations': ('provider_allocations', 0),
-}
-
-
-@dataclass(frozen=True)
-class PlacementRoute:
-    """What to answer: ``name`` is ``root``, ``providers``, ``provider``, ``inventories``,
-    ``inventory``, ``usages``, ``aggregates``, ``traits``, ``provider_allocations`` or
-    ``consumer_allocations``; ``uuid`` the provider's or consumer's; ``resource_class`` for
-    ``inventory``."""
-
-    name: str
-    uuid: str | None = None
-    resource_class: str | None = None
-    since_minor: int = 0
-
-
-def match(path: str) -> PlacementRoute | None:
-    """The route of a path relative to :data:`PLACEMENT_PATH`, or None (404)."""
-    if path in ('', '/'):
-        return PlacementRoute('root')
-    if not path.startswith('/'):
-        return None
-    segments = path[1:].split('/')
-    if any(segment == '' for segment in segments):
-        return None
-    head, rest = segments[0], segments[1:]
-    if head == 'allocations':
-        return PlacementRoute('consumer_allocations', rest[0]) if len(rest) == 1 else None
-    if head != 'resource_providers':
-        return None
-    if not rest:
-        return PlacementRoute('providers')
-    uuid = rest[0]
-    if len(rest) == 1:
-        return PlacementRoute('provider', uuid)
-    child = _PROVIDER_CHILDREN.get(rest[1])
-    if child is None:
-        return None
-    name, since = child
-    if len(rest) == 2:
-        return PlacementRoute(name, uuid, since_minor=since)
-    if len(rest) == 3 and name == 'inventories':
-        return PlacementRoute('inventory', uuid, rest[2])
-    return None
+ROUTES: RouteTable[Handler] = RouteTable([
+    Route('/', 'GET', V.root, None),
+    Route('/resource_providers', 'GET', V.providers, 'placement:resource_providers:list'),
+    Route(_PROVIDER, 'GET', V.provider, 'placement:resource_providers:show'),
+    Route(f'{_PROVIDER}/inventories', 'GET', V.inventories,
+          'placement:resource_providers:inventories:list'),
+    Route(f'{_PROVIDER}/inventories/{{resource_class}}', 'GET', V.inventory,
+          'placement:resource_providers:inventories:show'),
+    Route(f'{_PROVIDER}/usages', 'GET', V.usages, 'placement:resource_providers:usages'),
+    Route(f'{_PROVIDER}/aggregates', 'GET', V.aggregates,
+          'placement:resource_providers:aggregates:list', since=1),
+    Route(f'{_PROVIDER}/traits', 'GET', V.traits,
+          'placement:resource_providers:traits:list', since=6),
+    Route(f'{_PROVIDER}/allocations', 'GET', V.provider_allocations,
+          'placement:resource_providers:allocations:list'),
+    Route('/allocations/{uuid}', 'GET', V.consumer_allocations, 'placement:allocations:list'),
+])

@@ -12,17 +12,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from pciclient.fakeserver.placement.errors import PlacementNotFound
 from pciclient.fakeserver.placement.microversion import MAX_VERSION, MIN_VERSION, Microversion
 from pciclient.fakeserver.placement.query import filter_providers
-from pciclient.fakeserver.placement.routes import PlacementRoute
 from pciclient.fakeserver.placement.provider_tree import ProviderTree, ResourceProvider
 
-__all__ = ['EncodedJson', 'PlacementViews', 'provider_document', 'provider_json']
+__all__ = ['EncodedJson', 'Handler', 'PlacementViews', 'Target', 'provider_document',
+           'provider_json']
 
 Body = dict[str, Any]
+Handler = Callable[['PlacementViews', 'Target'], Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request asked for: its route's handler, the provider's (or consumer's)
+    ``uuid`` and, for one inventory, the ``resource_class`` its path named."""
+
+    handler: Handler
+    uuid: str | None = None
+    resource_class: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.handler.__name__
 
 # Link relations after ``self``, each with the first 1.x microversion showing it.
 _LINKS = (('inventories', 0), ('usages', 0), ('aggregates', 1), ('traits', 6),
@@ -36,7 +52,7 @@ _CONSUMER_TYPE_MINOR = 38
 _CONSUMER_TYPE = 'unknown'
 
 
-def _not_found_message(route: PlacementRoute) -> str:
+def _not_found_message(route: Target) -> str:
     """Placement words an unknown provider differently per handler; clients may show it."""
     plain = f'No resource provider with uuid {route.uuid} found'
     if route.name in ('inventories', 'inventory'):
@@ -110,35 +126,34 @@ class PlacementViews:
         self.query = query
         self.prefix = prefix
 
-    def render(self, route: PlacementRoute) -> Body | EncodedJson:
-        handler = getattr(self, f'_{route.name}')
-        return handler(route)
+    def render(self, route: Target) -> Body | EncodedJson:
+        return route.handler(self, route)
 
-    def _provider_of(self, route: PlacementRoute) -> ResourceProvider:
+    def _provider_of(self, route: Target) -> ResourceProvider:
         provider = self.tree.provider(route.uuid or '')
         if provider is None:
             raise PlacementNotFound(_not_found_message(route))
         return provider
 
-    def _root(self, route: PlacementRoute) -> Body:
+    def root(self, route: Target) -> Body:
         return versions_document()
 
-    def _providers(self, route: PlacementRoute) -> EncodedJson:
+    def providers(self, route: Target) -> EncodedJson:
         found = filter_providers(self.query, self.version, self.tree)
         json_prefix = json.dumps(self.prefix)[1:-1]
         items = ', '.join(provider_json(p, self.version, json_prefix) for p in found)
         return EncodedJson(f'{{"resource_providers": [{items}]}}')
 
-    def _provider(self, route: PlacementRoute) -> Body:
+    def provider(self, route: Target) -> Body:
         return provider_document(self._provider_of(route), self.version, self.prefix)
 
-    def _inventories(self, route: PlacementRoute) -> Body:
+    def inventories(self, route: Target) -> Body:
         provider = self._provider_of(route)
         return {'resource_provider_generation': provider.generation,
                 'inventories': {rc: record.document()
                                 for rc, record in provider.inventories.items()}}
 
-    def _inventory(self, route: PlacementRoute) -> Body:
+    def inventory(self, route: Target) -> Body:
         provider = self._provider_of(route)
         record = provider.inventories.get(route.resource_class or '')
         if record is None:
@@ -146,30 +161,30 @@ class PlacementViews:
                                     f'for {provider.uuid}')
         return {**record.document(), 'resource_provider_generation': provider.generation}
 
-    def _usages(self, route: PlacementRoute) -> Body:
+    def usages(self, route: Target) -> Body:
         provider = self._provider_of(route)
         return {'resource_provider_generation': provider.generation,
                 'usages': dict(provider.usages)}
 
-    def _traits(self, route: PlacementRoute) -> Body:
+    def traits(self, route: Target) -> Body:
         provider = self._provider_of(route)
         return {'traits': sorted(provider.traits),
                 'resource_provider_generation': provider.generation}
 
-    def _aggregates(self, route: PlacementRoute) -> Body:
+    def aggregates(self, route: Target) -> Body:
         provider = self._provider_of(route)
         body: Body = {'aggregates': []}
         if self.version.at_least(_AGGREGATES_GENERATION_MINOR):
             body['resource_provider_generation'] = provider.generation
         return body
 
-    def _provider_allocations(self, route: PlacementRoute) -> Body:
+    def provider_allocations(self, route: Target) -> Body:
         provider = self._provider_of(route)
         return {'allocations': {consumer: {'resources': dict(resources)}
                                 for consumer, resources in provider.allocations.items()},
                 'resource_provider_generation': provider.generation}
 
-    def _consumer_allocations(self, route: PlacementRoute) -> Body:
+    def consumer_allocations(self, route: Target) -> Body:
         """An unknown consumer is an empty answer, never a 404, as in Placement."""
         consumer = self.tree.consumer(route.uuid or '')
         if consumer is None:

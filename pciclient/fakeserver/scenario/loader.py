@@ -42,7 +42,7 @@ from pciclient.fakeserver.model.generate import LIMITS, GenerateParams, generate
 from pciclient.fakeserver.model.hosts import (GeneratedHost, HostScan, HostSource, OnceReader,
                                         SysfsHost, generated_scan)
 from pciclient.fakeserver.model.inventory import Server
-from pciclient.fakeserver.model.store import InventoryStore, Placement
+from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
 from pciclient.fakeserver.model.sysfs import ADDRESS_RE, PciFunction
 from pciclient.fakeserver.scenario.yaml_nodes import (Problem, ScenarioError, boolean, compose_file,
                                              free_mapping, integer, line_of, mapping, number,
@@ -161,7 +161,7 @@ class _Builder:
             raise Problem(line_of(top['hosts']), 'hosts must list at least one host')
         for item in hosts:
             self._host(item)
-        placements: list[Placement] = []
+        placements: list[ServerDevices] = []
         if 'servers' in top:
             placements = self._servers(sequence(top['servers'], 'servers'))
         try:
@@ -331,7 +331,7 @@ class _Builder:
 
     # Servers
 
-    def _servers(self, nodes: list[yaml.Node]) -> list[Placement]:
+    def _servers(self, nodes: list[yaml.Node]) -> list[ServerDevices]:
         placements = []
         ids: dict[str, tuple[str, int]] = {}
         holdings = _Holdings()
@@ -364,7 +364,7 @@ class _Builder:
             server = Server(id=server_id, name=name, host=hostname, status=status,
                             tenant_id=project.id, user_id=self._user_id(fields.get('user'),
                                                                         project))
-            placements.append(Placement(server, tuple(addresses)))
+            placements.append(ServerDevices(server, tuple(addresses)))
         return placements
 
     @staticmethod

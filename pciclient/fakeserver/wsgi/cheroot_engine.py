@@ -27,8 +27,8 @@ from cheroot.server import HTTPConnection
 from cheroot.ssl import Adapter as AbstractAdapter
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from pciclient.fakeserver.wsgi import server as limits
-from pciclient.fakeserver.wsgi.server import TlsFiles, tls_context
+from pciclient.fakeserver.wsgi import limits
+from pciclient.fakeserver.wsgi.tls import TlsFiles, tls_context
 
 __all__ = ['CherootServer']
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from pciclient.fakeserver.wsgi.request import new_request_id
 
-__all__ = ['StartResponse', 'respond_json']
+__all__ = ['StartResponse', 'WsgiApp', 'respond_json']
 
 StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def respond_json(start_response: StartResponse, status: str, body: Any,

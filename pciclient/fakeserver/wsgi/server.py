@@ -23,16 +23,17 @@ from __future__ import annotations
 import logging
 import socket
 import socketserver
-import ssl
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-__all__ = ['CHEROOT', 'ENGINES', 'STDLIB', 'RunningServer', 'ThreadingWSGIServer', 'TlsError',
-           'TlsFiles', 'make_server', 'start_in_thread', 'tls_context']
+from pciclient.fakeserver.wsgi import limits
+from pciclient.fakeserver.wsgi.tls import TlsFiles
+
+__all__ = ['CHEROOT', 'ENGINES', 'STDLIB', 'RunningServer', 'ThreadingWSGIServer', 'make_server',
+           'start_in_thread']
 
 LOG = logging.getLogger('pciclient.fakeserver')
 ACCESS_LOG = logging.getLogger('pciclient.fakeserver.access')
@@ -42,59 +43,6 @@ WsgiApp = Callable[..., Any]
 CHEROOT = 'cheroot'
 STDLIB = 'stdlib'
 ENGINES = (CHEROOT, STDLIB)
-
-# Limits of the cheroot engine. Requests larger than these are refused before the app sees
-# them: 431/413 for headers (cheroot says 413), 414 for the request line, 413 for bodies.
-MAX_HEADER_BYTES = 64 * 1024       # request line plus headers; Keystone's PKI tokens fit
-MAX_BODY_BYTES = 1024 * 1024       # the identity API's own limit is lower (413 from it)
-WORKER_THREADS = 32                # requests in progress at once (slow clients included)
-CONNECTION_TIMEOUT = 10.0          # seconds: idle keep-alive, a stalled read or handshake
-KEEP_ALIVE_CONNECTIONS = 1000      # idle keep-alive connections kept open at once
-LISTEN_BACKLOG = 128               # the stdlib's 5 drops SYNs under a burst of connects
-SHUTDOWN_TIMEOUT = 5.0             # seconds stop() waits for requests in progress
-# How often cheroot's connection loop wakes up when idle; stop() waits for one such tick.
-TICK = 0.1
-
-
-@dataclass(frozen=True)
-class TlsFiles:
-    """PEM files for HTTPS: the certificate (chain) and its key (None: in ``cert``)."""
-
-    cert: str
-    key: str | None = None
-
-
-class TlsError(ValueError):
-    """Certificate or key files that cannot serve HTTPS; the message says why, in one line."""
-
-
-def _no_password() -> bytes:
-    # Without a callback OpenSSL would prompt on the terminal, hanging a headless start.
-    raise TlsError('the private key is encrypted; give an unencrypted one')
-
-
-def _tls_reason(exc: OSError) -> str:
-    if isinstance(exc, ssl.SSLError):
-        reason = str(exc.reason or '')
-        if reason == 'KEY_VALUES_MISMATCH':
-            return 'the key does not belong to the certificate'
-        if not reason or 'PEM' in reason or 'PEM lib' in str(exc):
-            return 'not a PEM certificate followed by its key (or a --key file)'
-        return reason.replace('_', ' ').lower()
-    filename = f'{exc.filename}: ' if exc.filename else ''
-    return f'{filename}{(exc.strerror or str(exc)).lower()}'
-
-
-def tls_context(tls: TlsFiles) -> ssl.SSLContext:
-    """A server-side context (TLS 1.2 or later) for ``tls``; raises :class:`TlsError`."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        context.load_cert_chain(tls.cert, tls.key, password=_no_password)
-    except OSError as exc:  # ssl.SSLError included
-        raise TlsError(_tls_reason(exc)) from None
-    return context
-
 
 def access_logged(app: WsgiApp) -> WsgiApp:
     """Log one line per request after its response started, when INFO is on for the logger."""
@@ -156,7 +104,7 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 
     daemon_threads = True
     block_on_close = False
-    request_queue_size = LISTEN_BACKLOG
+    request_queue_size = limits.LISTEN_BACKLOG
     scheme = 'http'
 
     def server_bind(self) -> None:

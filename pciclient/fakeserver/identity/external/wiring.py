@@ -11,24 +11,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from collections.abc import Callable, Iterable
-from typing import Any
 
-from pciclient.fakeserver.identity.middleware import ComputeAuth
 from pciclient.fakeserver.identity.external.client import (
     DEFAULT_TIMEOUT, KeystoneClient, ServiceCredentials, keystone_root)
 from pciclient.fakeserver.identity.external.validator import KeystoneValidator
-from pciclient.fakeserver.wsgi.responses import StartResponse
 from pciclient.fakeserver.identity.validation import IdentityUnavailable
 from pciclient.fakeserver.identity.external.cache import DEFAULT_CACHE_TTL
 
-__all__ = ['KEYSTONE_PASSWORD_ENV', 'add_arguments', 'check_arguments', 'keystone_auth',
+__all__ = ['KEYSTONE_PASSWORD_ENV', 'add_arguments', 'check_arguments', 'keystone_validator',
            'log_service_token']
 
 LOG = logging.getLogger('pciclient.fakeserver')
 KEYSTONE_PASSWORD_ENV = 'PCI_FAKE_KEYSTONE_ADMIN_PASSWORD'
-
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def _url(text: str) -> str:
@@ -95,23 +89,20 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
                      f'--keystone-admin-password or ${KEYSTONE_PASSWORD_ENV}')
 
 
-def keystone_auth(compute: WsgiApp, args: argparse.Namespace) -> ComputeAuth:
-    """The compute app behind token validation at ``--keystone-url``."""
+def keystone_validator(args: argparse.Namespace) -> KeystoneValidator:
+    """What checks callers' tokens at ``--keystone-url``, logged in as the options say."""
     client = KeystoneClient(args.keystone_url, timeout=args.keystone_timeout)
     credentials = ServiceCredentials(args.keystone_admin_user, args.keystone_admin_password,
                                      args.keystone_admin_project, args.keystone_admin_domain)
-    validator = KeystoneValidator(client, credentials, cache_ttl=args.token_cache_ttl)
-    return ComputeAuth(compute, validator, identity_url=lambda request: validator.identity_url)
+    return KeystoneValidator(client, credentials, cache_ttl=args.token_cache_ttl)
 
 
-def log_service_token(auth: ComputeAuth, args: argparse.Namespace) -> None:
+def log_service_token(validator: KeystoneValidator, args: argparse.Namespace) -> None:
     """Tell the operator now, not at the first request, whether Keystone accepts us.
 
     A failure is only a warning: the server keeps serving (503 until Keystone
     answers), as a compute API does while its identity service is down.
     """
-    validator = auth.validator
-    assert isinstance(validator, KeystoneValidator)
     cache = (f'validations cached {args.token_cache_ttl:g} s' if args.token_cache_ttl
              else 'no validation cache')
     LOG.info('tokens are validated at %s (%s); /identity is not served',
