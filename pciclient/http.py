@@ -256,7 +256,7 @@ class HTTPClient:
         session_timeout = getattr(adapter.session, 'timeout', None)
         self.timeout = timeout or session_timeout or DEFAULT_TIMEOUT
         self._requested_version = api_version
-        #: Told of each page fetched; see :mod:`pciclient.progress`.
+        #: Told of each page fetched; see :mod:`pciclient.commands.progress`.
         self.progress: Any = None
         self._negotiated = api_version != 'latest'
         if api_version and api_version != 'latest':

@@ -19,7 +19,7 @@ def compute_client(app: Any) -> Any:
 
 def with_names(app: Any, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Rows with ``vendor_name``/``product_name`` from the PCI ID database (lazily loaded)."""
-    from pciclient.pciids import PciNames, find_database
+    from pciclient.commands.pciids import PciNames, find_database
 
     names = PciNames(find_database(getattr(app.options, 'pci_ids', None)))
     for row in rows:

@@ -11,7 +11,7 @@ import os
 import re
 from typing import Any
 
-from pciclient import pci_source
+from pciclient.commands import pci_source
 
 API_NAME = 'pci'
 API_VERSION_OPTION = 'os_pci_api_version'

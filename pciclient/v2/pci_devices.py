@@ -5,7 +5,7 @@ import contextlib
 from typing import Any, Iterable, Iterator
 
 from pciclient import exceptions as exc
-from pciclient import pci_source
+from pciclient.commands import pci_source
 from pciclient.v2.base import (Manager, Resource, matches_filters, normalise_hex_id,
                                path_segment)
 from pciclient.v2.placement import PlacementDevice, PlacementManager
