@@ -5,12 +5,11 @@ import contextlib
 from typing import Any, Iterable, Iterator
 
 from pciclient import exceptions as exc
-from pciclient.commands import pci_source
 from pciclient.v2.base import (Manager, Resource, matches_filters, normalise_hex_id,
                                path_segment)
 from pciclient.v2.placement import PlacementDevice, PlacementManager
 from pciclient.v2.placement import matches as placement_matches
-from pciclient.v2.resource_fields import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS
+from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS, SOURCES
 
 #: Device states as Nova names them (nova.objects.fields.PciDeviceStatus).
 STATUSES = ('available', 'claimed', 'allocated', 'removed', 'deleted',
@@ -71,11 +70,6 @@ def _os_pci_api() -> Iterator[None]:
 
 def _as_list(value: str | Iterable[str]) -> list[str]:
     return [str(value)] if isinstance(value, (str, int)) else [str(v) for v in value]
-
-
-#: Where PCI devices are read from: ``os-pci`` (the compute API's PCI extension),
-#: ``placement`` (Nova's PCI providers) or ``auto`` (os-pci, else Placement).
-SOURCES = pci_source.SOURCES
 
 
 class DeviceList(list):  # type: ignore[type-arg]
