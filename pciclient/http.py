@@ -57,18 +57,19 @@ _BROKEN = ('Connection broken', 'IncompleteRead', 'RemoteDisconnected', 'Connect
            'ProtocolError', 'InvalidChunkLength')
 
 
-def _unsent(error: Exception) -> str | None:
+def _unsent(error: Exception) -> tuple[str, exc.Hint, str] | None:
     """Why a request could not even be sent (a URL or a header value requests refuses),
-    or None. The header itself is never echoed: it may be the token."""
+    as the words before the setting to check, that setting, and the words after it; or
+    None. The header itself is never echoed: it may be the token."""
     import requests
 
     original = getattr(error, 'original', None)
     if isinstance(original, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                              requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
-        return 'the URL is not valid (check --os-endpoint, --os-auth-url or the catalog)'
+        return 'the URL is not valid (check ', exc.Hint.URLS, ' or the catalog)'
     if isinstance(original, requests.exceptions.InvalidHeader):
-        return ('a header value (such as --os-token) holds characters HTTP does not allow '
-                'in a header')
+        return ('a header value (such as ', exc.Hint.HEADER_VALUE,
+                ') holds characters HTTP does not allow in a header')
     return None
 
 
@@ -78,10 +79,12 @@ def _connection_failure(error: Exception, url: str) -> exc.ConnectionError:
     text = _describe(error)
     unsent = _unsent(error)
     if unsent:
-        return exc.ConnectionError(f'Could not send a request to {url}: {unsent}.')
+        before, hint, after = unsent
+        return exc.ConnectionError(f'Could not send a request to {url}: {before}', hint=hint,
+                                   then=f'{after}.')
     if isinstance(error, ksa_exc.ConnectTimeout) or _timed_out(text):
-        return exc.ConnectionError(f'Timed out talking to {url}: no answer in time '
-                                   '(see --timeout).')
+        return exc.ConnectionError(f'Timed out talking to {url}: no answer in time (see ',
+                                   hint=exc.Hint.TIMEOUT, then=').')
     if any(word in text for word in _BROKEN):
         incomplete = _INCOMPLETE.search(text)
         if incomplete:
@@ -109,23 +112,20 @@ def _translate(error: ksa_exc.ClientException, url: str,
     identity = f' at {identity_url}' if identity_url else ''
     if isinstance(error, ksa_exc.SSLError):
         return exc.ConnectionError(
-            f'TLS error talking to {_failed_url(error, url)}: {_describe(error)}. '
-            'Pass --os-cacert with the CA that signed the cloud\'s certificate '
-            '(or --insecure to skip verification).')
+            f'TLS error talking to {_failed_url(error, url)}: {_describe(error)}.',
+            hint=exc.Hint.CA_CERTIFICATE)
     if isinstance(error, (ksa_exc.ConnectionError, ksa_exc.UnknownConnectionError)):
         return _connection_failure(error, _failed_url(error, url))
     if isinstance(error, ksa_exc.EndpointNotFound):
-        override = '--os-endpoint' if service == 'compute' else f'--os-{service}-endpoint-override'
         return exc.ConfigurationError(
-            f'The service catalog has no {service} endpoint for this region and interface; '
-            f'check --os-region-name and --os-interface, or give the endpoint with {override}.')
+            f'The service catalog has no {service} endpoint for this region and interface; ',
+            hint=exc.Hint.ENDPOINT, hint_args={'service': service}, then='.')
     if isinstance(error, ksa_exc.MissingAuthPlugin):
-        return exc.ConfigurationError(
-            'No credentials: set --os-cloud, or OS_AUTH_URL and credentials, '
-            'or --os-auth-type none with --os-endpoint.')
+        return exc.ConfigurationError('No credentials', hint=exc.Hint.CREDENTIALS, then='.')
     if isinstance(error, ksa_exc.MissingRequiredOptions):
-        names = ', '.join('--os-' + opt.dest.replace('_', '-') for opt in error.options)
-        return exc.ConfigurationError(f'Authentication needs {names}.')
+        return exc.ConfigurationError(
+            'Authentication needs ', hint=exc.Hint.AUTH_OPTIONS,
+            hint_args={'options': tuple(opt.dest for opt in error.options)}, then='.')
     if isinstance(error, ksa_exc.InvalidResponse):
         # Only authentication reads bodies inside keystoneauth: a login answered with
         # something that is not JSON.
@@ -183,13 +183,17 @@ def _unreadable_login(adapter: Any, error: Exception) -> Exception:
                                f'pci-cli cannot read ({detail[:200]}).')
 
 
-#: A token (or other header value) with characters outside ISO-8859-1; never echoed.
-UNSENDABLE_HEADER = ('A header value (such as --os-token) holds characters HTTP headers '
-                     'cannot carry.')
+def _unsendable_header() -> exc.ConfigurationError:
+    """A token (or other header value) with characters outside ISO-8859-1; never echoed."""
+    return exc.ConfigurationError('A header value (such as ', hint=exc.Hint.HEADER_VALUE,
+                                  then=') holds characters HTTP headers cannot carry.')
 
-UNSCOPED = ('Keystone issued a token scoped to no project, and such a token lists no services: '
-            'give --os-project-name with --os-project-domain-name, or --os-project-id '
-            '(OS_PROJECT_NAME, OS_PROJECT_DOMAIN_NAME, OS_PROJECT_ID).')
+
+def _unscoped_token() -> exc.ConfigurationError:
+    """A project-less token's catalog is empty: the fix is a project, not an endpoint."""
+    return exc.ConfigurationError('Keystone issued a token scoped to no project, and such a '
+                                  'token lists no services: give ',
+                                  hint=exc.Hint.PROJECT_SCOPE, then='.')
 
 
 def _unscoped(adapter: Any) -> bool:
@@ -336,7 +340,7 @@ class HTTPClient:
             except ksa_exc.ClientException as error:
                 raise self._translate(error, self._where(path)) from error
             except UnicodeEncodeError:
-                raise exc.ConfigurationError(UNSENDABLE_HEADER) from None
+                raise _unsendable_header() from None
             if response.status_code in RETRIABLE_STATUS_CODES and not last:
                 time.sleep(_retry_after(response, next(delays)))
                 continue
@@ -364,13 +368,13 @@ class HTTPClient:
         except ksa_exc.ClientException as error:
             raise self._translate(error, where) from error
         except UnicodeEncodeError:   # our own token or password, not Keystone's answer
-            raise exc.ConfigurationError(UNSENDABLE_HEADER) from None
+            raise _unsendable_header() from None
         except UNREADABLE_LOGIN as error:
             raise _unreadable_login(self.adapter, error) from error
 
     def _translate(self, error: ksa_exc.ClientException, url: str) -> exc.ClientException:
         if isinstance(error, ksa_exc.EndpointNotFound) and _unscoped(self.adapter):
-            return exc.ConfigurationError(UNSCOPED)
+            return _unscoped_token()
         return _translate(error, url, getattr(self.adapter, 'service_type', None) or 'compute',
                           _identity_url(self.adapter))
 

@@ -96,11 +96,13 @@ class PciDeviceManager(Manager[PciDevice]):
         """Whether a missing os-pci API should be answered from Placement instead."""
         if self.source == 'auto' and self.placement.available():
             return True
-        hint = (' Read them from Placement with --pci-source placement.'
-                if self.source == 'os-pci' else
-                ' Placement could tell, but no endpoint is known for it: it is not in the '
-                'catalog; give --os-placement-endpoint-override URL.')
-        raise exc.NoPciApi(exc.NoPciApi.message + hint, http_status=404,
+        if self.source == 'os-pci':
+            raise exc.NoPciApi(f'{exc.NoPciApi.message} Read them from Placement with ',
+                               hint=exc.Hint.PCI_SOURCE_PLACEMENT, then='.', http_status=404,
+                               request_id=error.request_id, url=error.url) from None
+        raise exc.NoPciApi(f'{exc.NoPciApi.message} Placement could tell, but no endpoint is '
+                           'known for it: it is not in the catalog; give ',
+                           hint=exc.Hint.PLACEMENT_ENDPOINT, then='.', http_status=404,
                            request_id=error.request_id, url=error.url) from None
 
     def list(self, detailed: bool = False, *, resolve_hosts: bool = True,
