@@ -1,7 +1,7 @@
 """What every command does the same way: reach the client, turn resources into rows."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NoReturn
 
 from cliff import lister, show
 
@@ -12,10 +12,14 @@ from pciclient.commands.hints import in_cli_terms
 from pciclient.text import printable
 from pciclient.v2.resource_fields import View
 
+if TYPE_CHECKING:  # cliff imports every command module at start-up: only for the checker
+    from pciclient.v2.client import Client
 
-def compute_client(app: Any) -> Any:
+
+def compute_client(app: Any) -> Client:
     """The pciclient v2 client, the same way in ``pci-cli`` and in ``openstack``."""
-    return app.client_manager.pci
+    client: Client = app.client_manager.pci
+    return client
 
 
 def with_names(app: Any, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
