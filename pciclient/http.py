@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from keystoneauth1 import exceptions as ksa_exc
 
+from pciclient import connection_failures as failures
 from pciclient import exceptions as exc
 from pciclient import jsondoc
 from pciclient.text import to_wire
@@ -28,76 +29,11 @@ DEFAULT_TIMEOUT = 30.0
 MAX_PAGES = 10_000
 
 
-_ERRNO = re.compile(r'\[Errno -?\d+\] ([^"\'\)]+)')
 _FAILED_URL = re.compile(r'(?:connection to|connecting to|Request to|exception for) (\S+?):? ')
 
 
 def _describe(error: Exception) -> str:
     return str(error).strip() or error.__class__.__name__
-
-
-def _root_cause(error: Exception) -> str:
-    """"Connection refused" rather than urllib3's three nested exception reprs."""
-    text = _describe(error)
-    causes = _ERRNO.findall(text)
-    if causes:
-        return causes[-1].strip()
-    if _timed_out(text):
-        return 'no answer in time'
-    return text
-
-
-def _timed_out(text: str) -> bool:
-    return 'timed out' in text.lower() or 'timeout' in text.lower()
-
-
-_INCOMPLETE = re.compile(r'IncompleteRead\((\d+) bytes read, (\d+) more expected')
-#: urllib3's words for an answer that started and then broke off.
-_BROKEN = ('Connection broken', 'IncompleteRead', 'RemoteDisconnected', 'Connection aborted',
-           'ProtocolError', 'InvalidChunkLength')
-
-
-def _unsent(error: Exception) -> tuple[str, exc.Hint, str] | None:
-    """Why a request could not even be sent (a URL or a header value requests refuses),
-    as the words before the setting to check, that setting, and the words after it; or
-    None. The header itself is never echoed: it may be the token."""
-    import requests
-
-    original = getattr(error, 'original', None)
-    if isinstance(original, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                             requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
-        return 'the URL is not valid (check ', exc.Hint.URLS, ' or the catalog)'
-    if isinstance(original, requests.exceptions.InvalidHeader):
-        return ('a header value (such as ', exc.Hint.HEADER_VALUE,
-                ') holds characters HTTP does not allow in a header')
-    return None
-
-
-def _connection_failure(error: Exception, url: str) -> exc.ConnectionError:
-    """One plain sentence for "nobody answers", "no answer in time", "the answer broke
-    off" and "the request could not be sent", instead of urllib3's nested reprs."""
-    text = _describe(error)
-    unsent = _unsent(error)
-    if unsent:
-        before, hint, after = unsent
-        return exc.ConnectionError(f'Could not send a request to {url}: {before}', hint=hint,
-                                   then=f'{after}.')
-    if isinstance(error, ksa_exc.ConnectTimeout) or _timed_out(text):
-        return exc.ConnectionError(f'Timed out talking to {url}: no answer in time (see ',
-                                   hint=exc.Hint.TIMEOUT, then=').')
-    if any(word in text for word in _BROKEN):
-        incomplete = _INCOMPLETE.search(text)
-        if incomplete:
-            cause = (f'{incomplete.group(1)} bytes arrived and {incomplete.group(2)} more '
-                     'were announced')
-        elif 'reset by peer' in text.lower():
-            cause = 'the connection was reset'
-        else:
-            cause = 'the server closed the connection'
-        return exc.ConnectionError(f'The answer from {url} broke off: {cause}.')
-    if isinstance(error, ksa_exc.UnknownConnectionError):
-        return exc.ConnectionError(f'The request to {url} failed: {_root_cause(error)}')
-    return exc.ConnectionError(f'Could not connect to {url}: {_root_cause(error)}')
 
 
 def _failed_url(error: Exception, default: str) -> str:
@@ -115,7 +51,7 @@ def _translate(error: ksa_exc.ClientException, url: str,
             f'TLS error talking to {_failed_url(error, url)}: {_describe(error)}.',
             hint=exc.Hint.CA_CERTIFICATE)
     if isinstance(error, (ksa_exc.ConnectionError, ksa_exc.UnknownConnectionError)):
-        return _connection_failure(error, _failed_url(error, url))
+        return failures.connection_failure(error, _failed_url(error, url))
     if isinstance(error, ksa_exc.EndpointNotFound):
         return exc.ConfigurationError(
             f'The service catalog has no {service} endpoint for this region and interface; ',
@@ -147,10 +83,9 @@ def _translate(error: ksa_exc.ClientException, url: str,
     if isinstance(error, ksa_exc.AuthorizationFailure):
         return exc.Unauthorized(f'Authentication failed: {_describe(error)}')
     if isinstance(error, ksa_exc.DiscoveryFailure):
-        text = _describe(error)
-        if _ERRNO.search(text) or _timed_out(text):
-            return _connection_failure(error, _failed_url(error, 'the identity service'))
-        return exc.ConnectionError(f'Could not discover the identity service: {text}')
+        if failures.unreachable(error):
+            return failures.connection_failure(error, _failed_url(error, 'the identity service'))
+        return exc.ConnectionError(f'Could not discover the identity service: {_describe(error)}')
     return exc.ClientException(_describe(error))
 
 
@@ -333,7 +268,7 @@ class HTTPClient:
                                             timeout=self.timeout,
                                             headers={'Accept': 'application/json'})
             except ksa_exc.UnknownConnectionError as error:  # the answer broke off
-                if last or _unsent(error):
+                if last or failures.unsendable(error):
                     raise self._translate(error, self._where(path)) from error
                 time.sleep(next(delays))
                 continue

@@ -11,7 +11,7 @@ from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import loading
 
 from pciclient import exceptions as exc
-from pciclient import http
+from pciclient import connection_failures, http
 from pciclient.commands import common
 from pciclient.commands.hints import CLI_WORDING, CliError, cli_message
 from pciclient.v2.pci_devices import PciDeviceManager
@@ -45,7 +45,8 @@ def _translated(error, service='compute'):
 
 
 def _unsent(original):
-    return http._connection_failure(ksa_exc.UnknownConnectionError('unsendable', original), URL)
+    return connection_failures.connection_failure(
+        ksa_exc.UnknownConnectionError('unsendable', original), URL)
 
 
 CASES = {

@@ -12,8 +12,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / 'pciclient'
 LIBRARY = sorted([*PACKAGE.glob('v2/*.py'),
-                  *(PACKAGE / name for name in ('http.py', 'exceptions.py', 'client.py',
-                                                'jsondoc.py', 'text.py'))])
+                  *(PACKAGE / name for name in ('http.py', 'connection_failures.py',
+                                                'exceptions.py', 'client.py', 'jsondoc.py',
+                                                'text.py'))])
 #: The CLI and the plugin: option parsing, output, error wording for a terminal.
 ABOVE = ('pciclient.commands', 'pciclient.shell', 'pciclient.options', 'pciclient.osc',
          'pciclient.clientmanager', 'pciclient.main', 'cliff', 'osc_lib', 'openstackclient')
