@@ -19,14 +19,14 @@ UNEXPECTED = {
     'pci-cli --version': _NOT_FOR_ANY + ['cliff', 'keystoneauth1', 'requests', 'stevedore',
                                          'prettytable', 'yaml'],
     'pci-cli --help': _NOT_FOR_ANY + ['prettytable', 'cliff.formatters', 'yaml',
-                                      'pciclient.pciids'],
+                                      'pciclient.commands.pciids'],
     'pci-cli pci-list -f json': _NOT_FOR_ANY + ['prettytable', 'cliff.formatters.table',
                                                 'cliff.formatters.yaml_format', 'yaml',
-                                                'pciclient.pciids'],
+                                                'pciclient.commands.pciids'],
     'pci-cli hypervisor-list': _NOT_FOR_ANY + ['cliff.formatters.yaml_format', 'yaml',
-                                               'pciclient.pciids'],
+                                               'pciclient.commands.pciids'],
     'pci-cli pci-list -f yaml': _NOT_FOR_ANY + ['prettytable', 'cliff.formatters.table',
-                                                'pciclient.pciids'],
+                                                'pciclient.commands.pciids'],
 }
 
 

@@ -1,14 +1,18 @@
 """Entry point of the library: ``pciclient.client.Client(version, session=…)``."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pciclient import exceptions as exc
+
+if TYPE_CHECKING:  # the v2 client is imported only when one is made
+    from pciclient.v2 import client as v2_client
 
 SUPPORTED_MAJOR = '2'
 
 
-def Client(version: str | int | float, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - novaclient's spelling
+def Client(version: str | int | float, *args: Any,  # noqa: N802 - novaclient's spelling
+           **kwargs: Any) -> v2_client.Client:
     """A client for compute API ``version``: ``"2"``, ``"2.N"`` for a microversion, or
     ``"2.latest"`` for the newest the cloud offers.
 

@@ -30,7 +30,7 @@ class ClientManager:
         if self._client is None:
             self._client = self._make_client()
             if sys.stderr.isatty():
-                from pciclient.progress import TerminalProgress
+                from pciclient.commands.progress import TerminalProgress
                 progress = TerminalProgress(sys.stderr)
                 self._client.http.progress = progress
                 if self._client.placement.http is not None:

@@ -6,9 +6,10 @@ and the CLI need a single ``except`` and always get a one-line message.
 """
 from __future__ import annotations
 
+import enum
 import html
 import re
-from typing import Any
+from typing import Any, Callable, Mapping, Union
 
 from pciclient import jsondoc
 from pciclient.text import printable
@@ -18,18 +19,104 @@ _SPACE = re.compile(r'\s+')
 _MAX_MESSAGE = 300
 
 
+class Hint(enum.Enum):
+    """Which of the caller's settings would fix a failure (:attr:`ClientException.hint`).
+
+    A message names that setting in the library's terms (:data:`WORDING`: ``Client``
+    arguments, the session); a front end with its own names for the same settings (the
+    CLI's options) words the very same exception its own way with
+    :meth:`ClientException.worded`, instead of parsing or rewriting the text.
+    """
+
+    #: Read PCI devices and pools from Placement instead of the compute API.
+    PCI_SOURCE_PLACEMENT = 'pci_source_placement'
+    #: Say where Placement is (it is not in the catalog).
+    PLACEMENT_ENDPOINT = 'placement_endpoint'
+    #: Region and interface, or an endpoint for ``hint_args['service']``.
+    ENDPOINT = 'endpoint'
+    #: How long a request may take.
+    TIMEOUT = 'timeout'
+    #: Which CA to trust for the cloud's TLS certificate (or no verification).
+    CA_CERTIFICATE = 'ca_certificate'
+    #: Some way of authenticating at all.
+    CREDENTIALS = 'credentials'
+    #: The auth plugin's options named in ``hint_args['options']``.
+    AUTH_OPTIONS = 'auth_options'
+    #: A project for the token to be scoped to.
+    PROJECT_SCOPE = 'project_scope'
+    #: The URLs a request may be sent to (the endpoint, the identity service's).
+    URLS = 'urls'
+    #: A header value the caller gave, such as the token.
+    HEADER_VALUE = 'header_value'
+
+
+#: How a hint is named: words, or words made from the exception's ``hint_args``.
+Words = Union[str, Callable[[Mapping[str, Any]], str]]
+
+
+def _endpoint_argument(args: Mapping[str, Any]) -> str:
+    service = str(args.get('service') or 'compute')
+    override = 'endpoint_override' if service == 'compute' else \
+        f'{service.replace("-", "_")}_endpoint_override'
+    return f'check region_name and interface, or give the endpoint with {override}'
+
+
+#: The library's names for the settings: ``pciclient.client.Client``'s arguments and the
+#: keystoneauth session and auth plugin the caller built.
+WORDING: dict[Hint, Words] = {
+    Hint.PCI_SOURCE_PLACEMENT: "pci_source='placement'",
+    Hint.PLACEMENT_ENDPOINT: 'placement_endpoint_override=URL',
+    Hint.ENDPOINT: _endpoint_argument,
+    Hint.TIMEOUT: 'the timeout argument',
+    Hint.CA_CERTIFICATE: (" Give the session the CA that signed the cloud's certificate "
+                          '(verify=PATH; verify=False skips verification).'),
+    Hint.CREDENTIALS: (': the session has no auth plugin (for a cloud without '
+                       'authentication: keystoneauth1.noauth with endpoint_override)'),
+    Hint.AUTH_OPTIONS: lambda args: 'the auth plugin options ' + ', '.join(args['options']),
+    Hint.PROJECT_SCOPE: 'the auth plugin project_name with project_domain_name, or project_id',
+    Hint.URLS: 'endpoint_override, the auth URL',
+    Hint.HEADER_VALUE: 'the token',
+}
+
+
 class ClientException(Exception):
-    """Base of every error raised by pciclient."""
+    """Base of every error raised by pciclient.
+
+    With a :class:`Hint`, the message is ``message`` (what went wrong, up to where the fix
+    is named), the hinted setting's name, then ``then``; ``hint_args`` holds what the
+    naming needs (a service type, option names).
+    """
 
     message = 'Unknown error'
 
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message or self.message
+    def __init__(self, message: str | None = None, *, hint: Hint | None = None,
+                 hint_args: Mapping[str, Any] | None = None, then: str = '') -> None:
+        self.hint = hint
+        self.hint_args = dict(hint_args or {})
+        self._before = message or self.message
+        self._then = then
+        self.message = self.worded(WORDING)
         super().__init__(self.message)
 
-    def __str__(self) -> str:
+    def worded(self, wording: Mapping[Hint, Words]) -> str:
+        """The message with its hint named in ``wording``'s terms (not yet escaped)."""
+        if self.hint is None:
+            return self._before
+        words = wording[self.hint]
+        named = words(self.hint_args) if callable(words) else words
+        return f'{self._before}{named}{self._then}'
+
+    def line(self, wording: Mapping[Hint, Words] = WORDING) -> str:
+        """``str(self)`` with the hint named in ``wording``'s terms."""
         # Messages echo ids users typed and words servers sent: always one safe line.
-        return printable(self.message)
+        return printable(self._decorated(self.worded(wording)))
+
+    def _decorated(self, message: str) -> str:
+        """The message with whatever else one line about this failure tells."""
+        return message
+
+    def __str__(self) -> str:
+        return printable(self._decorated(self.message))
 
 
 class CommandError(ClientException):
@@ -64,19 +151,20 @@ class HttpError(ClientException):
 
     def __init__(self, message: str | None = None, *, http_status: int | None = None,
                  request_id: str | None = None, method: str | None = None,
-                 url: str | None = None) -> None:
+                 url: str | None = None, hint: Hint | None = None,
+                 hint_args: Mapping[str, Any] | None = None, then: str = '') -> None:
         if http_status is not None:
             self.http_status = http_status
         self.request_id = request_id
         self.method = method
         self.url = url
-        super().__init__(message)
+        super().__init__(message, hint=hint, hint_args=hint_args, then=then)
 
-    def __str__(self) -> str:
-        text = f'{self.message} (HTTP {self.http_status})'
+    def _decorated(self, message: str) -> str:
+        text = f'{message} (HTTP {self.http_status})'
         if self.request_id:
             text += f' (Request-ID: {self.request_id})'
-        return printable(text)
+        return text
 
 
 class BadRequest(HttpError):

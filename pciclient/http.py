@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from keystoneauth1 import exceptions as ksa_exc
 
+from pciclient import connection_failures as failures
 from pciclient import exceptions as exc
 from pciclient import jsondoc
 from pciclient.text import to_wire
@@ -28,73 +29,11 @@ DEFAULT_TIMEOUT = 30.0
 MAX_PAGES = 10_000
 
 
-_ERRNO = re.compile(r'\[Errno -?\d+\] ([^"\'\)]+)')
 _FAILED_URL = re.compile(r'(?:connection to|connecting to|Request to|exception for) (\S+?):? ')
 
 
 def _describe(error: Exception) -> str:
     return str(error).strip() or error.__class__.__name__
-
-
-def _root_cause(error: Exception) -> str:
-    """"Connection refused" rather than urllib3's three nested exception reprs."""
-    text = _describe(error)
-    causes = _ERRNO.findall(text)
-    if causes:
-        return causes[-1].strip()
-    if _timed_out(text):
-        return 'no answer in time'
-    return text
-
-
-def _timed_out(text: str) -> bool:
-    return 'timed out' in text.lower() or 'timeout' in text.lower()
-
-
-_INCOMPLETE = re.compile(r'IncompleteRead\((\d+) bytes read, (\d+) more expected')
-#: urllib3's words for an answer that started and then broke off.
-_BROKEN = ('Connection broken', 'IncompleteRead', 'RemoteDisconnected', 'Connection aborted',
-           'ProtocolError', 'InvalidChunkLength')
-
-
-def _unsent(error: Exception) -> str | None:
-    """Why a request could not even be sent (a URL or a header value requests refuses),
-    or None. The header itself is never echoed: it may be the token."""
-    import requests
-
-    original = getattr(error, 'original', None)
-    if isinstance(original, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                             requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
-        return 'the URL is not valid (check --os-endpoint, --os-auth-url or the catalog)'
-    if isinstance(original, requests.exceptions.InvalidHeader):
-        return ('a header value (such as --os-token) holds characters HTTP does not allow '
-                'in a header')
-    return None
-
-
-def _connection_failure(error: Exception, url: str) -> exc.ConnectionError:
-    """One plain sentence for "nobody answers", "no answer in time", "the answer broke
-    off" and "the request could not be sent", instead of urllib3's nested reprs."""
-    text = _describe(error)
-    unsent = _unsent(error)
-    if unsent:
-        return exc.ConnectionError(f'Could not send a request to {url}: {unsent}.')
-    if isinstance(error, ksa_exc.ConnectTimeout) or _timed_out(text):
-        return exc.ConnectionError(f'Timed out talking to {url}: no answer in time '
-                                   '(see --timeout).')
-    if any(word in text for word in _BROKEN):
-        incomplete = _INCOMPLETE.search(text)
-        if incomplete:
-            cause = (f'{incomplete.group(1)} bytes arrived and {incomplete.group(2)} more '
-                     'were announced')
-        elif 'reset by peer' in text.lower():
-            cause = 'the connection was reset'
-        else:
-            cause = 'the server closed the connection'
-        return exc.ConnectionError(f'The answer from {url} broke off: {cause}.')
-    if isinstance(error, ksa_exc.UnknownConnectionError):
-        return exc.ConnectionError(f'The request to {url} failed: {_root_cause(error)}')
-    return exc.ConnectionError(f'Could not connect to {url}: {_root_cause(error)}')
 
 
 def _failed_url(error: Exception, default: str) -> str:
@@ -109,23 +48,20 @@ def _translate(error: ksa_exc.ClientException, url: str,
     identity = f' at {identity_url}' if identity_url else ''
     if isinstance(error, ksa_exc.SSLError):
         return exc.ConnectionError(
-            f'TLS error talking to {_failed_url(error, url)}: {_describe(error)}. '
-            'Pass --os-cacert with the CA that signed the cloud\'s certificate '
-            '(or --insecure to skip verification).')
+            f'TLS error talking to {_failed_url(error, url)}: {_describe(error)}.',
+            hint=exc.Hint.CA_CERTIFICATE)
     if isinstance(error, (ksa_exc.ConnectionError, ksa_exc.UnknownConnectionError)):
-        return _connection_failure(error, _failed_url(error, url))
+        return failures.connection_failure(error, _failed_url(error, url))
     if isinstance(error, ksa_exc.EndpointNotFound):
-        override = '--os-endpoint' if service == 'compute' else f'--os-{service}-endpoint-override'
         return exc.ConfigurationError(
-            f'The service catalog has no {service} endpoint for this region and interface; '
-            f'check --os-region-name and --os-interface, or give the endpoint with {override}.')
+            f'The service catalog has no {service} endpoint for this region and interface; ',
+            hint=exc.Hint.ENDPOINT, hint_args={'service': service}, then='.')
     if isinstance(error, ksa_exc.MissingAuthPlugin):
-        return exc.ConfigurationError(
-            'No credentials: set --os-cloud, or OS_AUTH_URL and credentials, '
-            'or --os-auth-type none with --os-endpoint.')
+        return exc.ConfigurationError('No credentials', hint=exc.Hint.CREDENTIALS, then='.')
     if isinstance(error, ksa_exc.MissingRequiredOptions):
-        names = ', '.join('--os-' + opt.dest.replace('_', '-') for opt in error.options)
-        return exc.ConfigurationError(f'Authentication needs {names}.')
+        return exc.ConfigurationError(
+            'Authentication needs ', hint=exc.Hint.AUTH_OPTIONS,
+            hint_args={'options': tuple(opt.dest for opt in error.options)}, then='.')
     if isinstance(error, ksa_exc.InvalidResponse):
         # Only authentication reads bodies inside keystoneauth: a login answered with
         # something that is not JSON.
@@ -147,10 +83,9 @@ def _translate(error: ksa_exc.ClientException, url: str,
     if isinstance(error, ksa_exc.AuthorizationFailure):
         return exc.Unauthorized(f'Authentication failed: {_describe(error)}')
     if isinstance(error, ksa_exc.DiscoveryFailure):
-        text = _describe(error)
-        if _ERRNO.search(text) or _timed_out(text):
-            return _connection_failure(error, _failed_url(error, 'the identity service'))
-        return exc.ConnectionError(f'Could not discover the identity service: {text}')
+        if failures.unreachable(error):
+            return failures.connection_failure(error, _failed_url(error, 'the identity service'))
+        return exc.ConnectionError(f'Could not discover the identity service: {_describe(error)}')
     return exc.ClientException(_describe(error))
 
 
@@ -183,13 +118,17 @@ def _unreadable_login(adapter: Any, error: Exception) -> Exception:
                                f'pci-cli cannot read ({detail[:200]}).')
 
 
-#: A token (or other header value) with characters outside ISO-8859-1; never echoed.
-UNSENDABLE_HEADER = ('A header value (such as --os-token) holds characters HTTP headers '
-                     'cannot carry.')
+def _unsendable_header() -> exc.ConfigurationError:
+    """A token (or other header value) with characters outside ISO-8859-1; never echoed."""
+    return exc.ConfigurationError('A header value (such as ', hint=exc.Hint.HEADER_VALUE,
+                                  then=') holds characters HTTP headers cannot carry.')
 
-UNSCOPED = ('Keystone issued a token scoped to no project, and such a token lists no services: '
-            'give --os-project-name with --os-project-domain-name, or --os-project-id '
-            '(OS_PROJECT_NAME, OS_PROJECT_DOMAIN_NAME, OS_PROJECT_ID).')
+
+def _unscoped_token() -> exc.ConfigurationError:
+    """A project-less token's catalog is empty: the fix is a project, not an endpoint."""
+    return exc.ConfigurationError('Keystone issued a token scoped to no project, and such a '
+                                  'token lists no services: give ',
+                                  hint=exc.Hint.PROJECT_SCOPE, then='.')
 
 
 def _unscoped(adapter: Any) -> bool:
@@ -256,7 +195,7 @@ class HTTPClient:
         session_timeout = getattr(adapter.session, 'timeout', None)
         self.timeout = timeout or session_timeout or DEFAULT_TIMEOUT
         self._requested_version = api_version
-        #: Told of each page fetched; see :mod:`pciclient.progress`.
+        #: Told of each page fetched; see :mod:`pciclient.commands.progress`.
         self.progress: Any = None
         self._negotiated = api_version != 'latest'
         if api_version and api_version != 'latest':
@@ -329,14 +268,14 @@ class HTTPClient:
                                             timeout=self.timeout,
                                             headers={'Accept': 'application/json'})
             except ksa_exc.UnknownConnectionError as error:  # the answer broke off
-                if last or _unsent(error):
+                if last or failures.unsendable(error):
                     raise self._translate(error, self._where(path)) from error
                 time.sleep(next(delays))
                 continue
             except ksa_exc.ClientException as error:
                 raise self._translate(error, self._where(path)) from error
             except UnicodeEncodeError:
-                raise exc.ConfigurationError(UNSENDABLE_HEADER) from None
+                raise _unsendable_header() from None
             if response.status_code in RETRIABLE_STATUS_CODES and not last:
                 time.sleep(_retry_after(response, next(delays)))
                 continue
@@ -364,13 +303,13 @@ class HTTPClient:
         except ksa_exc.ClientException as error:
             raise self._translate(error, where) from error
         except UnicodeEncodeError:   # our own token or password, not Keystone's answer
-            raise exc.ConfigurationError(UNSENDABLE_HEADER) from None
+            raise _unsendable_header() from None
         except UNREADABLE_LOGIN as error:
             raise _unreadable_login(self.adapter, error) from error
 
     def _translate(self, error: ksa_exc.ClientException, url: str) -> exc.ClientException:
         if isinstance(error, ksa_exc.EndpointNotFound) and _unscoped(self.adapter):
-            return exc.ConfigurationError(UNSCOPED)
+            return _unscoped_token()
         return _translate(error, url, getattr(self.adapter, 'service_type', None) or 'compute',
                           _identity_url(self.adapter))
 

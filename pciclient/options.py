@@ -12,7 +12,7 @@ from typing import Any
 
 from keystoneauth1 import loading
 
-from pciclient import pci_source
+from pciclient.commands import pci_source
 
 #: Plugins whose options ``pci-cli`` offers; any other keystoneauth plugin
 #: still works through --os-auth-type, with these options.

@@ -1,25 +1,30 @@
 """What every command does the same way: reach the client, turn resources into rows."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NoReturn
 
 from cliff import lister, show
 
 from pciclient import exceptions
 from pciclient.commands.columns import format_value
 from pciclient.commands.formatters import LIST_FORMATTERS, SHOW_FORMATTERS, FormatterTable
+from pciclient.commands.hints import in_cli_terms
 from pciclient.text import printable
 from pciclient.v2.resource_fields import View
 
+if TYPE_CHECKING:  # cliff imports every command module at start-up: only for the checker
+    from pciclient.v2.client import Client
 
-def compute_client(app: Any) -> Any:
+
+def compute_client(app: Any) -> Client:
     """The pciclient v2 client, the same way in ``pci-cli`` and in ``openstack``."""
-    return app.client_manager.pci
+    client: Client = app.client_manager.pci
+    return client
 
 
 def with_names(app: Any, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Rows with ``vendor_name``/``product_name`` from the PCI ID database (lazily loaded)."""
-    from pciclient.pciids import PciNames, find_database
+    from pciclient.commands.pciids import PciNames, find_database
 
     names = PciNames(find_database(getattr(app.options, 'pci_ids', None)))
     for row in rows:
@@ -130,6 +135,22 @@ class _StrictColumns:
             parsed_args, column_names)
 
 
+class _CliWords:
+    """The library names the setting that would fix a failure in its own terms; a command
+    names it as the option that sets it. Here, around the whole run (the answer's rows
+    may be read while the output is written), so ``pci-cli`` and ``openstack pci`` both
+    say it, and say it the same way."""
+
+    def run(self, parsed_args: Any) -> int:
+        try:
+            return super().run(parsed_args)  # type: ignore[misc, no-any-return]
+        except exceptions.ClientException as error:
+            worded = in_cli_terms(error)
+            if worded is error:
+                raise
+            raise worded from error
+
+
 class _OwnApp:
     """In ``pci-cli`` every command is pci-cli's own: cliff's search for command hooks
     and for the distribution providing each command (two scans of every installed
@@ -151,7 +172,7 @@ class _OwnApp:
         return super().get_epilog()  # type: ignore[misc]
 
 
-class Lister(_StrictColumns, _OwnApp, lister.Lister):
+class Lister(_CliWords, _StrictColumns, _OwnApp, lister.Lister):
     """cliff's Lister with formatters from a fixed table (and the fast JSON one)."""
 
     #: The views its rows come from, without and with ``--long`` (several when the
@@ -173,7 +194,7 @@ class Lister(_StrictColumns, _OwnApp, lister.Lister):
             parser, lambda parsed: (long or plain) if getattr(parsed, 'long', False) else plain)
 
 
-class ShowOne(_StrictColumns, _OwnApp, show.ShowOne):
+class ShowOne(_CliWords, _StrictColumns, _OwnApp, show.ShowOne):
     """cliff's ShowOne with formatters from a fixed table."""
 
     def _load_formatter_plugins(self) -> Any:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pciclient import pci_source
+from pciclient.commands import pci_source
+
+if TYPE_CHECKING:  # OSC imports this module on every run: only for the checker
+    from pciclient.v2.client import Client
 
 API_NAME = 'pci'
 API_VERSION_OPTION = 'os_pci_api_version'
@@ -41,7 +44,7 @@ def _configuration(instance: Any) -> dict[str, Any]:
         return {}
 
 
-def make_client(instance: Any) -> Any:
+def make_client(instance: Any) -> Client:
     """Our v2 client on OSC's session, region, interface and endpoint override."""
     from pciclient import client as pci_client
 

@@ -5,12 +5,11 @@ import contextlib
 from typing import Any, Iterable, Iterator
 
 from pciclient import exceptions as exc
-from pciclient import pci_source
 from pciclient.v2.base import (Manager, Resource, matches_filters, normalise_hex_id,
                                path_segment)
 from pciclient.v2.placement import PlacementDevice, PlacementManager
 from pciclient.v2.placement import matches as placement_matches
-from pciclient.v2.resource_fields import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS
+from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS, SOURCES
 
 #: Device states as Nova names them (nova.objects.fields.PciDeviceStatus).
 STATUSES = ('available', 'claimed', 'allocated', 'removed', 'deleted',
@@ -73,11 +72,6 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
     return [str(value)] if isinstance(value, (str, int)) else [str(v) for v in value]
 
 
-#: Where PCI devices are read from: ``os-pci`` (the compute API's PCI extension),
-#: ``placement`` (Nova's PCI providers) or ``auto`` (os-pci, else Placement).
-SOURCES = pci_source.SOURCES
-
-
 class DeviceList(list):  # type: ignore[type-arg]
     """A list of devices that also says where they came from (``os-pci``/``placement``)."""
 
@@ -102,11 +96,13 @@ class PciDeviceManager(Manager[PciDevice]):
         """Whether a missing os-pci API should be answered from Placement instead."""
         if self.source == 'auto' and self.placement.available():
             return True
-        hint = (' Read them from Placement with --pci-source placement.'
-                if self.source == 'os-pci' else
-                ' Placement could tell, but no endpoint is known for it: it is not in the '
-                'catalog; give --os-placement-endpoint-override URL.')
-        raise exc.NoPciApi(exc.NoPciApi.message + hint, http_status=404,
+        if self.source == 'os-pci':
+            raise exc.NoPciApi(f'{exc.NoPciApi.message} Read them from Placement with ',
+                               hint=exc.Hint.PCI_SOURCE_PLACEMENT, then='.', http_status=404,
+                               request_id=error.request_id, url=error.url) from None
+        raise exc.NoPciApi(f'{exc.NoPciApi.message} Placement could tell, but no endpoint is '
+                           'known for it: it is not in the catalog; give ',
+                           hint=exc.Hint.PLACEMENT_ENDPOINT, then='.', http_status=404,
                            request_id=error.request_id, url=error.url) from None
 
     def list(self, detailed: bool = False, *, resolve_hosts: bool = True,

@@ -40,12 +40,13 @@ class PciPoolManager:
             pools, silent = self._hypervisors.pools(host, vendor_id, product_id)
             if pools or not silent:
                 return PoolList(({**pool, 'source': 'os-pci'} for pool in pools), 'os-pci', silent)
-            if self.source == 'os-pci' or not self._placement.available():
-                hint = (' Read them from Placement with --pci-source placement.'
-                        if self.source == 'os-pci' else
-                        ' Placement could tell, but it is not in the catalog; give '
-                        '--os-placement-endpoint-override URL.')
-                raise exc.CommandError(NO_POOLS + hint)
+            if self.source == 'os-pci':
+                raise exc.CommandError(f'{NO_POOLS} Read them from Placement with ',
+                                       hint=exc.Hint.PCI_SOURCE_PLACEMENT, then='.')
+            if not self._placement.available():
+                raise exc.CommandError(f'{NO_POOLS} Placement could tell, but it is not in '
+                                       'the catalog; give ',
+                                       hint=exc.Hint.PLACEMENT_ENDPOINT, then='.')
         pools = [pool for pool in self._placement.pools()
                  if (host is None or pool['host'] == host)
                  and _same_id(pool['vendor_id'], vendor_id)

@@ -156,9 +156,9 @@ class PlacementManager:
     def _require(self) -> HTTPClient:
         if not self.available():
             raise exc.ConfigurationError(
-                'No Placement endpoint: the catalog has no placement service; give one with '
-                '--os-placement-endpoint-override URL (in clouds.yaml: '
-                'placement_endpoint_override).')
+                'No Placement endpoint: the catalog has no placement service; give one with ',
+                hint=exc.Hint.PLACEMENT_ENDPOINT,
+                then=' (in clouds.yaml: placement_endpoint_override).')
         assert self.http is not None
         return self.http
 

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# What the library tells of each device a server holds is the library's to say (it
+# returns them); ``server-show --long`` shows exactly that, so the schema names them too.
+from pciclient.v2.sources import (SERVER_DEVICE_FIELDS,  # noqa: F401
+                                  SERVER_PLACEMENT_DEVICE_FIELDS)
+
 #: Label of every field a list view can show.
 LABELS: dict[str, str] = {
     'id': 'ID',
@@ -107,8 +112,7 @@ PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node'
 SERVER_LIST = View(('id', 'name', 'status', 'pci_devices'))
 SERVER_SHOW = View(('id', 'name', 'pci_devices', 'pci_source', 'status'))
 
-#: What a pool of ``pci_stats`` holds, and what ``server-show --long`` tells of each device.
+#: What a pool of ``pci_stats`` holds. What ``server-show --long`` tells of each device is
+#: :data:`SERVER_DEVICE_FIELDS` (:data:`SERVER_PLACEMENT_DEVICE_FIELDS` from Placement),
+#: defined by the library that returns them.
 POOL_FIELDS = ('vendor_id', 'product_id', 'numa_node', 'dev_type', 'count', 'tags')
-SERVER_DEVICE_FIELDS = ('id', 'address', 'vendor_id', 'product_id', 'dev_type', 'host')
-#: From Placement each also says its resource class and how many of it the server holds.
-SERVER_PLACEMENT_DEVICE_FIELDS = SERVER_DEVICE_FIELDS + ('resource_class', 'amount')

@@ -2,9 +2,11 @@
 found through the fake Keystone's catalog (--pci-source auto) or given by hand."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.functional.conftest import FakeServerProcess, run_cli
+from tests.functional.conftest import FakeServerProcess, run_cli, run_tool
 from tests.sysfs_tree import build_standard_tree
 
 PASSWORD = 'Adm1n-pw'
@@ -64,6 +66,21 @@ def test_os_pci_source_explains(cloud):
     assert result.code == 1
     assert result.err.startswith("This cloud's compute API has no os-pci API")
     assert '--pci-source placement' in result.err
+
+
+def test_openstack_names_the_same_options(cloud):
+    # The library says which setting would help; both CLIs name it as their option.
+    said = admin(cloud, '--pci-source', 'os-pci', 'pci-list').err.strip()
+    result = run_tool('openstack', '--os-auth-url', cloud.root + '/identity',
+                      '--os-username', 'admin', '--os-password', PASSWORD,
+                      '--os-project-name', 'admin', '--os-user-domain-name', 'Default',
+                      '--os-project-domain-name', 'Default', '--pci-source', 'os-pci',
+                      'pci', 'device', 'list')
+    assert result.code == 1
+    assert ' Read them from Placement with --pci-source placement. (HTTP 404)' in said, said
+    without_request_ids = [re.sub(r' \(Request-ID: [^)]*\)', '', line)
+                           for line in (said, *result.err.splitlines())]
+    assert without_request_ids[0] in without_request_ids[1:], result.err
 
 
 def test_show_pools_and_servers(cloud):

@@ -8,6 +8,7 @@ from keystoneauth1 import noauth, session
 
 from pciclient import client as pci_client
 from pciclient import exceptions as exc
+from pciclient.commands.hints import cli_message
 from pciclient.v2.placement import ids_from_resource_class, split_provider_name
 from tests.unit import samples
 
@@ -163,14 +164,19 @@ def test_annotate_servers_with_one_consumer_listing(placement):
 
 def test_os_pci_source_never_reads_placement(placement):
     client = make_client(source='os-pci')
-    with pytest.raises(exc.NoPciApi, match='--pci-source placement'):
+    with pytest.raises(exc.NoPciApi) as info:
         client.pci_devices.list()
+    # The library names its own argument; the CLI the option.
+    assert re.search('--pci-source placement', cli_message(info.value))
+    assert "pci_source='placement'" in str(info.value) and '--' not in str(info.value)
     assert not [r for r in placement.request_history if r.path.startswith('/placement')]
 
 
 def test_no_placement_endpoint_names_the_option(placement):
-    with pytest.raises(exc.NoPciApi, match='--os-placement-endpoint-override'):
+    with pytest.raises(exc.NoPciApi) as info:
         make_client(placement=False).pci_devices.list()
+    assert re.search('--os-placement-endpoint-override', cli_message(info.value))
+    assert 'placement_endpoint_override=URL' in str(info.value)
     with pytest.raises(exc.ConfigurationError, match='No Placement endpoint'):
         make_client(source='placement', placement=False).pci_devices.list()
 

@@ -304,14 +304,14 @@ def test_vendor_and_product_names_from_pci_ids(cloud, capsys, tmp_path):
 
 
 def test_no_pci_ids_database_means_empty_names(cloud, capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr('pciclient.pciids.SEARCH_PATHS', ())
+    monkeypatch.setattr('pciclient.commands.pciids.SEARCH_PATHS', ())
     monkeypatch.delenv('PCI_IDS', raising=False)
     rows = run_json(capsys, '--pci-ids', str(tmp_path / 'missing.ids'), 'pci-list', '--long')
     assert {(row['Vendor Name'], row['Product Name']) for row in rows} == {(None, None)}
 
 
 def test_pci_ids_is_not_read_without_long(cloud, capsys, tmp_path, monkeypatch):
-    import pciclient.pciids as pciids
+    import pciclient.commands.pciids as pciids
     monkeypatch.setattr(pciids, 'load', lambda path: pytest.fail('pci.ids read'))
     database = tmp_path / 'pci.ids'
     database.write_text(PCI_IDS)
@@ -333,8 +333,8 @@ def _three_pages(requests_mock):
 
 @pytest.mark.parametrize('terminal', [True, False])
 def test_progress_only_on_a_terminal_and_cleared(requests_mock, monkeypatch, terminal):
-    monkeypatch.setattr('pciclient.progress.DELAY', 0)
-    monkeypatch.setattr('pciclient.progress.INTERVAL', 0)
+    monkeypatch.setattr('pciclient.commands.progress.DELAY', 0)
+    monkeypatch.setattr('pciclient.commands.progress.INTERVAL', 0)
     _three_pages(requests_mock)
     err = _Terminal() if terminal else io.StringIO()
     out = io.StringIO()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-SOURCES = ('auto', 'os-pci', 'placement')
+from pciclient.v2.sources import SOURCES
 
 
 def register(parser: Any) -> None:
