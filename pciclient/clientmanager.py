@@ -109,8 +109,7 @@ class ClientManager:
         return loading.load_session_from_argparse_arguments(args, auth=auth)
 
     def _local_session(self) -> Any:
-        from keystoneauth1 import loading
-        from keystoneauth1 import noauth
+        from keystoneauth1 import loading, noauth
 
         return loading.load_session_from_argparse_arguments(self._args, auth=noauth.NoAuth())
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from typing import Iterator
 
 import requests
 import urllib3.exceptions

@@ -9,7 +9,8 @@ from __future__ import annotations
 import enum
 import html
 import re
-from typing import Any, Callable, Mapping, Union
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from pciclient import jsondoc
 from pciclient.text import printable
@@ -51,7 +52,7 @@ class Hint(enum.Enum):
 
 
 #: How a hint is named: words, or words made from the exception's ``hint_args``.
-Words = Union[str, Callable[[Mapping[str, Any]], str]]
+Words = str | Callable[[Mapping[str, Any]], str]
 
 
 def _endpoint_argument(args: Mapping[str, Any]) -> str:

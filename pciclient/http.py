@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from keystoneauth1 import exceptions as ksa_exc
@@ -401,6 +402,7 @@ def _next_query(body: dict[str, Any], key: str) -> list[tuple[str, str]] | None:
     if not isinstance(links, list):
         return None
     for link in links:
-        if isinstance(link, dict) and link.get('rel') == 'next' and isinstance(link.get('href'), str):
+        if (isinstance(link, dict) and link.get('rel') == 'next'
+                and isinstance(link.get('href'), str)):
             return parse_qsl(urlsplit(link['href']).query, keep_blank_values=True)
     return None

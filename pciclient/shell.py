@@ -121,7 +121,7 @@ class PciShell(app.App):
         self.command_manager.add_command('complete', CompleteCommand)
         self.client_manager: Any = None
 
-    def build_option_parser(self, description: str, version: str,
+    def build_option_parser(self, description: str | None, version: str | None,
                             argparse_kwargs: dict[str, Any] | None = None) -> Any:
         from pciclient.commands.common import one_line_errors
 
@@ -172,7 +172,8 @@ class PciShell(app.App):
         super().configure_logging()
         PciShell._root_handlers = [h for h in root.handlers if h not in before]
         verbosity = 3 if self.options.debug else self.options.verbose_level
-        level = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO}.get(verbosity, logging.DEBUG)
+        levels = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO}
+        level = levels.get(verbosity, logging.DEBUG)
         for handler in PciShell._root_handlers:
             if not isinstance(handler, logging.FileHandler):
                 handler.setLevel(level)

@@ -1,7 +1,8 @@
 """What every command does the same way: reach the client, turn resources into rows."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NoReturn
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cliff import lister, show
 
@@ -55,6 +56,7 @@ def one_line_errors(parser: Any, hint: str) -> Any:
     in it are shown escaped, so that a line break typed in an argument cannot split it."""
     def error(message: str) -> NoReturn:
         parser.exit(2, f'{parser.prog}: error: {printable(message)} (see {hint})\n')
+        raise SystemExit(2)  # not reached: parser.exit raises it
     parser.error = error
     return parser
 
@@ -143,7 +145,7 @@ class _CliWords:
 
     def run(self, parsed_args: Any) -> int:
         try:
-            return super().run(parsed_args)  # type: ignore[misc, no-any-return]
+            return super().run(parsed_args)  # type: ignore[misc]
         except exceptions.ClientException as error:
             worded = in_cli_terms(error)
             if worded is error:
@@ -159,6 +161,7 @@ class _OwnApp:
 
     app: Any
     _epilog: Any
+    _hooks: Any
 
     def _load_hooks(self) -> None:
         if getattr(self.app, 'fixed_command_set', False):

@@ -9,13 +9,13 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from cliff import columns
 
 from pciclient import exceptions as exc
 from pciclient.text import printable, printable_lines
-
 
 #: (name, "module:Class") of cliff's list and show formatters, in cliff's order.
 LIST_FORMATTERS = (

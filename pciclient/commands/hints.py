@@ -7,7 +7,8 @@ words every hinted failure through :data:`CLI_WORDING`, so the two say the same.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from pciclient import exceptions
 from pciclient.exceptions import Hint, Words

@@ -8,12 +8,13 @@ recursive encoder; anything unusual falls back to ``json.dumps``.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence, TextIO
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
 from cliff import columns
 from cliff.formatters import json_format
 
-_encode_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode_string = json.encoder.encode_basestring_ascii
 
 
 def _plain(value: Any) -> Any:
@@ -52,14 +53,15 @@ def write_rows(names: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO,
                indent: bool) -> None:
     """A JSON list of objects, one per row, byte-identical to cliff's output."""
     if not indent:
-        out.write(json.dumps([{n: _plain(v) for n, v in zip(names, row)} for row in rows]))
+        out.write(json.dumps([{n: _plain(v) for n, v in zip(names, row, strict=True)}
+                              for row in rows]))
         out.write('\n')
         return
     keys = [_encode_string(name) + ': ' for name in names]
     first = True
     for row in rows:
         body = ',\n    '.join(key + _encode(_plain(value), '    ')
-                               for key, value in zip(keys, row))
+                               for key, value in zip(keys, row, strict=True))
         out.write(('[\n  {\n    ' if first else ',\n  {\n    ') + body + '\n  }')
         first = False
     out.write('[]\n' if first else '\n]\n')

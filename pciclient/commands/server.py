@@ -1,4 +1,5 @@
-"""``server-list`` / ``server-show`` (``openstack pci server …``): which server holds which device."""
+"""``server-list`` / ``server-show`` (``openstack pci server …``): which server holds which
+device."""
 from __future__ import annotations
 
 from typing import Any

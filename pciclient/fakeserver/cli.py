@@ -24,18 +24,28 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pciclient.fakeserver.identity.external import wiring as external_identity
+from pciclient.fakeserver.cloud import (
+    IDENTITY_PATH,
+    PLACEMENT_PATH,
+    FakeCloud,
+    ServiceApis,
+    service_apis,
+    token_auth,
+)
+from pciclient.fakeserver.compute.shapes import BLUEPRINT, SHAPES
 from pciclient.fakeserver.identity.accounts import DEFAULT_DOMAIN
 from pciclient.fakeserver.identity.bootstrap import ADMIN_PASSWORD_ENV, AdminAccount, admin_account
-from pciclient.fakeserver.cloud import (IDENTITY_PATH, PLACEMENT_PATH, FakeCloud, ServiceApis,
-                                        service_apis, token_auth)
 from pciclient.fakeserver.identity.directory import Directory
+from pciclient.fakeserver.identity.external import wiring as external_identity
+from pciclient.fakeserver.identity.tokens import DEFAULT_TTL, TokenStore
 from pciclient.fakeserver.scenario.loader import (
-    Scenario, ScenarioError, load_scenario, single_host_scenario)
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    single_host_scenario,
+)
 from pciclient.fakeserver.wsgi.server import RunningServer, make_server
 from pciclient.fakeserver.wsgi.tls import TlsError, TlsFiles, tls_context
-from pciclient.fakeserver.compute.shapes import BLUEPRINT, SHAPES
-from pciclient.fakeserver.identity.tokens import DEFAULT_TTL, TokenStore
 
 __all__ = ['main', 'build_parser']
 

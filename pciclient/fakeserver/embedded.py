@@ -25,10 +25,10 @@ def start_local(sysfs_root: str | None = None) -> RunningServer:
     import logging
     import socket
 
-    from pciclient.fakeserver.model.inventory import Inventory
-    from pciclient.fakeserver.wsgi.server import STDLIB, start_in_thread
     from pciclient.fakeserver.cloud import service_apis
+    from pciclient.fakeserver.model.inventory import Inventory
     from pciclient.fakeserver.model.sysfs import read_functions
+    from pciclient.fakeserver.wsgi.server import STDLIB, start_in_thread
 
     log = logging.getLogger('pciclient.fakeserver')
     scan = read_functions(sysfs_root or DEFAULT_SYSFS_ROOT)

@@ -88,7 +88,7 @@ class Resource:
         raise AttributeError(f'{type(self).__name__} has no attribute {name!r}')
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._fields == self._fields  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._fields == self._fields
 
     def __repr__(self) -> str:
         ident = self._fields.get('id')
@@ -114,4 +114,5 @@ class Manager(Generic[ResourceT]):
 
     def _get_list_once(self, path: str, key: str,
                        params: dict[str, Any] | None = None) -> list[ResourceT]:
-        return [self.resource_class(item) for item in expect_list(self.http.get(path, params), key, path)]
+        items = expect_list(self.http.get(path, params), key, path)
+        return [self.resource_class(item) for item in items]

@@ -54,7 +54,7 @@ class Client:
             from keystoneauth1 import session as ksa_session
             session = ksa_session.Session()
         # keystoneauth retries failed connections; HTTPClient retries answers (bounded).
-        retry = {'connect_retries': retries} if retries else {}
+        retry: dict[str, Any] = {'connect_retries': retries} if retries else {}
         adapter_kwargs = {**retry, **adapter_kwargs}
         self.adapter = adapter.Adapter(
             session, service_type=service_type, service_name=service_name,

@@ -1,12 +1,19 @@
 """Hypervisors and their PCI pools: ``GET os-hypervisors[/detail|/{id}|/{pattern}/search]``."""
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from pciclient import exceptions as exc
 from pciclient import jsondoc
-from pciclient.v2.base import (Manager, Resource, is_int_like, is_uuid_like,
-                               normalise_hex_id, path_segment)
+from pciclient.v2.base import (
+    Manager,
+    Resource,
+    is_int_like,
+    is_uuid_like,
+    normalise_hex_id,
+    path_segment,
+)
 
 #: The keys a pool has in the normalised model; every other key is a tag.
 POOL_KEYS = ('vendor_id', 'product_id', 'numa_node', 'dev_type', 'count')
@@ -105,7 +112,8 @@ class HypervisorManager(Manager[Hypervisor]):
         return self._hostnames
 
     def pools(self, host: str | None = None, vendor_id: str | None = None,
-              product_id: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+              product_id: str | None = None,
+              ) -> tuple[builtins.list[dict[str, Any]], builtins.list[str]]:
         """Every host's PCI pools from one ``os-hypervisors/detail`` listing.
 
         Returns ``(pools, silent_hosts)``: each pool is a normalised pool plus
@@ -136,7 +144,7 @@ class HypervisorManager(Manager[Hypervisor]):
         """From microversion 2.53 hypervisor ids are UUIDs (an integer is a 400)."""
         return self.http.microversion >= (2, 53)
 
-    def search(self, pattern: str) -> list[Hypervisor]:
+    def search(self, pattern: str) -> builtins.list[Hypervisor]:
         """Hypervisors whose hostname contains ``pattern`` (Nova matches substrings).
 
         Below 2.53 Nova offers ``os-hypervisors/{pattern}/search``; from 2.53 the

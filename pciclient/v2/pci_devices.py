@@ -1,12 +1,13 @@
 """PCI devices: ``GET os-pci``, ``os-pci/detail`` and ``os-pci/{id}``."""
 from __future__ import annotations
 
+import builtins
 import contextlib
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pciclient import exceptions as exc
-from pciclient.v2.base import (Manager, Resource, matches_filters, normalise_hex_id,
-                               path_segment)
+from pciclient.v2.base import Manager, Resource, matches_filters, normalise_hex_id, path_segment
 from pciclient.v2.placement import PlacementDevice, PlacementManager
 from pciclient.v2.placement import matches as placement_matches
 from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS, SOURCES
@@ -72,7 +73,7 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
     return [str(value)] if isinstance(value, (str, int)) else [str(v) for v in value]
 
 
-class DeviceList(list):  # type: ignore[type-arg]
+class DeviceList(list):
     """A list of devices that also says where they came from (``os-pci``/``placement``)."""
 
     def __init__(self, items: Iterable[Any], source: str) -> None:
@@ -141,10 +142,12 @@ class PciDeviceManager(Manager[PciDevice]):
         return DeviceList(self._placement_list(detailed, limit, marker, wanted), 'placement')
 
     def _os_pci_list(self, detailed: bool, resolve_hosts: bool, limit: int | None,
-                     marker: int | str | None, wanted: dict[str, list[str]]) -> list[PciDevice]:
+                     marker: int | str | None, wanted: dict[str, builtins.list[str]],
+                     ) -> builtins.list[PciDevice]:
         if 'dev_type' in wanted or 'instance_uuid' in wanted:
             detailed = True
-        params = [(key, value) for key, values in wanted.items() for value in values]
+        params: builtins.list[tuple[str, str | int]] = [
+            (key, value) for key, values in wanted.items() for value in values]
         if limit is not None:
             params.append(('limit', limit))
         if marker is not None:
@@ -164,13 +167,13 @@ class PciDeviceManager(Manager[PciDevice]):
 
     @staticmethod
     def _keep(item: dict[str, Any], hosts: dict[str, str],
-              wanted: dict[str, list[str]]) -> list[PciDevice]:
+              wanted: dict[str, builtins.list[str]]) -> builtins.list[PciDevice]:
         device = PciDevice(item)
         device.set_host(hosts.get(str(device.to_dict().get('compute_node_id'))))
         return [device] if matches_filters(device.to_dict(), wanted) else []
 
     def _placement_list(self, detailed: bool, limit: int | None, marker: int | str | None,
-                        wanted: dict[str, list[str]]) -> list[PlacementDevice]:
+                        wanted: dict[str, builtins.list[str]]) -> builtins.list[PlacementDevice]:
         consumers = detailed or 'instance_uuid' in wanted
         devices = [d for d in self.placement.devices(consumers=consumers)
                    if placement_matches(d.to_dict(), wanted)]
@@ -206,7 +209,7 @@ class PciDeviceManager(Manager[PciDevice]):
             device.set_host(hosts.get(str(device.to_dict().get('compute_node_id'))))
         return device
 
-    def for_server(self, server_uuid: str, device_ids: Iterable[Any]) -> list[PciDevice]:
+    def for_server(self, server_uuid: str, device_ids: Iterable[Any]) -> builtins.list[PciDevice]:
         """The devices a server holds, in the server's order, from one detailed listing
         (not one request per device). An id the listing lacks comes back with only its id."""
         device_ids = list(device_ids)
@@ -217,7 +220,8 @@ class PciDeviceManager(Manager[PciDevice]):
             devices = {str(d.id): d for d in self.list(detailed=True)}
         return [devices.get(str(i)) or PciDevice({'id': i}) for i in device_ids]
 
-    def held_by(self, server: Any, detailed: bool = False) -> tuple[list[Any] | None, str | None]:
+    def held_by(self, server: Any, detailed: bool = False,
+                ) -> tuple[builtins.list[Any] | None, str | None]:
         """What a server holds and where that was read: its ``os-pci:pci_devices`` ids,
         or the PCI providers its Placement allocations touch; ``(None, None)`` when the
         cloud tells neither. ``detailed`` gives each device's address, ids, type, host."""

@@ -1,7 +1,8 @@
 """Free PCI capacity per host: the hypervisors' ``pci_stats`` pools, or Placement's."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pciclient import exceptions as exc
 from pciclient.v2.base import normalise_hex_id
@@ -12,7 +13,7 @@ NO_POOLS = ("This cloud's hypervisors do not report PCI pools (no pci_stats), so
             'capacity cannot be listed from the compute API.')
 
 
-class PoolList(list):  # type: ignore[type-arg]
+class PoolList(list):
     """Pools, where they came from, and the hosts that reported none at all."""
 
     def __init__(self, items: Iterable[Any], source: str, silent: list[str]) -> None:

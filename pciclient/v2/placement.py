@@ -15,8 +15,9 @@ are ``None`` here, never guessed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pciclient import exceptions as exc
 from pciclient.http import HTTPClient, expect_object

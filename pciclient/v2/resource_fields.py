@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 # What the library tells of each device a server holds is the library's to say (it
 # returns them); ``server-show --long`` shows exactly that, so the schema names them too.
-from pciclient.v2.sources import (SERVER_DEVICE_FIELDS,  # noqa: F401
-                                  SERVER_PLACEMENT_DEVICE_FIELDS)
+from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS  # noqa: F401
 
 #: Label of every field a list view can show.
 LABELS: dict[str, str] = {
@@ -68,7 +67,7 @@ class View:
         special = dict(self.relabel)
         return tuple(special.get(field) or LABELS[field] for field in self.fields)
 
-    def extend(self, *fields: str) -> 'View':
+    def extend(self, *fields: str) -> View:
         return View(self.fields + fields, self.relabel)
 
 

@@ -11,15 +11,20 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from pciclient.fakeserver.compute.errors import ApiError, MethodNotAllowed, RouteNotFound, compute_fault
-from pciclient.fakeserver.model.inventory import Inventory
+from pciclient.fakeserver.compute.errors import (
+    ApiError,
+    MethodNotAllowed,
+    RouteNotFound,
+    compute_fault,
+)
 from pciclient.fakeserver.compute.policy import authorize
-from pciclient.fakeserver.wsgi.request import Request, new_request_id
 from pciclient.fakeserver.compute.routes import match
-from pciclient.fakeserver.wsgi import routes
-from pciclient.fakeserver.wsgi.routes import NoRoute
 from pciclient.fakeserver.compute.shapes import BLUEPRINT, SHAPES
 from pciclient.fakeserver.compute.views import Views
+from pciclient.fakeserver.model.inventory import Inventory
+from pciclient.fakeserver.wsgi import routes
+from pciclient.fakeserver.wsgi.request import Request, new_request_id
+from pciclient.fakeserver.wsgi.routes import NoRoute
 
 __all__ = ['FakeComputeApp', 'InventorySource']
 

@@ -11,9 +11,14 @@ import bisect
 import heapq
 from collections.abc import Iterator, Sequence
 
+from pciclient.fakeserver.compute.paging import (
+    Query,
+    marker_not_found,
+    next_links,
+    page_size,
+    parse_marker,
+)
 from pciclient.fakeserver.model.inventory import Inventory, PciDevice
-from pciclient.fakeserver.compute.paging import (Query, marker_not_found, next_links, page_size,
-                                         parse_marker)
 
 __all__ = ['FILTERS', 'device_page', 'parse_filters']
 

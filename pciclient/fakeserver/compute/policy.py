@@ -12,8 +12,8 @@ the server did before it had identity.
 """
 from __future__ import annotations
 
-from pciclient.fakeserver.wsgi.context import RequestContext
 from pciclient.fakeserver.compute.errors import BadRequest, Forbidden
+from pciclient.fakeserver.wsgi.context import RequestContext
 from pciclient.fakeserver.wsgi.request import Request
 
 __all__ = [

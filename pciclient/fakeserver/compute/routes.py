@@ -9,7 +9,7 @@ of them are admin only is :mod:`policy`'s business.
 from __future__ import annotations
 
 from pciclient.fakeserver.compute.views import Handler, Target, Views
-from pciclient.fakeserver.wsgi.routes import Route, RouteTable, NoRoute, read_routes
+from pciclient.fakeserver.wsgi.routes import NoRoute, Route, RouteTable, read_routes
 
 __all__ = ['API_ROUTES', 'OS_PCI_PREFIX', 'ROOT_ROUTES', 'RouteMatch', 'match']
 

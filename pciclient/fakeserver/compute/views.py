@@ -8,12 +8,16 @@ from typing import Any
 
 from pciclient.fakeserver.compute.device_query import device_page
 from pciclient.fakeserver.compute.errors import BadRequest, ItemNotFound
-from pciclient.fakeserver.model.inventory import Inventory, PciDevice, Server
 from pciclient.fakeserver.compute.paging import paginate
-from pciclient.fakeserver.compute.policy import may_see_server, may_see_server_pci, servers_project_filter
-from pciclient.fakeserver.wsgi.request import Request
+from pciclient.fakeserver.compute.policy import (
+    may_see_server,
+    may_see_server_pci,
+    servers_project_filter,
+)
 from pciclient.fakeserver.compute.shapes import device_detail, hypervisor_detail
 from pciclient.fakeserver.compute.versions import version_document, versions_document
+from pciclient.fakeserver.model.inventory import Inventory, PciDevice, Server
+from pciclient.fakeserver.wsgi.request import Request
 
 __all__ = ['Handler', 'Target', 'Views']
 

@@ -23,13 +23,23 @@ from typing import Any
 
 from pciclient.fakeserver.identity.accounts import Project, User
 from pciclient.fakeserver.identity.directory import Directory
-from pciclient.fakeserver.identity.errors import IdentityError, unauthorized
 from pciclient.fakeserver.identity.documents import (
-    ServiceUrls, token_document, version_document, versions_document)
-from pciclient.fakeserver.wsgi.request import Request
-from pciclient.fakeserver.wsgi.routes import MethodNotAllowed, NoRoute, Route, RouteTable, read_routes
-from pciclient.fakeserver.wsgi.responses import StartResponse, respond_json
+    ServiceUrls,
+    token_document,
+    version_document,
+    versions_document,
+)
+from pciclient.fakeserver.identity.errors import IdentityError, unauthorized
 from pciclient.fakeserver.identity.tokens import Token, TokenStore, fingerprint, keystone_time
+from pciclient.fakeserver.wsgi.request import Request
+from pciclient.fakeserver.wsgi.responses import StartResponse, respond_json
+from pciclient.fakeserver.wsgi.routes import (
+    MethodNotAllowed,
+    NoRoute,
+    Route,
+    RouteTable,
+    read_routes,
+)
 
 __all__ = ['IdentityApp', 'MAX_BODY_BYTES']
 

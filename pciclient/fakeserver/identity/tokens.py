@@ -28,7 +28,7 @@ _SWEEP_EVERY = 256
 
 def keystone_time(timestamp: float) -> str:
     """Keystone's timestamp form (UTC, microseconds, ``Z``), which keystoneauth parses."""
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
     return moment.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 

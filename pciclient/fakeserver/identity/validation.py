@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pciclient.fakeserver.wsgi.context import RequestContext
 from pciclient.fakeserver.identity.tokens import TokenStore
+from pciclient.fakeserver.wsgi.context import RequestContext
 
 __all__ = ['IdentityUnavailable', 'LocalTokens', 'TokenValidator']
 

@@ -73,7 +73,7 @@ class _AddressGlob:
                                   '([[domain:]bus:]slot[.function], "*" for any field)', 'address')
         parts = [ANY] * (3 - len(parts)) + parts + [func or ANY]
         values: list[int | None] = []
-        for raw, (name, maximum, width) in zip(parts, _ADDRESS_FIELDS):
+        for raw, (name, maximum, width) in zip(parts, _ADDRESS_FIELDS, strict=True):
             raw = raw.strip() or ANY
             values.append(None if raw == ANY else int(_hex_field(raw, f'address {name}',
                                                                  maximum, width, 'address'), 16))
@@ -89,7 +89,7 @@ class _AddressGlob:
 
     def match(self, address: str) -> bool:
         return all(want is None or want == got
-                   for want, got in zip(self.fields, _split_address(address)))
+                   for want, got in zip(self.fields, _split_address(address), strict=True))
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class _AddressRegex:
         domain, bus, rest = address.split(':')
         slot, function = rest.split('.')
         return all(pattern.match(text) for pattern, text in
-                   zip(self.patterns, (domain, bus, slot, function)))
+                   zip(self.patterns, (domain, bus, slot, function), strict=True))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import datetime
 import hashlib
+import itertools
 import json
 import threading
 from array import array
@@ -325,7 +326,7 @@ def _pools(devices: Iterable[PciDevice]) -> tuple[PciPool, ...]:
 
 
 def _startup_timestamp() -> str:
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     return now.isoformat(timespec='microseconds')
 
 
@@ -372,7 +373,8 @@ class _Holdings:
 
 
 class Inventory:
-    """Read-only view of the fake cloud; build it with :meth:`from_hosts` or :meth:`from_tracked`."""
+    """Read-only view of the fake cloud; build it with :meth:`from_hosts` or
+    :meth:`from_tracked`."""
 
     def __init__(self, hostnames: tuple[str, ...], tracked: tuple[TrackedDevice, ...],
                  devices: tuple[PciDevice, ...], hypervisors: tuple[Hypervisor, ...],
@@ -432,7 +434,7 @@ class Inventory:
         """
         names = tuple(sorted(set(hostnames)))
         devices_in = tuple(tracked)
-        for before, after in zip(devices_in, devices_in[1:]):
+        for before, after in itertools.pairwise(devices_in):
             if before.id >= after.id:
                 raise ValueError(f'device ids must ascend: {before.id} then {after.id}')
         unknown = {d.hostname for d in devices_in} - set(names)
@@ -452,7 +454,8 @@ class Inventory:
                resources: HostResources) -> Inventory:
         node_ids = {name: index for index, name in enumerate(hostnames, start=1)}
         holdings = _Holdings({d.id: d for d in tracked}, servers, hostnames)
-        extra_infos: dict[int, Mapping[str, str]] = {}  # by id(function): generated hosts share them
+        # by id(function): generated hosts share them
+        extra_infos: dict[int, Mapping[str, str]] = {}
         devices = []
         by_host: dict[str, list[PciDevice]] = {name: [] for name in hostnames}
         for item in tracked:
@@ -532,7 +535,8 @@ class Inventory:
         return places.get((hostname, address))
 
     def positions(self, field_name: str, value: Any) -> Sequence[int]:
-        """Ascending positions in :attr:`devices` of the devices whose ``field_name`` is ``value``."""
+        """Ascending positions in :attr:`devices` of the devices whose ``field_name`` is
+        ``value``."""
         index = self._indexes.get(field_name)
         if index is None:
             if field_name not in DEVICE_FIELDS:

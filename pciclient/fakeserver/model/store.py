@@ -40,7 +40,7 @@ class ServerDevices:
 
 
 def _now() -> str:
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     return now.isoformat(timespec='microseconds')
 
 

@@ -19,13 +19,21 @@ from typing import Any
 
 from pciclient.fakeserver.model.inventory import Inventory
 from pciclient.fakeserver.placement.errors import (
-    PlacementError, PlacementMethodNotAllowed, PlacementNotFound, PlacementServerError)
+    PlacementError,
+    PlacementMethodNotAllowed,
+    PlacementNotFound,
+    PlacementServerError,
+)
 from pciclient.fakeserver.placement.microversion import (
-    HEADER_NAME, SERVICE_TYPE, Microversion, requested_version)
+    HEADER_NAME,
+    SERVICE_TYPE,
+    Microversion,
+    requested_version,
+)
+from pciclient.fakeserver.placement.policy import authorize_placement
 from pciclient.fakeserver.placement.routes import ROUTES
 from pciclient.fakeserver.placement.source import ProviderTrees, SnapshotSource
 from pciclient.fakeserver.placement.views import EncodedJson, PlacementViews, Target
-from pciclient.fakeserver.placement.policy import authorize_placement
 from pciclient.fakeserver.wsgi.request import Request
 from pciclient.fakeserver.wsgi.responses import StartResponse
 from pciclient.fakeserver.wsgi.routes import MethodNotAllowed, NoRoute

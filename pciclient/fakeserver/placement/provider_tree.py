@@ -33,13 +33,30 @@ from types import MappingProxyType
 from typing import Any
 
 from pciclient.fakeserver.model.inventory import (
-    DEV_TYPE_PCI, DEV_TYPE_PF, DEV_TYPE_VF, SERVER_DISK_GB, SERVER_RAM_MB, SERVER_VCPUS,
-    STATUS_ALLOCATED, STATUS_REMOVED, STATUS_UNAVAILABLE, STATUS_UNCLAIMABLE, Hypervisor,
-    Inventory, PciDevice)
-from pciclient.fakeserver.placement.names import (
-    COMPUTE_NODE_TRAITS, STANDARD_RESOURCE_CLASSES, compute_node_uuid, device_resource_class,
-    device_traits, pci_provider_name, provider_uuid)
+    DEV_TYPE_PCI,
+    DEV_TYPE_PF,
+    DEV_TYPE_VF,
+    SERVER_DISK_GB,
+    SERVER_RAM_MB,
+    SERVER_VCPUS,
+    STATUS_ALLOCATED,
+    STATUS_REMOVED,
+    STATUS_UNAVAILABLE,
+    STATUS_UNCLAIMABLE,
+    Hypervisor,
+    Inventory,
+    PciDevice,
+)
 from pciclient.fakeserver.model.sysfs import address_sort_key
+from pciclient.fakeserver.placement.names import (
+    COMPUTE_NODE_TRAITS,
+    STANDARD_RESOURCE_CLASSES,
+    compute_node_uuid,
+    device_resource_class,
+    device_traits,
+    pci_provider_name,
+    provider_uuid,
+)
 
 __all__ = ['Consumer', 'InventoryRecord', 'ProviderTree', 'ResourceProvider', 'build_tree']
 

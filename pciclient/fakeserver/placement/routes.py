@@ -8,7 +8,8 @@ which 1.x it exists. Paths are relative to Placement's mount point.
 """
 from __future__ import annotations
 
-from pciclient.fakeserver.placement.views import Handler, PlacementViews as V
+from pciclient.fakeserver.placement.views import Handler
+from pciclient.fakeserver.placement.views import PlacementViews as V
 from pciclient.fakeserver.wsgi.routes import Route, RouteTable
 
 __all__ = ['ROUTES']

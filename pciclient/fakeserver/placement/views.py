@@ -11,14 +11,14 @@ from ``SCRIPT_NAME``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pciclient.fakeserver.placement.errors import PlacementNotFound
 from pciclient.fakeserver.placement.microversion import MAX_VERSION, MIN_VERSION, Microversion
-from pciclient.fakeserver.placement.query import filter_providers
 from pciclient.fakeserver.placement.provider_tree import ProviderTree, ResourceProvider
+from pciclient.fakeserver.placement.query import filter_providers
 
 __all__ = ['EncodedJson', 'Handler', 'PlacementViews', 'Target', 'provider_document',
            'provider_json']

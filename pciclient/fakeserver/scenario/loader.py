@@ -39,14 +39,31 @@ import yaml
 from pciclient.fakeserver.identity.accounts import Project, User, stable_id
 from pciclient.fakeserver.model.device_spec import DeviceFilter, DeviceSpecError, parse_device_spec
 from pciclient.fakeserver.model.generate import LIMITS, GenerateParams, generate_functions
-from pciclient.fakeserver.model.hosts import (GeneratedHost, HostScan, HostSource, OnceReader,
-                                        SysfsHost, generated_scan)
+from pciclient.fakeserver.model.hosts import (
+    GeneratedHost,
+    HostScan,
+    HostSource,
+    OnceReader,
+    SysfsHost,
+    generated_scan,
+)
 from pciclient.fakeserver.model.inventory import Server
 from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
 from pciclient.fakeserver.model.sysfs import ADDRESS_RE, PciFunction
-from pciclient.fakeserver.scenario.yaml_nodes import (Problem, ScenarioError, boolean, compose_file,
-                                             free_mapping, integer, line_of, mapping, number,
-                                             scalar_text, sequence, string)
+from pciclient.fakeserver.scenario.yaml_nodes import (
+    Problem,
+    ScenarioError,
+    boolean,
+    compose_file,
+    free_mapping,
+    integer,
+    line_of,
+    mapping,
+    number,
+    scalar_text,
+    sequence,
+    string,
+)
 
 __all__ = ['DEFAULT_RESCAN_INTERVAL', 'MAX_DEVICES', 'Scenario', 'ScenarioError',
            'load_scenario', 'single_host_scenario']
@@ -189,8 +206,9 @@ class _Builder:
             project = Project(name, project_id)
         for other in self.projects.values():
             if other.id == project.id:
+                other_line = self.project_lines[other.name]
                 raise Problem(line_of(node), f'project {name!r} has the same id as project '
-                                             f'{other.name!r} (line {self.project_lines[other.name]})')
+                                             f'{other.name!r} (line {other_line})')
         self.projects[name] = project
         self.project_lines[name] = line_of(node)
 
@@ -354,8 +372,9 @@ class _Builder:
             if 'status' in fields:
                 status = scalar_text(fields['status'], 'status').strip().upper()
                 if status not in SERVER_STATUSES:
-                    raise Problem(line_of(fields['status']), f'unknown server status {status!r} '
-                                                             f'(Nova has {", ".join(sorted(SERVER_STATUSES))})')
+                    known = ', '.join(sorted(SERVER_STATUSES))
+                    raise Problem(line_of(fields['status']),
+                                  f'unknown server status {status!r} (Nova has {known})')
             addresses: list[str] = []
             if 'devices' in fields:
                 for item in sequence(fields['devices'], 'devices'):
@@ -414,7 +433,8 @@ class _Builder:
             if pf_holder is not None:
                 raise Problem(line, f'device {address} is a VF of {function.physfn}, which '
                                     f'server {pf_holder.server!r} (line {pf_holder.line}) holds')
-            holdings.busy_pfs.setdefault((hostname, function.physfn), (address, _Holder(server, line)))
+            holdings.busy_pfs.setdefault((hostname, function.physfn),
+                                         (address, _Holder(server, line)))
         elif (hostname, address) in holdings.busy_pfs:
             vf, other = holdings.busy_pfs[(hostname, address)]
             raise Problem(line, f'device {address} is the PF of {vf}, which server '

@@ -100,7 +100,7 @@ def _kind(node: yaml.Node) -> str:
         return 'a mapping'
     if isinstance(node, yaml.SequenceNode):
         return 'a list'
-    if node.tag == _NULL_TAG and node.style is None:
+    if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG and node.style is None:
         return 'empty'
     return f'{node.value!r}'
 

@@ -16,10 +16,12 @@ from typing import Generic, TypeVar
 __all__ = ['Match', 'MethodNotAllowed', 'NoRoute', 'Route', 'RouteTable', 'read_routes']
 
 H = TypeVar('H')
+# Rows are immutable, so a row of a precise handler type is a row of a wider one.
+H_co = TypeVar('H_co', covariant=True)
 
 
 @dataclass(frozen=True)
-class Route(Generic[H]):
+class Route(Generic[H_co]):
     """One row: ``template`` is ``/segment/{name}/…`` (a ``{name}`` takes one segment).
 
     ``policy`` names the rule checked before ``handler`` runs (None: open to all);
@@ -29,7 +31,7 @@ class Route(Generic[H]):
 
     template: str
     method: str
-    handler: H
+    handler: H_co
     policy: str | None
     since: int = 0
     segments: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -42,7 +44,7 @@ class Route(Generic[H]):
         if len(segments) != len(self.segments):
             return None
         params: dict[str, str] = {}
-        for pattern, segment in zip(self.segments, segments):
+        for pattern, segment in zip(self.segments, segments, strict=True):
             if pattern.startswith('{') and pattern.endswith('}'):
                 params[pattern[1:-1]] = segment
             elif pattern != segment:
@@ -57,10 +59,10 @@ def read_routes(template: str, handler: H, policy: str | None, since: int = 0) -
 
 
 @dataclass(frozen=True)
-class Match(Generic[H]):
+class Match(Generic[H_co]):
     """The row that answers, and the values its template took from the path."""
 
-    route: Route[H]
+    route: Route[H_co]
     params: Mapping[str, str]
 
 
