@@ -16,7 +16,7 @@ from pciclient.fakeserver.scenario.loader import Scenario, load_scenario
 from tests.fakeserver.cloud_helpers import call
 from tests.fakeserver.helpers import Response
 from tests.support.data import data_json
-from tests.sysfs_tree import add_device
+from tests.support.sysfs_tree import add_device
 
 PCI_SERVER = '0ff843f8-04ef-4729-bac5-edbd520ba004'
 IDLE_SERVER = 'd591913a-6453-44ff-accf-e40409312abc'

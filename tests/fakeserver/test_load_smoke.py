@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakeserver.test_cli import _command, _env, _login, _readline
+from tests.fakeserver.process_helpers import _command, _env, _login, _readline
 
 CLIENTS = 50
 SECONDS = 3.0

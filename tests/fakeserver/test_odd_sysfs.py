@@ -24,8 +24,8 @@ from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.model.inventory import Inventory
 from pciclient.fakeserver.model.sysfs import read_functions
 from tests.fakeserver.helpers import call_app
-from tests.fakeserver.test_cli import _command, _env, _readline
-from tests.sysfs_tree import add_device, bus_devices_dir, device_dir
+from tests.fakeserver.process_helpers import _command, _env, _readline
+from tests.support.sysfs_tree import add_device, bus_devices_dir, device_dir
 
 # --- dangling SR-IOV links ------------------------------------------------------------------------
 

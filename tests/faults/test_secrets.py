@@ -16,8 +16,9 @@ from typing import Iterator
 
 import pytest
 
-from tests.faults.conftest import Result, console_script, pci_cli
-from tests.sysfs_tree import build_standard_tree
+from tests.faults.cli import Result, pci_cli
+from tests.support.cli_process import console_script
+from tests.support.sysfs_tree import build_standard_tree
 
 PASSWORD = 'Secret-Fuzz-Pa55word-42'
 TOKEN = re.compile(r'(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])')
@@ -53,7 +54,7 @@ class Cloud:
     def __init__(self, workdir: Path) -> None:
         import subprocess
 
-        from tests.faults.conftest import clean_env
+        from tests.support.cli_process import clean_env
 
         scenario = workdir / 'cloud.yaml'
         scenario.write_text(SCENARIO.format(password=PASSWORD,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.conftest import FakeServerProcess, run_cli
-from tests.sysfs_tree import build_standard_tree
+from tests.functional.helpers import FakeServerProcess, run_cli
+from tests.support.sysfs_tree import build_standard_tree
 
 PASSWORD = 'Adm1n-pw'
 SCENARIO = """\

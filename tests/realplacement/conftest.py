@@ -153,13 +153,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line('real Placement tier: ' + ', '.join(parts))
 
 
-def pci_cli_path() -> str:
-    path = Path(sys.executable).with_name('pci-cli')
-    if not path.exists():
-        pytest.fail(f'pci-cli is not installed next to {sys.executable}: pip install -e .')
-    return str(path)
-
-
 def fake_server_path() -> str:
     path = Path(sys.executable).with_name('pci-fake-server')
     if not path.exists():
