@@ -37,10 +37,11 @@ from tests.realkeystone.keystone_admin import (
     KeystoneAdmin, application_credential_token, create_application_credential)
 from tests.realservices.keystone import Keystone, start_keystone
 from tests.realservices.scripts import pci_cli_path
+from tests.realservices.summary import tier_timings
 from tests.realservices.venvs import VenvError
 from tests.support.sysfs_tree import build_standard_tree
 
-TIMINGS: dict[str, float] = {}
+TIMINGS = tier_timings('real Keystone tier')
 
 SCENARIO = """\
 rescan_interval: 0
@@ -135,11 +136,6 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCloud]:
             (thing.close if isinstance(thing, KeystoneAdmin) else thing.stop)()
         TIMINGS['tier'] = time.monotonic() - started_at
 
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if TIMINGS:
-        parts = [f'{name} {seconds:.1f} s' for name, seconds in TIMINGS.items()]
-        terminalreporter.write_line('real Keystone tier: ' + ', '.join(parts))
 
 
 # --- running pci-cli ------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import requests
 
 from tests.realnova.cloud import RealNova
 from tests.realservices.process import start_service, stop_service
+from tests.realservices.summary import tier_timings
 from tests.realservices.venvs import VenvError, ensure_venv
 
 # Nova, Placement (the harness runs it in-process) and what Nova's test harness imports.
@@ -43,7 +44,7 @@ NOVA_REQUIREMENTS = [
 HARNESS = Path(__file__).with_name('nova_harness.py')
 READY_TIMEOUT = 240  # seconds; about 5 s on an idle 2-core machine
 
-TIMINGS: dict[str, float] = {}
+TIMINGS = tier_timings('real Nova tier')
 
 
 def _session() -> requests.Session:
@@ -128,9 +129,4 @@ def placement_http(real_nova: RealNova) -> Iterator[requests.Session]:
         session.headers['X-Auth-Token'] = real_nova.placement_token
         yield session
 
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if TIMINGS:
-        parts = [f'{name} {seconds:.1f} s' for name, seconds in TIMINGS.items()]
-        terminalreporter.write_line('real Nova tier: ' + ', '.join(parts))
 

@@ -24,9 +24,10 @@ import requests
 from tests.realplacement.placement import Placement, placement_venv, start_placement
 from tests.realplacement.populate import Population, populate
 from tests.realservices.process import free_port, start_service, stop_service
+from tests.realservices.summary import tier_timings
 from tests.realservices.venvs import VenvError
 
-TIMINGS: dict[str, float] = {}
+TIMINGS = tier_timings('real Placement tier')
 
 
 @dataclass
@@ -146,11 +147,6 @@ def fake_compute(real_placement: RealPlacement) -> Iterator[FakeCompute]:
     finally:
         stop_service(process)
 
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if TIMINGS:
-        parts = [f'{name} {seconds:.1f} s' for name, seconds in TIMINGS.items()]
-        terminalreporter.write_line('real Placement tier: ' + ', '.join(parts))
 
 
 def fake_server_path() -> str:
