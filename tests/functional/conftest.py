@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.functional.helpers import FakeServerProcess
+from tests.support.fake_cloud import FakeServerProcess
 from tests.support.sysfs_tree import build_standard_tree
 
 

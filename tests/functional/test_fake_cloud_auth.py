@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.helpers import CliResult, FakeServerProcess, run_tool
+from tests.functional.helpers import CliResult, run_tool
 from tests.support.cli_process import clean_env
+from tests.support.fake_cloud import FakeServerProcess
 from tests.support.sysfs_tree import build_standard_tree
 
 ADMIN_PASSWORD = 'Adm1n-pw'

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.helpers import FakeServerProcess, run_cli
+from tests.functional.helpers import run_cli
+from tests.support.fake_cloud import FakeServerProcess
 from tests.support.sysfs_tree import build_standard_tree
 
 PASSWORD = 'Adm1n-pw'

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.helpers import FakeServerProcess, run_cli
+from tests.functional.helpers import run_cli
 from tests.support.cli_process import clean_env, console_script
+from tests.support.fake_cloud import FakeServerProcess
 from tests.support.sysfs_tree import add_device, build_standard_tree, bus_devices_dir
 
 SCENARIO = '''\

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.helpers import FakeServerProcess, run_cli
+from tests.functional.helpers import run_cli
+from tests.support.fake_cloud import FakeServerProcess
 from tests.support.sysfs_tree import build_standard_tree
 from tests.support.tls_helpers import make_local_ca
 
