@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import requests
 from tests.realplacement.placement import Placement, placement_venv, start_placement
 from tests.realplacement.populate import Population, populate
 from tests.realservices.process import free_port, start_service, stop_service
+from tests.realservices.scripts import installed_script
 from tests.realservices.summary import tier_timings
 from tests.realservices.venvs import VenvError
 
@@ -123,7 +123,7 @@ def fake_compute(real_placement: RealPlacement) -> Iterator[FakeCompute]:
     workdir = real_placement.workdir
     scenario = workdir / 'compute-scenario.yaml'
     scenario.write_text(_scenario(real_placement.population))
-    server = fake_server_path()
+    server = installed_script('pci-fake-server')
     helped = subprocess.run([server, '--help'], capture_output=True, text=True, timeout=60)
     no_os_pci = '--no-os-pci' in helped.stdout
     port = free_port()
@@ -146,11 +146,3 @@ def fake_compute(real_placement: RealPlacement) -> Iterator[FakeCompute]:
         yield FakeCompute(url=url, no_os_pci=no_os_pci, log=log)
     finally:
         stop_service(process)
-
-
-
-def fake_server_path() -> str:
-    path = Path(sys.executable).with_name('pci-fake-server')
-    if not path.exists():
-        pytest.fail(f'pci-fake-server is not installed next to {sys.executable}')
-    return str(path)
