@@ -1,7 +1,9 @@
 """Shared fixtures: the standard fake sysfs tree, inventories and apps built on it."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -9,8 +11,9 @@ from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.model.inventory import Inventory, Server
 from pciclient.fakeserver.model.sysfs import SysfsScan, read_functions
 from tests.fakeserver.helpers import HOST, OTHER_SERVER_UUID, SERVER_UUID
-from tests.sysfs_tree import build_standard_tree
-from tests.tls_helpers import local_ca  # noqa: F401 (a fixture: a throwaway CA in tmp_path)
+from tests.fakeserver.process_helpers import _command, _Server
+from tests.support.sysfs_tree import build_standard_tree
+from tests.support.tls_helpers import local_ca  # noqa: F401 (a fixture: a throwaway CA in tmp_path)
 
 
 @pytest.fixture
@@ -47,3 +50,19 @@ def app(busy_inventory: Inventory) -> FakeComputeApp:
 @pytest.fixture
 def merged_app(busy_inventory: Inventory) -> FakeComputeApp:
     return FakeComputeApp(busy_inventory, shapes='merged-nova')
+
+
+@pytest.fixture
+def spawn(standard_tree: Path) -> Iterator[Any]:
+    started: list[_Server] = []
+
+    def start(*extra: str, command: list[str] | None = None, tree: bool = True,
+              env: dict[str, str] | None = None) -> _Server:
+        base = command or _command()
+        source = ['--sysfs-root', str(standard_tree), '--hostname', 'cli-host'] if tree else []
+        server = _Server([*base, '--port', '0', *source, *extra], env)
+        started.append(server)
+        return server
+    yield start
+    for server in started:
+        server.kill()

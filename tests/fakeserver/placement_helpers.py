@@ -1,15 +1,13 @@
 """Helpers for the Placement tests: the reference cloud rebuilt as a scenario, and a GET caller.
 
 ``build_reference_tree`` makes the PCI functions of the hosts a real Nova 34 reported to a
-real Placement 16 (``/work/shared/reference/nova-34-placement``, summarised in
+real Placement 16 (``tests/data/nova-34-placement``, summarised in
 ``REFERENCE_PROVIDERS``): a PF without VFs, a VF whose PF is not tracked, a PF and its VF
 tagged ``physical_network`` (Neutron's, so not reported) and two GPUs tagged
 ``traits: gold``, one held by a server on compute1.
 """
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,10 +15,9 @@ from typing import Any
 from pciclient.fakeserver.scenario.loader import Scenario, load_scenario
 from tests.fakeserver.cloud_helpers import call
 from tests.fakeserver.helpers import Response
-from tests.sysfs_tree import add_device
+from tests.support.data import data_json
+from tests.support.sysfs_tree import add_device
 
-REFERENCE_DIR = Path(os.environ.get('PCICLIENT_PLACEMENT_REFERENCE',
-                                    '/work/shared/reference/nova-34-placement'))
 PCI_SERVER = '0ff843f8-04ef-4729-bac5-edbd520ba004'
 IDLE_SERVER = 'd591913a-6453-44ff-accf-e40409312abc'
 PROJECT_ID = '6f70656e737461636b20342065766572'
@@ -81,7 +78,7 @@ hosts:
 
 
 def reference(name: str) -> Any:
-    return json.loads((REFERENCE_DIR / name).read_text())
+    return data_json('nova-34-placement', name)
 
 
 def get(app: Callable[..., Any], path: str, version: str | None = None, query: str = '',

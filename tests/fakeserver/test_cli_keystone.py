@@ -17,9 +17,8 @@ from pciclient.fakeserver.cli import build_parser, main
 from tests.fakeserver.cloud_helpers import Clock
 from tests.fakeserver.keystone_stub import (
     SERVICE_PASSWORD, SERVICE_PROJECT, SERVICE_USER, KeystoneStub, dead_url, serving)
-from tests.fakeserver.test_cli import _env as _base_env
-from tests.fakeserver.test_cli import _get, _scenario
-from tests.fakeserver.test_cli import spawn  # noqa: F401 - the fixture, shared
+from tests.fakeserver.process_helpers import _env as _base_env
+from tests.fakeserver.process_helpers import _get, _scenario
 
 PASSWORD_ENV = 'PCI_FAKE_KEYSTONE_ADMIN_PASSWORD'
 

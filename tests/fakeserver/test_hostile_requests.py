@@ -33,7 +33,7 @@ from pciclient.fakeserver.identity.tokens import TokenStore
 from tests.fakeserver.cloud_helpers import (
     ADMIN, ADMIN_PASSWORD, PROJECTS, USERS, default_project, password_auth)
 from tests.fakeserver.helpers import HOST
-from tests.sysfs_tree import build_standard_tree
+from tests.support.sysfs_tree import build_standard_tree
 
 SECRET = 'the-secret-a-traversal-would-reveal'
 DEMO_VM = '22222222-2222-4222-8222-222222222222'

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakeserver.test_cli import _command, _env, _login, _readline
+from tests.fakeserver.process_helpers import _env, _login
+from tests.support.fake_cloud import FakeServerProcess
 
 CLIENTS = 50
 SECONDS = 3.0
@@ -42,24 +43,14 @@ def _rss_kib(pid: int) -> int:
 def fake_cloud(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     scenario = tmp_path / 'scenario.yaml'
     scenario.write_text(SCENARIO)
-    # stderr to a file: an access line per request would fill an unread pipe and stall it.
-    with (tmp_path / 'stderr.log').open('w') as err:
-        process = subprocess.Popen(
-            [*_command(), '--port', '0', '--scenario', str(scenario)],
-            stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True,
-            env=_env(PCI_FAKE_ADMIN_PASSWORD=PASSWORD))
+    server = FakeServerProcess('--scenario', str(scenario), log=tmp_path / 'stderr.log',
+                               env=_env(PCI_FAKE_ADMIN_PASSWORD=PASSWORD), start_timeout=30)
     try:
-        url = _readline(process.stdout).strip()
-        status, token = _login(url[:-len('/v2.1')], 'admin', PASSWORD, 'admin')
+        status, token = _login(server.root, 'admin', PASSWORD, 'admin')
         assert status == 201 and token
-        yield url, token, process
+        yield server.url, token, server.proc
     finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        server.stop()
 
 
 def _client(port: int, token: str, paths: list[tuple[str, str]], deadline: float,

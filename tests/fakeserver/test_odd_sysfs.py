@@ -24,8 +24,9 @@ from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.model.inventory import Inventory
 from pciclient.fakeserver.model.sysfs import read_functions
 from tests.fakeserver.helpers import call_app
-from tests.fakeserver.test_cli import _command, _env, _readline
-from tests.sysfs_tree import add_device, bus_devices_dir, device_dir
+from tests.fakeserver.process_helpers import _env
+from tests.support.fake_cloud import FakeServerProcess
+from tests.support.sysfs_tree import add_device, bus_devices_dir, device_dir
 
 # --- dangling SR-IOV links ------------------------------------------------------------------------
 
@@ -176,20 +177,15 @@ def test_ten_thousand_entries_are_read_and_the_broken_ones_reported(big_tree: Pa
 
 @pytest.fixture
 def big_server(big_tree: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
-    # stderr to a file: a thousand warnings would fill a pipe nobody reads and stall the server.
     log = tmp_path / 'stderr.log'
-    with log.open('w') as err:
-        process = subprocess.Popen(
-            [*_command(), '--port', '0', '--noauth', '--sysfs-root', str(big_tree),
-             '--hostname', 'big-host'],
-            stdout=subprocess.PIPE, stderr=err, text=True, env=_env(), stdin=subprocess.DEVNULL)
+    server = FakeServerProcess('--noauth', '--sysfs-root', str(big_tree), '--hostname', 'big-host',
+                               log=log, env=_env())
     try:
-        url = _readline(process.stdout, timeout=120).strip()
-        yield url, process, log
+        yield server.url, server.proc, log
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)
+        if server.proc.poll() is None:
+            server.proc.kill()
+        server.stop()
 
 
 def _get(url: str) -> Any:

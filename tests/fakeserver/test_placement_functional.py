@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,15 +10,9 @@ import requests
 
 from pciclient.fakeserver.placement.names import compute_node_uuid
 from tests.fakeserver.placement_helpers import build_reference_tree
+from tests.support.fake_cloud import FakeServerProcess
 
 PLACEMENT_118 = {'OpenStack-API-Version': 'placement 1.18'}
-
-
-def _command() -> list[str]:
-    script = shutil.which('pci-fake-server') or str(Path(sys.executable).with_name(
-        'pci-fake-server'))
-    return [script] if os.path.exists(script) else [sys.executable, '-m',
-                                                    'pciclient.fakeserver.cli']
 
 
 @pytest.fixture
@@ -43,26 +34,14 @@ servers:
   - {{name: vm, project: demo, host: compute1, devices: ["0000:04:00.0"]}}
 ''')
     env = {k: v for k, v in os.environ.items() if not k.startswith(('OS_', 'PCI_FAKE_'))}
-    log = (tmp_path / 'server.log').open('wb')
-    process = subprocess.Popen([*_command(), '--port', '0', '--noauth', '--no-os-pci',
-                                '--scenario', str(scenario)],
-                               stdout=subprocess.PIPE, stderr=log, text=True, env=env,
-                               stdin=subprocess.DEVNULL)
+    server = FakeServerProcess('--noauth', '--no-os-pci', '--scenario', str(scenario),
+                               log=tmp_path / 'server.log', env=env)
     try:
-        line = process.stdout.readline().strip()  # type: ignore[union-attr]
-        assert line.startswith('http://127.0.0.1:') and line.endswith('/v2.1'), \
-            (tmp_path / 'server.log').read_text()
-        yield line[:-len('/v2.1')]
+        assert server.url.startswith('http://127.0.0.1:') and server.url.endswith('/v2.1'), \
+            server.log_text()
+        yield server.root
     finally:
-        process.terminate()
-        try:
-            assert process.wait(timeout=20) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            process.stdout.close()  # type: ignore[union-attr]
-            log.close()
+        assert server.stop() == 0
 
 
 def test_placement_lists_the_pci_providers(server: str) -> None:

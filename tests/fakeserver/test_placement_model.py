@@ -20,7 +20,7 @@ from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
 from tests.fakeserver.helpers import HOST, SERVER_UUID
 from tests.fakeserver.placement_helpers import (
     IDLE_SERVER, PCI_SERVER, PROJECT_ID, REFERENCE_PROVIDERS, reference, reference_scenario)
-from tests.sysfs_tree import bus_devices_dir
+from tests.support.sysfs_tree import bus_devices_dir
 
 BASE_TRAITS = {'COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA'}
 PF, VF1, VF2, GPU, SATA = '0000:04:00.0', '0000:04:10.0', '0000:04:10.2', '0000:3b:00.0', \

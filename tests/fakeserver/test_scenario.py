@@ -11,7 +11,7 @@ import pytest
 from pciclient.fakeserver.identity.accounts import Project, stable_id
 from pciclient.fakeserver.scenario.loader import (DEFAULT_RESCAN_INTERVAL, ScenarioError, load_scenario,
                                            single_host_scenario)
-from tests.sysfs_tree import STANDARD_VALID_ADDRESSES, build_standard_tree
+from tests.support.sysfs_tree import STANDARD_VALID_ADDRESSES, build_standard_tree
 
 Write = Callable[[str], Path]
 

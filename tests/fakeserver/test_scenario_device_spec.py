@@ -9,7 +9,7 @@ from pciclient.fakeserver.model.device_spec import (DeviceFilter, DeviceSpecErro
                                               track_all)
 from pciclient.fakeserver.scenario.loader import load_scenario
 from pciclient.fakeserver.model.sysfs import PciFunction
-from tests.sysfs_tree import build_standard_tree
+from tests.support.sysfs_tree import build_standard_tree
 
 PF = PciFunction('0000:04:00.0', '8086', '10fb', sriov_totalvfs=4)
 VF0 = PciFunction('0000:04:10.0', '8086', '10ed', physfn='0000:04:00.0')

@@ -19,7 +19,7 @@ from pciclient.fakeserver.embedded import start_local
 from pciclient.fakeserver.wsgi.server import (
     CHEROOT, ENGINES, RunningServer, ThreadingWSGIServer, make_server, start_in_thread)
 from pciclient.fakeserver.compute.views import Views
-from tests.sysfs_tree import STANDARD_VALID_ADDRESSES
+from tests.support.sysfs_tree import STANDARD_VALID_ADDRESSES
 
 
 def _get(url: str, method: str = 'GET') -> tuple[int, dict[str, str], Any]:

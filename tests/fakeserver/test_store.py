@@ -19,7 +19,8 @@ from pciclient.fakeserver.model.inventory import Server
 from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
 from pciclient.fakeserver.model.sysfs import read_functions
 from tests.fakeserver.helpers import call_app
-from tests.sysfs_tree import STANDARD_VALID_ADDRESSES, add_device, bus_devices_dir, device_dir
+from tests.support.sysfs_tree import (STANDARD_VALID_ADDRESSES, add_device, bus_devices_dir,
+                                      device_dir)
 
 VM = '0b5d8a4e-3c1f-4e8a-9d2b-7f6e5a4b3c21'
 GPU = '0000:3b:00.0'

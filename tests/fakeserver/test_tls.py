@@ -1,4 +1,5 @@
-"""HTTPS: the server side of ``--cert/--key``, checked with a throwaway CA (tests/tls_helpers.py)."""
+"""HTTPS: the server side of ``--cert/--key``, checked with a throwaway CA
+(tests/support/tls_helpers.py)."""
 from __future__ import annotations
 
 import http.client
@@ -18,8 +19,8 @@ from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.cli import main
 from pciclient.fakeserver.wsgi.server import STDLIB, RunningServer, make_server, start_in_thread
 from pciclient.fakeserver.wsgi.tls import TlsError, TlsFiles, tls_context
-from tests.fakeserver.test_cli import _env, spawn  # noqa: F401 (spawn is a fixture)
-from tests.tls_helpers import LocalCA, make_local_ca
+from tests.fakeserver.process_helpers import _env
+from tests.support.tls_helpers import LocalCA, make_local_ca
 
 
 def _fetch(url: str, context: ssl.SSLContext | None) -> tuple[int, Any]:

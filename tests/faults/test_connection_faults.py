@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.faults import documents as docs
-from tests.faults.conftest import noauth, pci_cli
+from tests.faults.cli import noauth, pci_cli
 from tests.faults.servers import CLOSE, RESET, SILENCE, FaultServer, Reply, free_port, json_reply
 
 DEVICES = docs.page('pci_devices', [docs.device(i) for i in range(1, 40)])

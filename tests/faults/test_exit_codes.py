@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.faults import documents as docs
-from tests.faults.conftest import noauth, pci_cli
+from tests.faults.cli import noauth, pci_cli
 from tests.faults.servers import FaultServer, json_reply
 
 

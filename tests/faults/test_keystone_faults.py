@@ -6,7 +6,7 @@ import pytest
 
 from tests.faults import documents as docs
 from tests.faults import identity
-from tests.faults.conftest import pci_cli
+from tests.faults.cli import pci_cli
 from tests.faults.identity import Identity, serve
 from tests.faults.servers import RESET, SILENCE, Reply, free_port, json_reply
 

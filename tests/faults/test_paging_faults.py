@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from tests.faults import documents as docs
-from tests.faults.conftest import noauth, pci_cli, pci_cli_here
+from tests.faults.cli import noauth, pci_cli, pci_cli_here
 from tests.faults.servers import RESET, SILENCE, FaultServer, Reply, json_reply
 
 #: (command, listing path, key, items): each listing has three pages of two.

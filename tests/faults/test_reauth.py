@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.faults import identity
-from tests.faults.conftest import pci_cli
+from tests.faults.cli import pci_cli
 from tests.faults.identity import Identity, compute_tokens, serve
 
 

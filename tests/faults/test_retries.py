@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 
 from tests.faults import documents as docs
-from tests.faults.conftest import noauth, pci_cli, pci_cli_here
+from tests.faults.cli import noauth, pci_cli, pci_cli_here
 from tests.faults.servers import RESET, SILENCE, FaultServer, Reply, json_reply
 
 DEVICES = docs.page('pci_devices', [docs.device(1), docs.device(2)])

@@ -16,8 +16,9 @@ from typing import Iterator
 
 import pytest
 
-from tests.faults.conftest import Result, console_script, pci_cli
-from tests.sysfs_tree import build_standard_tree
+from tests.faults.cli import Result, pci_cli
+from tests.support.fake_cloud import FakeServerProcess
+from tests.support.sysfs_tree import build_standard_tree
 
 PASSWORD = 'Secret-Fuzz-Pa55word-42'
 TOKEN = re.compile(r'(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])')
@@ -51,35 +52,21 @@ COMMANDS = [
 
 class Cloud:
     def __init__(self, workdir: Path) -> None:
-        import subprocess
-
-        from tests.faults.conftest import clean_env
-
         scenario = workdir / 'cloud.yaml'
         scenario.write_text(SCENARIO.format(password=PASSWORD,
                                             sysfs=build_standard_tree(workdir / 'sys')))
         self.log = workdir / 'server.log'
-        with open(self.log, 'ab') as log:
-            self.proc = subprocess.Popen(
-                [console_script('pci-fake-server'), '--port', '0', '--scenario', str(scenario),
-                 '--token-ttl', '2'], stdout=subprocess.PIPE, stderr=log, text=True,
-                env=clean_env(), stdin=subprocess.DEVNULL)
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith('http://127.0.0.1:'):
+        self.server = FakeServerProcess('--scenario', str(scenario), '--token-ttl', '2',
+                                        log=self.log)
+        if not self.server.url.startswith('http://127.0.0.1:'):
             self.stop()
-            pytest.fail(f'pci-fake-server printed {line!r}: {self.log.read_text()[-2000:]}')
-        self.root = line.rsplit('/v2.1', 1)[0]
+            pytest.fail(f'pci-fake-server printed {self.server.url!r}: '
+                        f'{self.log.read_text()[-2000:]}')
+        self.root = self.server.root
         self.auth_url = f'{self.root}/identity/v3'
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except Exception:  # noqa: BLE001 - then it is killed
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
+        self.server.stop()
 
     def password_args(self) -> list[str]:
         return ['--os-auth-url', self.auth_url, '--os-username', 'admin',

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.conftest import clean_env, run_cli
+from tests.functional.helpers import run_cli
+from tests.support.cli_process import clean_env
 
-# The standard tree (tests/sysfs_tree.py): ids 1..5 in address order.
+# The standard tree (tests/support/sysfs_tree.py): ids 1..5 in address order.
 ADDRESSES = ['0000:00:1f.2', '0000:04:00.0', '0000:04:10.0', '0000:04:10.2', '0000:3b:00.0']
 
 

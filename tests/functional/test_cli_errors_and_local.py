@@ -11,7 +11,8 @@ from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.model.inventory import Inventory, Server
 from pciclient.fakeserver.wsgi.server import start_in_thread
 from pciclient.fakeserver.model.sysfs import read_functions
-from tests.functional.conftest import clean_env, run_cli
+from tests.functional.helpers import run_cli
+from tests.support.cli_process import clean_env
 
 SERVER_UUID = '8c3e1f0a-5b2d-4c6e-9f10-7a8b9c0d1e2f'
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import (CliResult, FakeServerProcess, clean_env,
-                                       run_tool)
-from tests.sysfs_tree import build_standard_tree
+from tests.functional.helpers import CliResult, run_tool
+from tests.support.cli_process import clean_env
+from tests.support.fake_cloud import FakeServerProcess
+from tests.support.sysfs_tree import build_standard_tree
 
 ADMIN_PASSWORD = 'Adm1n-pw'
 MEMBER_PASSWORD = 'Al1ce-pw'

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from tests.functional.conftest import FakeServerProcess, run_cli, run_tool
-from tests.sysfs_tree import build_standard_tree
+from tests.functional.helpers import run_cli, run_tool
+from tests.support.fake_cloud import FakeServerProcess
+from tests.support.sysfs_tree import build_standard_tree
 
 PASSWORD = 'Adm1n-pw'
 SCENARIO = """\

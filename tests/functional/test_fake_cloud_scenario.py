@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import FakeServerProcess, clean_env, console_script, run_cli
-from tests.sysfs_tree import add_device, build_standard_tree, bus_devices_dir
+from tests.functional.helpers import run_cli
+from tests.support.cli_process import clean_env, console_script
+from tests.support.fake_cloud import FakeServerProcess
+from tests.support.sysfs_tree import add_device, build_standard_tree, bus_devices_dir
 
 SCENARIO = '''\
 rescan_interval: 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.functional.conftest import CliResult, run_tool
+from tests.functional.helpers import CliResult, run_tool
 
 
 def openstack(*args: str, endpoint: str | None = None) -> CliResult:

@@ -1,11 +1,12 @@
-"""pci-cli against the fake server over HTTPS with a throwaway CA (tests/tls_helpers.py)."""
+"""pci-cli against the fake server over HTTPS with a throwaway CA (tests/support/tls_helpers.py)."""
 from __future__ import annotations
 
 import pytest
 
-from tests.functional.conftest import FakeServerProcess, run_cli
-from tests.sysfs_tree import build_standard_tree
-from tests.tls_helpers import make_local_ca
+from tests.functional.helpers import run_cli
+from tests.support.fake_cloud import FakeServerProcess
+from tests.support.sysfs_tree import build_standard_tree
+from tests.support.tls_helpers import make_local_ca
 
 
 @pytest.fixture(scope='module')

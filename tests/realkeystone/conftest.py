@@ -23,34 +23,25 @@ import datetime
 import json
 import os
 import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
+from tests.realkeystone.cloud import (INTERFACE_PATHS, MEMBER, MEMBER_PASSWORD, PLACEMENT_PATH,
+                                      SHORT_LIVED_SECONDS, RealCloud, Region)
 from tests.realkeystone.fake_compute import FakeCompute
 from tests.realkeystone.keystone_admin import (
     KeystoneAdmin, application_credential_token, create_application_credential)
 from tests.realservices.keystone import Keystone, start_keystone
+from tests.realservices.scripts import pci_cli_path
+from tests.realservices.summary import tier_timings
 from tests.realservices.venvs import VenvError
-from tests.sysfs_tree import build_standard_tree
+from tests.support.sysfs_tree import build_standard_tree
 
-MEMBER = 'alice'
-MEMBER_PASSWORD = 'Al1ce-keystone-pw'
-REGIONS = ('RegionOne', 'RegionTwo')
-PLACEMENT_PATH = '/placement'
-# Each interface's endpoint URL form, so a test can tell from the request URL which was used.
-INTERFACE_PATHS = {
-    'public': '/v2.1',
-    'internal': '/v2.1/$(project_id)s',
-    'admin': '/v2/$(project_id)s',
-}
-SHORT_LIVED_SECONDS = 4
-
-TIMINGS: dict[str, float] = {}
+TIMINGS = tier_timings('real Keystone tier')
 
 SCENARIO = """\
 rescan_interval: 0
@@ -64,43 +55,6 @@ servers:
   - {{name: {prefix}-demo-vm, project: demo, host: {prefix}-compute1, devices: ["0000:04:10.0"]}}
   - {{name: {prefix}-admin-vm, project: admin, host: {prefix}-compute1}}
 """
-
-
-@dataclass
-class Region:
-    name: str
-    compute: FakeCompute
-    hostname: str            # the one hypervisor its scenario serves
-
-    def endpoint(self, interface: str, project_id: str) -> str:
-        return self.compute.root + INTERFACE_PATHS[interface].replace('$(project_id)s',
-                                                                       project_id)
-
-
-@dataclass
-class RealCloud:
-    keystone: Keystone
-    admin: KeystoneAdmin
-    demo_project_id: str
-    member_id: str
-    regions: dict[str, Region]
-    app_credential: tuple[str, str]          # (id, secret) of the admin's, on project admin
-    expiring_token: str                      # from a short-lived application credential
-    expiring_token_expires_at: float
-    workdir: Path
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def auth_url(self) -> str:
-        return self.keystone.url
-
-    @property
-    def admin_password(self) -> str:
-        return self.keystone.admin_password
-
-    @property
-    def admin_project_id(self) -> str:
-        return self.admin.project_id
 
 
 def _keystone_time(moment: float) -> str:
@@ -183,19 +137,9 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCloud]:
         TIMINGS['tier'] = time.monotonic() - started_at
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if TIMINGS:
-        parts = [f'{name} {seconds:.1f} s' for name, seconds in TIMINGS.items()]
-        terminalreporter.write_line('real Keystone tier: ' + ', '.join(parts))
-
 
 # --- running pci-cli ------------------------------------------------------------------------
 
-def pci_cli_path() -> str:
-    path = Path(sys.executable).with_name('pci-cli')
-    if not path.exists():
-        pytest.fail(f'pci-cli is not installed next to {sys.executable}: pip install -e .')
-    return str(path)
 
 
 @dataclass
@@ -231,23 +175,3 @@ def run_cli(tmp_path: Path) -> Any:
                               stdin=subprocess.DEVNULL)
         return CliResult(done.returncode, done.stdout, done.stderr)
     return run
-
-
-def password_args(cloud: RealCloud, user: str = 'admin', password: str | None = None,
-                  project: str = 'admin', region: str = 'RegionOne') -> list[str]:
-    """``--os-*`` options for password authentication (the admin by default)."""
-    return ['--os-auth-url', cloud.auth_url, '--os-username', user,
-            '--os-password', cloud.admin_password if password is None else password,
-            '--os-project-name', project, '--os-user-domain-name', 'Default',
-            '--os-project-domain-name', 'Default', '--os-region-name', region]
-
-
-def member_args(cloud: RealCloud, region: str = 'RegionOne') -> list[str]:
-    return password_args(cloud, MEMBER, MEMBER_PASSWORD, 'demo', region)
-
-
-def wait_until(moment: float) -> None:
-    """Sleep until the wall clock has passed ``moment`` (Keystone's clock is this machine's)."""
-    remaining = moment - time.time()
-    if remaining > 0:
-        time.sleep(remaining)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import select
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.realservices.process import stop_service
+from tests.realservices.scripts import installed_script
 
 __all__ = ['FakeCompute', 'PASSWORD_ENV', 'fake_server_path']
 
@@ -19,11 +19,7 @@ PASSWORD_ENV = 'PCI_FAKE_KEYSTONE_ADMIN_PASSWORD'
 
 
 def fake_server_path() -> str:
-    path = Path(sys.executable).with_name('pci-fake-server')
-    if not path.exists():
-        raise RuntimeError(f'pci-fake-server is not installed next to {sys.executable}: '
-                           'pip install -e .')
-    return str(path)
+    return installed_script('pci-fake-server')
 
 
 class FakeCompute:

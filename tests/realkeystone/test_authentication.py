@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.realkeystone.conftest import RealCloud, password_args
+from tests.realkeystone.cloud import RealCloud, password_args
 from tests.realkeystone.keystone_admin import password_token
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.realkeystone.conftest import RealCloud, password_args
+from tests.realkeystone.cloud import RealCloud, password_args
 from tests.realkeystone.keystone_admin import password_token
 
 # Keystone's fernet tokens are URL-safe base64 of a payload starting with version byte 0x80.

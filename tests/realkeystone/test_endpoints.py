@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realkeystone.conftest import REGIONS, RealCloud, password_args
+from tests.realkeystone.cloud import REGIONS, RealCloud, password_args
 
 
 @pytest.mark.parametrize('interface', ['public', 'internal', 'admin'])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.realkeystone.conftest import RealCloud, password_args, wait_until
+from tests.realkeystone.cloud import RealCloud, password_args, wait_until
 from tests.realkeystone.fake_compute import FakeCompute
 from tests.realkeystone.keystone_admin import password_token
 from tests.realservices.process import free_port

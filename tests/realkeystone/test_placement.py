@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realkeystone.conftest import RealCloud, member_args, password_args
+from tests.realkeystone.cloud import RealCloud, member_args, password_args
 
 
 @pytest.mark.parametrize('region, source, prefix', [

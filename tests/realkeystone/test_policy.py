@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realkeystone.conftest import RealCloud, member_args, password_args
+from tests.realkeystone.cloud import RealCloud, member_args, password_args
 
 
 def test_admin_sees_pci_devices_and_pools(cloud: RealCloud, run_cli) -> None:

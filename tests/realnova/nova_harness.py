@@ -73,9 +73,10 @@ FLAVOR_NAME = 'pci.a1'
 # driver's devices (PFs 0000:0{1,2,3}:00.0, each with one VF at function 1) and its
 # config fixture (the sysfs mocks) but reports real ids: Intel X540 PFs/VFs
 # (8086:1528 / 8086:1515), plus two type-PCI GPUs (10de:1eb8) that the alias ``a1``
-# hands to the server (the same ids as the shared Placement reference). One GPU address
-# has hex letters, so the provider name Nova builds upper-cases it. PF 02:00.0 gets two
-# more VFs: its provider then holds 3 VFs (the fake driver has one VF per PF).
+# hands to the server (the same ids as the recorded Placement reference in
+# tests/data/nova-34-placement). One GPU address has hex letters, so the provider name
+# Nova builds upper-cases it. PF 02:00.0 gets two more VFs: its provider then holds 3 VFs
+# (the fake driver has one VF per PF).
 PF_IDS = ('8086', '1528')
 VF_IDS = ('8086', '1515')
 GPU_IDS = ('10de', '1eb8')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.realnova.test_real_nova_smoke import cli_json, run_cli
+from tests.realnova.cli import cli_json, run_cli
 
 VERSIONS = [(), ('--os-compute-api-version', '2.53'), ('--os-compute-api-version', 'latest')]
 

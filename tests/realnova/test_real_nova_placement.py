@@ -22,7 +22,8 @@ from collections import Counter
 
 import pytest
 
-from tests.realnova.conftest import NOVA_PCI_TRAITS, ExpectedProvider, RealNova, pci_cli_path
+from tests.realnova.cloud import NOVA_PCI_TRAITS, ExpectedProvider, RealNova
+from tests.realservices.scripts import pci_cli_path
 
 LIST_KEYS = {'ID', 'Address', 'Host', 'Vendor ID', 'Product ID', 'Status', 'Source'}
 LONG_KEYS = LIST_KEYS | {'Type', 'Resource Class', 'Total', 'Reserved', 'Used', 'Free',

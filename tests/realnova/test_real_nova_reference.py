@@ -1,34 +1,29 @@
 """The real Nova of this tier answers like the recorded Nova 34 reference, request by request.
 
-``../shared/reference/nova-34-responses`` holds what a real Nova 34.0.0 answered (two fake
+``tests/data/nova-34-responses`` holds what a real Nova 34.0.0 answered (two fake
 PCI computes, one server); the unit tests decode those files as if they were Nova. This
 checks that the live harness still agrees with them: status, content type, microversion
 header and the shape of every JSON document (keys and value types, recursively); error
 bodies and non-JSON bodies exactly, once our ids are put in place of the recorded ones.
 Known, intended difference: our server's flavor carries ``pci_passthrough:alias`` in its
 ``extra_specs`` (the recorded server had none), so ``extra_specs`` are compared as "an
-object". Without the reference directory these tests say so and skip.
+object". Without the reference directory the tier fails (the data is in the repository).
 """
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-REFERENCE = (Path(__file__).resolve().parents[3] / 'shared' / 'reference'
-             / 'nova-34-responses')
+from tests.support.data import data_dir
+
+REFERENCE = data_dir('nova-34-responses')
 REF_COMPUTE1 = 'a90ccda7-6d8c-4dd6-8d4c-4765aac93dfd'
 REF_SERVER = 'c1423755-d754-46fc-a6d8-4d8f8eccd287'
 OPAQUE_KEYS = {'extra_specs'}
 
-pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(),
-                                reason=f'Nova 34 reference responses not found at {REFERENCE}')
-
 
 def entries() -> list[dict]:
-    if not REFERENCE.is_dir():
-        return []
     return json.loads((REFERENCE / '_index.json').read_text())
 
 

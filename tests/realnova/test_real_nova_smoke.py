@@ -9,26 +9,9 @@ test_real_nova_placement.py.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import uuid
 
-from tests.realnova.conftest import RealNova, pci_cli_path
-
-
-def run_cli(real_nova: RealNova, *args: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(('OS_', 'PCI_CLI_'))}
-    env['NO_PROXY'] = env['no_proxy'] = '127.0.0.1,localhost'
-    argv = [pci_cli_path(), '--os-auth-type', 'none', '--os-endpoint', real_nova.url, *args]
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
-
-
-def cli_json(real_nova: RealNova, *args: str):
-    done = run_cli(real_nova, *args, '-f', 'json')
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+from tests.realnova.cli import cli_json, run_cli
 
 
 def test_harness_serves_two_computes_and_a_pci_server(real_nova):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,11 @@ import requests
 from tests.realplacement.placement import Placement, placement_venv, start_placement
 from tests.realplacement.populate import Population, populate
 from tests.realservices.process import free_port, start_service, stop_service
+from tests.realservices.scripts import installed_script
+from tests.realservices.summary import tier_timings
 from tests.realservices.venvs import VenvError
 
-TIMINGS: dict[str, float] = {}
+TIMINGS = tier_timings('real Placement tier')
 
 
 @dataclass
@@ -122,7 +123,7 @@ def fake_compute(real_placement: RealPlacement) -> Iterator[FakeCompute]:
     workdir = real_placement.workdir
     scenario = workdir / 'compute-scenario.yaml'
     scenario.write_text(_scenario(real_placement.population))
-    server = fake_server_path()
+    server = installed_script('pci-fake-server')
     helped = subprocess.run([server, '--help'], capture_output=True, text=True, timeout=60)
     no_os_pci = '--no-os-pci' in helped.stdout
     port = free_port()
@@ -145,23 +146,3 @@ def fake_compute(real_placement: RealPlacement) -> Iterator[FakeCompute]:
         yield FakeCompute(url=url, no_os_pci=no_os_pci, log=log)
     finally:
         stop_service(process)
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if TIMINGS:
-        parts = [f'{name} {seconds:.1f} s' for name, seconds in TIMINGS.items()]
-        terminalreporter.write_line('real Placement tier: ' + ', '.join(parts))
-
-
-def pci_cli_path() -> str:
-    path = Path(sys.executable).with_name('pci-cli')
-    if not path.exists():
-        pytest.fail(f'pci-cli is not installed next to {sys.executable}: pip install -e .')
-    return str(path)
-
-
-def fake_server_path() -> str:
-    path = Path(sys.executable).with_name('pci-fake-server')
-    if not path.exists():
-        pytest.fail(f'pci-fake-server is not installed next to {sys.executable}')
-    return str(path)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.realplacement.conftest import pci_cli_path
+from tests.realservices.scripts import pci_cli_path
 from tests.realplacement.populate import HOSTS, ExpectedDevice
 
 LIST_KEYS = {'ID', 'Address', 'Host', 'Vendor ID', 'Product ID', 'Status', 'Source'}

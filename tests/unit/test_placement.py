@@ -1,8 +1,6 @@
 """The Placement backend: Nova's PCI providers read back as devices, pools and holdings."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from keystoneauth1 import noauth, session
 
@@ -11,64 +9,8 @@ from pciclient import exceptions as exc
 from pciclient.commands.hints import cli_message
 from pciclient.v2.placement import ids_from_resource_class, split_provider_name
 from tests.unit import samples
-
-NOVA = 'http://nova.test:8774/v2.1'
-PLACEMENT = 'http://placement.test/placement'
-ROOT1, ROOT2 = '36e81c1a-6cb9-465f-919f-f2fd6abc0c58', '4b1c7a8e-0f7e-4f0e-9a5e-2d1c3b4a5f60'
-GPU = '7dd44121-dd67-459f-993f-ab2d7d0c6db5'
-PF_VFS = 'e36fcc72-78ef-4e78-920c-eb27b4e6b169'
-ODD = '529dddd3-cb82-4ab9-8a16-79ed4e2ecba1'
-SERVER = '0ff843f8-04ef-4729-bac5-edbd520ba004'
-
-
-def provider(uuid, name, root):
-    return {'uuid': uuid, 'name': name, 'generation': 2, 'parent_provider_uuid': root,
-            'root_provider_uuid': root, 'links': []}
-
-
-def inventory(rc, total, reserved=0):
-    return {'inventories': {rc: {'total': total, 'reserved': reserved, 'min_unit': 1,
-                                 'max_unit': total, 'step_size': 1, 'allocation_ratio': 1.0}},
-            'resource_provider_generation': 2}
-
-
-@pytest.fixture
-def placement(requests_mock):
-    """compute1: a GPU held by SERVER; compute2: a PF provider with 4 VFs (1 reserved,
-    2 used) and a provider whose name does not follow Nova's pattern."""
-    requests_mock.get(f'{PLACEMENT}/resource_providers', json={'resource_providers': [
-        provider(GPU, 'compute1_0000:04:00.0', ROOT1),
-        provider(PF_VFS, 'compute2_0000:81:00.0', ROOT2),
-        provider(ODD, 'custom-gpu-board', ROOT2)]})
-    requests_mock.get(f'{PLACEMENT}/resource_providers/{ROOT2}',
-                      json=provider(ROOT2, 'compute2', None))
-    details = {
-        GPU: (inventory('CUSTOM_PCI_10DE_1EB8', 1), {'CUSTOM_PCI_10DE_1EB8': 1},
-              ['COMPUTE_MANAGED_PCI_DEVICE', 'CUSTOM_GOLD', 'OWNER_NOVA'],
-              {SERVER: {'resources': {'CUSTOM_PCI_10DE_1EB8': 1}}}),
-        PF_VFS: (inventory('CUSTOM_PCI_8086_1515', 4, reserved=1), {'CUSTOM_PCI_8086_1515': 2},
-                 ['COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA'],
-                 {'c1': {'resources': {'CUSTOM_PCI_8086_1515': 1}},
-                  'c2': {'resources': {'CUSTOM_PCI_8086_1515': 1}}}),
-        ODD: (inventory('CUSTOM_GPU_GOLD', 1), {'CUSTOM_GPU_GOLD': 0},
-              ['COMPUTE_MANAGED_PCI_DEVICE'], {}),
-    }
-    for uuid, (inv, usages, traits, allocations) in details.items():
-        base = f'{PLACEMENT}/resource_providers/{uuid}'
-        requests_mock.get(f'{base}/inventories', json=inv)
-        requests_mock.get(f'{base}/usages', json={'usages': usages,
-                                                  'resource_provider_generation': 2})
-        requests_mock.get(f'{base}/traits', json={'traits': traits,
-                                                  'resource_provider_generation': 2})
-        requests_mock.get(f'{base}/allocations', json={'allocations': allocations,
-                                                       'resource_provider_generation': 2})
-    requests_mock.get(f'{PLACEMENT}/allocations/{SERVER}', json={'allocations': {
-        ROOT1: {'resources': {'VCPU': 1}, 'generation': 4},
-        GPU: {'resources': {'CUSTOM_PCI_10DE_1EB8': 1}, 'generation': 3}}})
-    requests_mock.get(f'{NOVA}/os-pci', status_code=404, json=samples.ROUTER_404)
-    requests_mock.get(f'{NOVA}/os-pci/detail', status_code=404, json=samples.ROUTER_404)
-    requests_mock.get(re.compile(f'{NOVA}/os-pci/.*'), status_code=404, json=samples.ROUTER_404)
-    return requests_mock
+from tests.unit.placement_cloud import GPU, NOVA, ODD, PF_VFS, PLACEMENT, SERVER
+from tests.unit.placement_cloud import placement  # noqa: F401 - a fixture used below
 
 
 def make_client(source='auto', placement=True):

@@ -9,7 +9,7 @@ from keystoneauth1 import fixture
 
 from pciclient import shell
 from tests.unit import samples
-from tests.unit.test_keystone_catalog import AUTH_URL, PUBLIC, token_fixture
+from tests.unit.keystone_catalog import AUTH_URL, PUBLIC, token_fixture
 
 URL = 'http://nova.test:8774/v2.1'
 NOAUTH = ['--os-auth-type', 'none', '--os-endpoint', URL]

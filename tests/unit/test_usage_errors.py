@@ -17,8 +17,8 @@ from pciclient.commands.pci_device import ListPciDevice
 from pciclient.commands.registry import COMMANDS
 from pciclient.v2 import resource_fields as fields
 from tests.unit import samples
-from tests.unit.test_placement import NOVA, PLACEMENT
-from tests.unit.test_placement import placement  # noqa: F401 - a fixture used below
+from tests.unit.placement_cloud import NOVA, PLACEMENT
+from tests.unit.placement_cloud import placement  # noqa: F401 - a fixture used below
 
 URL = 'http://nova.test:8774/v2.1'
 NOAUTH = ['--os-auth-type', 'none', '--os-endpoint', URL]
