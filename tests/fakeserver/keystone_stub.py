@@ -101,8 +101,10 @@ class KeystoneStub:
 
 
 @contextmanager
-def serving(stub: KeystoneStub) -> Iterator[RunningServer]:
-    with start_in_thread(stub) as running:
+def serving(stub: KeystoneStub, port: int = 0) -> Iterator[RunningServer]:
+    """Serve ``stub``; a given ``port`` (not 0) is bound with SO_REUSEADDR, so a second
+    stub can bind it again while the validator's pooled connections to the first linger."""
+    with start_in_thread(stub, port=port) as running:
         yield running
 
 
@@ -115,9 +117,13 @@ def silent_listener() -> Iterator[str]:
         yield f'http://127.0.0.1:{listener.getsockname()[1]}/v3'
 
 
-def dead_url() -> str:
-    """A loopback URL nothing listens on (the port was free a moment ago)."""
+def free_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
-        port = probe.getsockname()[1]
-    return f'http://127.0.0.1:{port}/v3'
+        return int(probe.getsockname()[1])
+
+
+def dead_url() -> str:
+    """A loopback URL nothing listens on (the port was free a moment ago)."""
+    return f'http://127.0.0.1:{free_port()}/v3'

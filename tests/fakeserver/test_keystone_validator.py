@@ -24,8 +24,8 @@ from pciclient.fakeserver.identity.external.cache import ValidationCache
 from tests.fakeserver.cloud_helpers import Clock, call
 from tests.fakeserver.helpers import HOST
 from tests.fakeserver.keystone_stub import (
-    SERVICE_PASSWORD, SERVICE_PROJECT, SERVICE_USER, KeystoneStub, dead_url, serving,
-    silent_listener)
+    SERVICE_PASSWORD, SERVICE_PROJECT, SERVICE_USER, KeystoneStub, dead_url, free_port,
+    serving, silent_listener)
 
 CREDENTIALS = ServiceCredentials(SERVICE_USER, SERVICE_PASSWORD, SERVICE_PROJECT)
 DEMO_VM = '22222222-2222-4222-8222-222222222222'
@@ -251,7 +251,9 @@ def test_waiting_requests_share_a_failed_login_instead_of_queueing(clock: Clock)
 
 def test_keystone_coming_back_is_used_again(clock: Clock) -> None:
     stub = KeystoneStub(clock)
-    with serving(stub) as running:
+    # A chosen port (not 0) is bound with SO_REUSEADDR: the validator's keep-alive
+    # connection to the first Keystone may still linger when the second one binds.
+    with serving(stub, free_port()) as running:
         url = running.url + '/v3'
         validator = _validator(url, clock)
         token = stub.add_token()
