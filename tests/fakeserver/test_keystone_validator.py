@@ -365,6 +365,29 @@ def test_keystone_coming_back_is_used_again(clock: Clock) -> None:
         assert validator.validate(token) is not None
 
 
+# --- keystoneauth only with --keystone-url ------------------------------------------------------
+
+def test_keystoneauth_is_imported_only_when_a_keystone_is_used() -> None:
+    """The fake server's start-up and ``pci-cli --local`` do not pay for keystoneauth."""
+    import json
+    import subprocess
+    import sys
+    code = '''
+import json, sys
+import pciclient.fakeserver.cli as cli, pciclient.fakeserver.embedded
+import pciclient.fakeserver.identity.external.validator
+from pciclient.fakeserver.identity.external.client import KeystoneClient, ServiceCredentials
+cli.build_parser().parse_args(['--keystone-url', 'http://127.0.0.1:1/v3'])
+client = KeystoneClient('http://127.0.0.1:1/v3')
+before = sorted(m for m in sys.modules if m.split('.')[0] in ('keystoneauth1', 'requests'))
+client.service_login(ServiceCredentials('u', 'p'))
+print(json.dumps([before, 'keystoneauth1.identity.v3' in sys.modules]))
+'''
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert json.loads(out) == [[], True]
+
+
 # --- small parts ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('given, root', [
