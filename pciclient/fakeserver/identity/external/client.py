@@ -271,7 +271,9 @@ class KeystoneClient:
                 response.close()
         except exceptions.ConnectionError as error:
             raise self._unreachable(error) from None
-        except exceptions.ClientException as error:  # the new login after a 401 failed
+        except (exceptions.ClientException, KeyError, TypeError, ValueError) as error:
+            # The new login after a 401 failed (as in _access).
+            login.plugin.invalidate()
             raise self._login_failure(login, error) from None
         except (OSError, BrokenBody) as error:  # the body broke off or stalled while being read
             raise self._unreachable(error) from None
