@@ -5,6 +5,7 @@ clock the validator reads for expiry and cache is moved by hand.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -25,8 +26,8 @@ from pciclient.fakeserver.identity.external.cache import ValidationCache
 from tests.fakeserver.cloud_helpers import Clock, call
 from tests.fakeserver.helpers import HOST
 from tests.fakeserver.keystone_stub import (
-    SERVICE_PASSWORD, SERVICE_PROJECT, SERVICE_USER, KeystoneStub, dead_url, serving,
-    silent_listener)
+    SERVICE_PASSWORD, SERVICE_PROJECT, SERVICE_USER, KeystoneStub, Recorder, dead_url,
+    free_port, serving, silent_listener)
 
 CREDENTIALS = ServiceCredentials(SERVICE_USER, SERVICE_PASSWORD, SERVICE_PROJECT)
 DEMO_VM = '22222222-2222-4222-8222-222222222222'
@@ -187,6 +188,104 @@ def test_wrong_service_credentials_are_a_503_without_the_password(
     assert 'not-it' not in message and 'not-it' not in repr(wrong)
 
 
+def test_a_401_to_the_service_token_costs_one_new_login(stub: KeystoneStub, clock: Clock,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    validator = _validator(stub.url, clock)
+    assert validator.validate(stub.add_token()) is not None
+    assert (stub.issued, stub.validations) == (1, 1)
+    stub.revoke_service_tokens()
+    with caplog.at_level(logging.INFO, logger='pciclient.fakeserver.keystone'):
+        assert validator.validate(stub.add_token()) is not None
+    # keystoneauth's session: the 401, one login, the same validation again.
+    assert (stub.issued, stub.validations) == (2, 3)
+    assert 'no longer accepts service token' in caplog.text
+    assert 'got a service token' in caplog.text
+    assert validator.validate(stub.add_token()) is not None  # the new token is kept
+    assert (stub.issued, stub.validations) == (2, 4)
+    for token in stub.service_tokens:
+        assert token not in caplog.text
+    assert SERVICE_PASSWORD not in caplog.text
+
+
+def test_a_keystone_refusing_even_the_new_service_token_is_a_503(
+        stub: KeystoneStub, clock: Clock, inventory: Inventory) -> None:
+    app = _cloud(_validator(stub.url, clock), inventory)
+    token = stub.add_token()
+    assert call(app, '/v2.1/servers', headers={'X-Auth-Token': token}).status == 200
+    stub.refuse_service_tokens = True
+    response = call(app, '/v2.1/servers', headers={'X-Auth-Token': token})
+    assert response.status == 503
+    assert response.json['error']['message'] == (
+        f'The identity service at {keystone_root(stub.url)} rejects the service token it has '
+        'just issued to this compute service, so it cannot check tokens.')
+    assert stub.issued == 2  # one new login, not a loop
+
+
+def test_a_validation_keystone_sits_on_is_a_503_after_the_timeout(
+        stub: KeystoneStub, clock: Clock, inventory: Inventory) -> None:
+    app = _cloud(_validator(stub.url, clock, timeout=0.5), inventory)
+    token = stub.add_token()
+    assert call(app, '/v2.1/servers', headers={'X-Auth-Token': token}).status == 200
+    stub.stall_validation = 2
+    started = time.monotonic()
+    response = call(app, '/v2.1/servers', headers={'X-Auth-Token': token})
+    assert time.monotonic() - started < 1.5
+    assert response.status == 503
+    assert response.json['error']['message'] == (
+        f'The identity service at {keystone_root(stub.url)} is unreachable (no answer in '
+        'time), so this compute API cannot check tokens; try again later.')
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[tuple[Recorder, str]]:
+    """Another port on the same host, recording whatever reaches it."""
+    recorder = Recorder()
+    with serving(recorder) as running:  # type: ignore[arg-type]
+        yield recorder, running.url
+
+
+def test_a_redirected_login_is_not_followed_with_the_password(
+        stub: KeystoneStub, clock: Clock, inventory: Inventory,
+        elsewhere: tuple[Recorder, str]) -> None:
+    recorder, url = elsewhere
+    stub.redirect_to = url + '/v3/auth/tokens'
+    app = _cloud(_validator(stub.url, clock), inventory)
+    response = call(app, '/v2.1/servers', headers={'X-Auth-Token': 'gAAAAAcallers-token'})
+    assert response.status == 503
+    assert response.json['error']['message'] == (
+        f'The identity service at {keystone_root(stub.url)} answered HTTP 307 when asked for '
+        "the compute service's token, so this compute API cannot check tokens; try again later.")
+    assert recorder.seen == []
+
+
+def test_a_redirected_validation_is_not_followed_with_the_tokens(
+        stub: KeystoneStub, clock: Clock, inventory: Inventory,
+        elsewhere: tuple[Recorder, str]) -> None:
+    recorder, url = elsewhere
+    app = _cloud(_validator(stub.url, clock), inventory)
+    token = stub.add_token()
+    assert call(app, '/v2.1/servers', headers={'X-Auth-Token': token}).status == 200
+    stub.redirect_to = url + '/v3/auth/tokens'
+    response = call(app, '/v2.1/servers', headers={'X-Auth-Token': token})
+    assert response.status == 503
+    assert 'answered HTTP 307 when asked to validate a token' in response.json['error']['message']
+    assert recorder.seen == []
+    assert token not in recorder.text()
+    assert all(service_token not in recorder.text() for service_token in stub.service_tokens)
+
+
+def test_proxies_from_the_environment_are_not_used(
+        stub: KeystoneStub, clock: Clock, elsewhere: tuple[Recorder, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder, url = elsewhere
+    for name in ('http_proxy', 'HTTP_PROXY', 'all_proxy', 'ALL_PROXY'):
+        monkeypatch.setenv(name, url)
+    for name in ('no_proxy', 'NO_PROXY'):
+        monkeypatch.delenv(name, raising=False)
+    assert _validator(stub.url, clock).validate(stub.add_token()) is not None
+    assert recorder.seen == []
+
+
 @pytest.mark.parametrize('status, words', [
     (403, 'does not let this compute service validate tokens'),
     (500, 'answered HTTP 500'),
@@ -252,7 +351,9 @@ def test_waiting_requests_share_a_failed_login_instead_of_queueing(clock: Clock)
 
 def test_keystone_coming_back_is_used_again(clock: Clock) -> None:
     stub = KeystoneStub(clock)
-    with serving(stub) as running:
+    # A chosen port (not 0) is bound with SO_REUSEADDR: the validator's keep-alive
+    # connection to the first Keystone may still linger when the second one binds.
+    with serving(stub, free_port()) as running:
         url = running.url + '/v3'
         validator = _validator(url, clock)
         token = stub.add_token()
@@ -263,6 +364,29 @@ def test_keystone_coming_back_is_used_again(clock: Clock) -> None:
     stub.revoke_service_tokens()
     with RunningServer(make_server(stub, '127.0.0.1', running.port)).start():
         assert validator.validate(token) is not None
+
+
+# --- keystoneauth only with --keystone-url ------------------------------------------------------
+
+def test_keystoneauth_is_imported_only_when_a_keystone_is_used() -> None:
+    """The fake server's start-up and ``pci-cli --local`` do not pay for keystoneauth."""
+    import json
+    import subprocess
+    import sys
+    code = '''
+import json, sys
+import pciclient.fakeserver.cli as cli, pciclient.fakeserver.embedded
+import pciclient.fakeserver.identity.external.validator
+from pciclient.fakeserver.identity.external.client import KeystoneClient, ServiceCredentials
+cli.build_parser().parse_args(['--keystone-url', 'http://127.0.0.1:1/v3'])
+client = KeystoneClient('http://127.0.0.1:1/v3')
+before = sorted(m for m in sys.modules if m.split('.')[0] in ('keystoneauth1', 'requests'))
+client.service_login(ServiceCredentials('u', 'p'))
+print(json.dumps([before, 'keystoneauth1.identity.v3' in sys.modules]))
+'''
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert json.loads(out) == [[], True]
 
 
 # --- small parts ---------------------------------------------------------------------------------

@@ -40,12 +40,18 @@ _RENEW_MARGIN = 60.0
 
 
 class ServiceToken:
-    """The compute service's own token: fetched lazily, renewed before expiry or on rejection."""
+    """The compute service's own token: fetched lazily, renewed before expiry or on rejection.
+
+    keystoneauth's plugin (``client.service_login``) does the logging in and
+    holds the token; this decides when to renew it (by ``clock``, so tests can
+    move time) and makes threads waiting for a failed login share its failure.
+    """
 
     def __init__(self, client: KeystoneClient, credentials: ServiceCredentials,
                  clock: Callable[[], float] = time.time) -> None:
         self.client = client
         self.credentials = credentials
+        self.login = client.service_login(credentials)
         self._clock = clock
         self._lock = threading.Lock()
         self._token: IssuedToken | None = None
@@ -62,29 +68,51 @@ class ServiceToken:
         with self._lock:
             if self._failure is not None and self._failure[0] >= waiting_since:
                 raise IdentityUnavailable(str(self._failure[1]))
+            self._sync()
             if self._token is None or self._clock() >= self._renew_at:
                 self._token = None
-                issued_at = self._clock()
                 try:
-                    token = self.client.issue(self.credentials)
+                    token = self.client.issue(self.login)
                 except IdentityUnavailable as failure:
                     self._failure = (time.monotonic(), failure)
                     raise
                 self._failure = None
-                margin = min(_RENEW_MARGIN, (token.expires_at - issued_at) * _RENEW_FRACTION)
-                self._token, self._renew_at = token, token.expires_at - margin
-                LOG.info('got a service token %s from %s for user %r, renewing it in %.0f s',
-                         fingerprint(token.id), self.client.root, self.credentials.username,
-                         max(0.0, self._renew_at - issued_at))
+                self._adopt(token)
+            assert self._token is not None
             return self._token.id
+
+    def sync(self) -> None:
+        """Take notice of a token keystoneauth got by itself (after Keystone refused ours)."""
+        with self._lock:
+            self._sync()
 
     def invalidate(self, token_id: str) -> None:
         """Forget ``token_id`` (unless another thread already replaced it)."""
         with self._lock:
+            self._sync()
             if self._token is not None and self._token.id == token_id:
                 LOG.info('the identity service no longer accepts service token %s',
                          fingerprint(token_id))
                 self._token = None
+                self.login.plugin.invalidate()
+
+    def _sync(self) -> None:
+        held = self.client.current(self.login)
+        if held is None:
+            self._token = None
+        elif self._token is None or held.id != self._token.id:
+            if self._token is not None:
+                LOG.info('the identity service no longer accepts service token %s',
+                         fingerprint(self._token.id))
+            self._adopt(held)
+
+    def _adopt(self, token: IssuedToken) -> None:
+        issued_at = self._clock()
+        margin = min(_RENEW_MARGIN, (token.expires_at - issued_at) * _RENEW_FRACTION)
+        self._token, self._renew_at = token, token.expires_at - margin
+        LOG.info('got a service token %s from %s for user %r, renewing it in %.0f s',
+                 fingerprint(token.id), self.client.root, self.credentials.username,
+                 max(0.0, self._renew_at - issued_at))
 
 
 def context_from_token(document: Mapping[str, Any]) -> tuple[RequestContext, float] | None:
@@ -145,15 +173,15 @@ class KeystoneValidator:
         return context
 
     def _ask(self, token_id: str) -> dict[str, Any] | None:
-        """Keystone's document for ``token_id``, renewing a rejected service token once."""
-        for attempt in (1, 2):
-            service_token = self.service_token.get()
-            try:
-                return self.client.validate(service_token, token_id)
-            except ServiceTokenRejected:
-                self.service_token.invalidate(service_token)
-                if attempt == 2:
-                    break
-        raise IdentityUnavailable(
-            f'The identity service at {self.client.root} rejects the service token it has just '
-            'issued to this compute service, so it cannot check tokens.')
+        """Keystone's document for ``token_id``; keystoneauth logs in again once on a 401."""
+        service_token = self.service_token.get()
+        try:
+            return self.client.validate(self.service_token.login, token_id)
+        except ServiceTokenRejected:  # even the token issued after the 401: forget it too
+            held = self.client.current(self.service_token.login)
+            self.service_token.invalidate(held.id if held else service_token)
+            raise IdentityUnavailable(
+                f'The identity service at {self.client.root} rejects the service token it has '
+                'just issued to this compute service, so it cannot check tokens.') from None
+        finally:
+            self.service_token.sync()
