@@ -1,2 +1,3 @@
-"""``pci-fake-server --keystone-url``: tokens validated at a real Keystone, as keystonemiddleware does.
+"""``pci-fake-server --keystone-url``: tokens validated at a real Keystone, as
+keystonemiddleware does.
 """

@@ -24,6 +24,7 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -42,6 +43,16 @@ _MAX_BODY = 1024 * 1024
 _TOKENS = '/v3/auth/tokens'
 # Connections kept to Keystone: one per cheroot worker thread that may be validating.
 _POOL_SIZE = 32
+
+
+def _system_cas() -> str | bool:
+    """The system's CA certificates, as Python's own TLS trusts them (requests would
+    otherwise trust only its bundled list, and a Keystone with a site CA would fail)."""
+    paths = ssl.get_default_verify_paths()
+    for path in (paths.cafile, paths.capath):
+        if path and Path(path).exists():
+            return path
+    return True
 
 
 class ServiceTokenRejected(Exception):
@@ -98,7 +109,7 @@ def parse_keystone_time(text: Any) -> float:
         raise ValueError(f'not a timestamp: {text!r}')
     moment = datetime.datetime.fromisoformat(text)
     if moment.tzinfo is None:  # Keystone means UTC even where it omits the Z
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
+        moment = moment.replace(tzinfo=datetime.UTC)
     return moment.timestamp()
 
 
@@ -166,7 +177,8 @@ class KeystoneClient:
                 # redirect=False: a 3xx is an answer, never followed with the password or a
                 # token (keystoneauth would resend the same headers to any Location).
                 self._session = session.Session(session=transport, timeout=self.timeout,
-                                                redirect=False, user_agent='pci-fake-server')
+                                                redirect=False, user_agent='pci-fake-server',
+                                                verify=_system_cas())
             return self._session
 
     def service_login(self, credentials: ServiceCredentials) -> ServiceLogin:
@@ -228,9 +240,10 @@ class KeystoneClient:
             # KeyError: a 201 without X-Subject-Token or expires_at; Type/ValueError: a bad date.
             login.plugin.invalidate()
             raise self._login_failure(login, error) from None
-        if not token_id:
+        if not token_id or expires is None:
             login.plugin.invalidate()
-            raise self._login_failure(login, KeyError('X-Subject-Token'))
+            raise self._login_failure(login, KeyError('X-Subject-Token' if not token_id
+                                                      else 'expires_at'))
         return IssuedToken(token_id, expires.timestamp())
 
     def issue(self, login: ServiceLogin) -> IssuedToken:
@@ -241,7 +254,7 @@ class KeystoneClient:
     def current(self, login: ServiceLogin) -> IssuedToken | None:
         """The token the plugin holds now (perhaps re-issued after a 401), without asking."""
         access = login.plugin.auth_ref
-        if access is None or not access.auth_token:
+        if access is None or not access.auth_token or access.expires is None:
             return None
         try:
             return IssuedToken(access.auth_token, access.expires.timestamp())

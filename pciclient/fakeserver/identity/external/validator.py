@@ -21,12 +21,17 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pciclient.fakeserver.wsgi.context import RequestContext
+from pciclient.fakeserver.identity.external.cache import ValidationCache
 from pciclient.fakeserver.identity.external.client import (
-    IssuedToken, KeystoneClient, ServiceCredentials, ServiceTokenRejected, parse_keystone_time)
+    IssuedToken,
+    KeystoneClient,
+    ServiceCredentials,
+    ServiceTokenRejected,
+    parse_keystone_time,
+)
 from pciclient.fakeserver.identity.tokens import fingerprint
 from pciclient.fakeserver.identity.validation import IdentityUnavailable
-from pciclient.fakeserver.identity.external.cache import ValidationCache
+from pciclient.fakeserver.wsgi.context import RequestContext
 
 __all__ = ['KeystoneValidator', 'ServiceToken', 'context_from_token']
 
@@ -135,7 +140,8 @@ def context_from_token(document: Mapping[str, Any]) -> tuple[RequestContext, flo
 
 
 class KeystoneValidator:
-    """A :class:`~pciclient.fakeserver.identity.validation.TokenValidator` backed by a real Keystone."""
+    """A :class:`~pciclient.fakeserver.identity.validation.TokenValidator` backed by a real
+    Keystone."""
 
     def __init__(self, client: KeystoneClient, credentials: ServiceCredentials,
                  cache_ttl: float, clock: Callable[[], float] = time.time) -> None:

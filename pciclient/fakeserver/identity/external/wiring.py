@@ -12,11 +12,15 @@ import argparse
 import logging
 import os
 
+from pciclient.fakeserver.identity.external.cache import DEFAULT_CACHE_TTL
 from pciclient.fakeserver.identity.external.client import (
-    DEFAULT_TIMEOUT, KeystoneClient, ServiceCredentials, keystone_root)
+    DEFAULT_TIMEOUT,
+    KeystoneClient,
+    ServiceCredentials,
+    keystone_root,
+)
 from pciclient.fakeserver.identity.external.validator import KeystoneValidator
 from pciclient.fakeserver.identity.validation import IdentityUnavailable
-from pciclient.fakeserver.identity.external.cache import DEFAULT_CACHE_TTL
 
 __all__ = ['KEYSTONE_PASSWORD_ENV', 'add_arguments', 'check_arguments', 'keystone_validator',
            'log_service_token']
