@@ -8,6 +8,7 @@ always stopped by :meth:`FakeCloud.stop` (SIGTERM, then SIGKILL after 10 s).
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import selectors
 import signal
@@ -70,9 +71,9 @@ def listen_overflows() -> int:
         lines = Path('/proc/net/netstat').read_text().splitlines()
     except OSError:
         return -1
-    for names, values in zip(lines, lines[1:]):
+    for names, values in itertools.pairwise(lines):
         if names.startswith('TcpExt:') and values.startswith('TcpExt:'):
-            table = dict(zip(names.split()[1:], values.split()[1:]))
+            table = dict(zip(names.split()[1:], values.split()[1:], strict=False))
             return int(table.get('ListenOverflows', -1))
     return -1
 

@@ -24,7 +24,7 @@ import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -211,7 +211,7 @@ def machine_info(rev: str | None = None) -> dict[str, object]:
         'os': f'{platform.system()} {platform.release()}',
         'commit': _git('rev-parse', '--short', rev or 'HEAD') or 'unknown',
         'dirty': bool(changed),
-        'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+        'date': datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC'),
         'loadavg': os.getloadavg(),
     }
 

@@ -1,6 +1,7 @@
 """The benchmark report: one Markdown document, with the targets of the issue checked."""
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING
 
@@ -159,7 +160,7 @@ def render(res: Results) -> str:
                     'machine wall ≈ cpu + server cpu; more means the two waited for a core.']
         out.append('')
         out += ['| growth | cpu × | wall × | peak RSS × |', '| --- | ---: | ---: | ---: |']
-        for (s1, c1), (s2, c2) in zip(res.scale, res.scale[1:]):
+        for (s1, c1), (s2, c2) in itertools.pairwise(res.scale):
             cells = [_f(_ratio(c2.median(k), c1.median(k)), 2) for k in ('cpu', 'wall', 'rss')]
             out.append(f'| {s1.devices:,} → {s2.devices:,} | {" | ".join(cells)} |')
         out.append('')
@@ -179,8 +180,8 @@ def render(res: Results) -> str:
                 '| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |']
         for step in res.load_steps:
             r = step.result
-            errors = str(r.errors) + (f' ({", ".join(f"{k}: {n}" for k, n in r.error_kinds.items())})'
-                                      if r.error_kinds else '')
+            kinds = ', '.join(f'{k}: {n}' for k, n in r.error_kinds.items())
+            errors = str(r.errors) + (f' ({kinds})' if r.error_kinds else '')
             if r.stale_retries:
                 errors += f'; {r.stale_retries} resent after a kept-alive connection closed'
             out.append(f'| {r.offered_rate:.0f}{" (refine)" if step.refine else ""} | '

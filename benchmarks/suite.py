@@ -33,8 +33,15 @@ from pathlib import Path
 
 from benchmarks import load, report
 from benchmarks.cloud import FakeCloud, Shape, hostname, listen_overflows
-from benchmarks.environment import (BENCH_DIR, DEFAULT_VENV, BenchEnv, CpuMeter, ensure_env,
-                                    machine_info, wait_for_idle)
+from benchmarks.environment import (
+    BENCH_DIR,
+    DEFAULT_VENV,
+    BenchEnv,
+    CpuMeter,
+    ensure_env,
+    machine_info,
+    wait_for_idle,
+)
 from benchmarks.measure import Command, ImportAudit, import_audit, measure_group
 
 RESULTS = BENCH_DIR / 'results' / 'latest.md'
@@ -120,7 +127,8 @@ def _device_json(count: int, long: bool):
         except ValueError:
             return 'stdout is not JSON'
         if not isinstance(devices, list) or len(devices) != count:
-            return f'expected {count} devices, got {len(devices) if isinstance(devices, list) else devices!r:.40}'
+            got = len(devices) if isinstance(devices, list) else f'{devices!r:.40}'
+            return f'expected {count} devices, got {got}'
         if long and 'Type' not in devices[0]:
             return '--long columns missing'
         return None

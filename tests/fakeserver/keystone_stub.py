@@ -19,8 +19,8 @@ from typing import Any
 
 from keystoneauth1 import fixture
 
-from pciclient.fakeserver.wsgi.server import RunningServer, start_in_thread
 from pciclient.fakeserver.identity.tokens import keystone_time
+from pciclient.fakeserver.wsgi.server import RunningServer, start_in_thread
 
 SERVICE_USER = 'nova'
 SERVICE_PASSWORD = 'service-secret'

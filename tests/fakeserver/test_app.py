@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from pciclient.fakeserver.compute.app import FakeComputeApp
-from pciclient.fakeserver.model.inventory import Inventory
 from pciclient.fakeserver.compute.views import Views
+from pciclient.fakeserver.model.inventory import Inventory
 from tests.fakeserver.helpers import HOST, OTHER_SERVER_UUID, SERVER_UUID, call_app
 
 PREFIXES = ['/v2.1', '/v2.1/my-project', '/v2/tenant-1']

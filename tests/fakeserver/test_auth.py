@@ -5,18 +5,30 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver.compute.app import FakeComputeApp
-from pciclient.fakeserver.identity.middleware import ComputeAuth
 from pciclient.fakeserver.cloud import FakeCloud
-from pciclient.fakeserver.wsgi.context import ENVIRON_KEY, NOAUTH, RequestContext
-from pciclient.fakeserver.identity.directory import Directory
-from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.compute.routes import match
+from pciclient.fakeserver.identity.directory import Directory
+from pciclient.fakeserver.identity.middleware import ComputeAuth
 from pciclient.fakeserver.identity.tokens import TokenStore
 from pciclient.fakeserver.identity.validation import LocalTokens
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.wsgi.context import ENVIRON_KEY, NOAUTH, RequestContext
 from tests.fakeserver.cloud_helpers import (
-    ADMIN, ADMIN_PASSWORD, ADMIN_PROJECT, ALICE, ALICE_PASSWORD, DEMO_PROJECT, OTHER_PROJECT,
-    PROJECTS, USERS, Clock, call, default_project, password_auth)
+    ADMIN,
+    ADMIN_PASSWORD,
+    ADMIN_PROJECT,
+    ALICE,
+    ALICE_PASSWORD,
+    DEMO_PROJECT,
+    OTHER_PROJECT,
+    PROJECTS,
+    USERS,
+    Clock,
+    call,
+    default_project,
+    password_auth,
+)
 from tests.fakeserver.helpers import HOST
 
 TTL = 300

@@ -15,10 +15,16 @@ from typing import Any
 import pytest
 
 from pciclient.fakeserver.cli import build_parser, is_loopback, main
-from tests.fakeserver.process_helpers import (_command, _env, _get, _get_json, _login, _readline,
-                                              _scenario)
+from tests.fakeserver.process_helpers import (
+    _command,
+    _env,
+    _get,
+    _get_json,
+    _login,
+    _readline,
+    _scenario,
+)
 from tests.support.sysfs_tree import STANDARD_VALID_ADDRESSES, add_device, build_standard_tree
-
 
 # --- serving ------------------------------------------------------------------------------------
 

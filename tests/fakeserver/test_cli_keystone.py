@@ -16,7 +16,13 @@ import pytest
 from pciclient.fakeserver.cli import build_parser, main
 from tests.fakeserver.cloud_helpers import Clock
 from tests.fakeserver.keystone_stub import (
-    SERVICE_PASSWORD, SERVICE_PROJECT, SERVICE_USER, KeystoneStub, dead_url, serving)
+    SERVICE_PASSWORD,
+    SERVICE_PROJECT,
+    SERVICE_USER,
+    KeystoneStub,
+    dead_url,
+    serving,
+)
 from tests.fakeserver.process_helpers import _env as _base_env
 from tests.fakeserver.process_helpers import _get, _scenario
 

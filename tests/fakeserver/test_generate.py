@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver.model.generate import (GenerateError, GenerateParams, LIMITS,
-                                           generate_functions)
+from pciclient.fakeserver.model.generate import (
+    LIMITS,
+    GenerateError,
+    GenerateParams,
+    generate_functions,
+)
 from pciclient.fakeserver.model.inventory import dev_type_of
-from pciclient.fakeserver.scenario.loader import load_scenario
 from pciclient.fakeserver.model.sysfs import ADDRESS_RE, address_sort_key
+from pciclient.fakeserver.scenario.loader import load_scenario
 
 
 def test_counts_and_types() -> None:

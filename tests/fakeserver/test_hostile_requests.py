@@ -22,16 +22,21 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver.cloud import FakeCloud
+from pciclient.fakeserver.cloud import FakeCloud, service_apis
 from pciclient.fakeserver.identity.directory import Directory
+from pciclient.fakeserver.identity.tokens import TokenStore
 from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.model.sysfs import read_functions
 from pciclient.fakeserver.wsgi.limits import MAX_BODY_BYTES, MAX_HEADER_BYTES
 from pciclient.fakeserver.wsgi.server import start_in_thread
-from pciclient.fakeserver.cloud import service_apis
-from pciclient.fakeserver.model.sysfs import read_functions
-from pciclient.fakeserver.identity.tokens import TokenStore
 from tests.fakeserver.cloud_helpers import (
-    ADMIN, ADMIN_PASSWORD, PROJECTS, USERS, default_project, password_auth)
+    ADMIN,
+    ADMIN_PASSWORD,
+    PROJECTS,
+    USERS,
+    default_project,
+    password_auth,
+)
 from tests.fakeserver.helpers import HOST
 from tests.support.sysfs_tree import build_standard_tree
 
@@ -211,7 +216,7 @@ def test_traversal_in_any_segment_never_reaches_the_filesystem(cloud: Cloud,
     with no_files() as touched:
         answers = [cloud.get(target) for target in targets]
     assert touched == []
-    for target, answer in zip(targets, answers):
+    for target, answer in zip(targets, answers, strict=True):
         _check_refused(answer, target)
 
 

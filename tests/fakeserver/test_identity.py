@@ -7,17 +7,32 @@ import time
 
 import pytest
 
-from pciclient.fakeserver.identity.accounts import User, stable_id
-from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.cloud import FakeCloud
-from pciclient.fakeserver.identity.directory import Directory, domain_id
+from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.identity.accounts import User, stable_id
 from pciclient.fakeserver.identity.app import MAX_BODY_BYTES
-from pciclient.fakeserver.model.inventory import Inventory
+from pciclient.fakeserver.identity.directory import Directory, domain_id
 from pciclient.fakeserver.identity.tokens import TokenStore, keystone_time
+from pciclient.fakeserver.model.inventory import Inventory
 from tests.fakeserver.cloud_helpers import (
-    ADMIN, ADMIN_PASSWORD, ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD, CAROL_PASSWORD,
-    DEMO_PROJECT, LAB_PROJECT, OTHER_PROJECT, PROJECTS, USERS, Clock, call, default_project,
-    password_auth, token_auth)
+    ADMIN,
+    ADMIN_PASSWORD,
+    ALICE,
+    ALICE_PASSWORD,
+    BOB,
+    BOB_PASSWORD,
+    CAROL_PASSWORD,
+    DEMO_PROJECT,
+    LAB_PROJECT,
+    OTHER_PROJECT,
+    PROJECTS,
+    USERS,
+    Clock,
+    call,
+    default_project,
+    password_auth,
+    token_auth,
+)
 
 TOKENS = '/identity/v3/auth/tokens'
 TTL = 600

@@ -23,7 +23,13 @@ from keystoneauth1 import access, discover, fixture, session
 
 from pciclient.fakeserver.identity.accounts import Project, User
 from pciclient.fakeserver.identity.documents import (
-    INTERFACES, REGION, ServiceUrls, token_document, version_document, versions_document)
+    INTERFACES,
+    REGION,
+    ServiceUrls,
+    token_document,
+    version_document,
+    versions_document,
+)
 from pciclient.fakeserver.identity.tokens import Token, keystone_time
 
 ISSUED = 1_800_000_000.0
@@ -89,7 +95,7 @@ def _differences(ours: Any, theirs: Any, path: str = '') -> list[str]:
     elif isinstance(ours, list):
         if len(ours) != len(theirs):
             found.append(f'{path}: {len(ours)} items here, {len(theirs)} in the fixture')
-        for index, (mine, its) in enumerate(zip(ours, theirs)):
+        for index, (mine, its) in enumerate(zip(ours, theirs, strict=True)):
             found += _differences(mine, its, f'{path}[{index}]')
     return found
 

@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from pciclient.fakeserver.model.inventory import (DEV_TYPE_PCI, DEV_TYPE_PF, DEV_TYPE_VF, Inventory,
-                                            PciPool, Server, TrackedDevice, dev_type_of)
+from pciclient.fakeserver.model.inventory import (
+    DEV_TYPE_PCI,
+    DEV_TYPE_PF,
+    DEV_TYPE_VF,
+    Inventory,
+    PciPool,
+    Server,
+    TrackedDevice,
+    dev_type_of,
+)
 from pciclient.fakeserver.model.sysfs import PciFunction, SysfsScan
 from tests.fakeserver.helpers import HOST, SERVER_UUID
 

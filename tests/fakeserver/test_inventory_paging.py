@@ -1,4 +1,5 @@
-"""Filters and paging over a large generated cloud: every page, every filter, against brute force."""
+"""Filters and paging over a large generated cloud: every page, every filter, against brute
+force."""
 from __future__ import annotations
 
 import itertools
@@ -12,8 +13,8 @@ from keystoneauth1 import noauth, session
 
 from pciclient import client as pci_client
 from pciclient.fakeserver.compute.app import FakeComputeApp
-from pciclient.fakeserver.model.inventory import Inventory, PciDevice
 from pciclient.fakeserver.compute.paging import MAX_LIMIT
+from pciclient.fakeserver.model.inventory import Inventory, PciDevice
 from pciclient.fakeserver.scenario.loader import Scenario, load_scenario
 from pciclient.fakeserver.wsgi.server import start_in_thread
 from tests.fakeserver.helpers import call_app
@@ -201,7 +202,7 @@ def test_all_filter_combinations_agree_on_one_host(app: FakeComputeApp,
     for size in (1, 2, 3):
         for keys in itertools.combinations(values, size):
             for picked in itertools.product(*(values[k] for k in keys)):
-                query = [('host', 'cmp-007'), *zip(keys, picked)]
+                query = [('host', 'cmp-007'), *zip(keys, picked, strict=True)]
                 text = '&'.join(f'{k}={v}' for k, v in query)
                 got = [d['id'] for d in call_app(app, '/v2.1/os-pci', query=text).json[
                     'pci_devices']]

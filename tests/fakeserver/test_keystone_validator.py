@@ -12,22 +12,34 @@ from collections.abc import Iterator
 
 import pytest
 
-from pciclient.fakeserver.compute.app import FakeComputeApp
-from pciclient.fakeserver.identity.middleware import ComputeAuth
 from pciclient.fakeserver.cloud import token_auth
-from pciclient.fakeserver.wsgi.context import RequestContext
-from pciclient.fakeserver.model.inventory import Inventory, Server
-from pciclient.fakeserver.identity.external.client import (
-    KeystoneClient, ServiceCredentials, keystone_root, parse_keystone_time)
-from pciclient.fakeserver.identity.external.validator import KeystoneValidator, context_from_token
-from pciclient.fakeserver.wsgi.server import RunningServer, make_server
-from pciclient.fakeserver.identity.validation import IdentityUnavailable
+from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.identity.external.cache import ValidationCache
+from pciclient.fakeserver.identity.external.client import (
+    KeystoneClient,
+    ServiceCredentials,
+    keystone_root,
+    parse_keystone_time,
+)
+from pciclient.fakeserver.identity.external.validator import KeystoneValidator, context_from_token
+from pciclient.fakeserver.identity.middleware import ComputeAuth
+from pciclient.fakeserver.identity.validation import IdentityUnavailable
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.wsgi.context import RequestContext
+from pciclient.fakeserver.wsgi.server import RunningServer, make_server
 from tests.fakeserver.cloud_helpers import Clock, call
 from tests.fakeserver.helpers import HOST
 from tests.fakeserver.keystone_stub import (
-    SERVICE_PASSWORD, SERVICE_PROJECT, SERVICE_USER, KeystoneStub, Recorder, dead_url,
-    free_port, serving, silent_listener)
+    SERVICE_PASSWORD,
+    SERVICE_PROJECT,
+    SERVICE_USER,
+    KeystoneStub,
+    Recorder,
+    dead_url,
+    free_port,
+    serving,
+    silent_listener,
+)
 
 CREDENTIALS = ServiceCredentials(SERVICE_USER, SERVICE_PASSWORD, SERVICE_PROJECT)
 DEMO_VM = '22222222-2222-4222-8222-222222222222'
@@ -66,13 +78,15 @@ def _cloud(validator: KeystoneValidator, inventory: Inventory) -> ComputeAuth:
 
 # --- what a token becomes ----------------------------------------------------------------------
 
-def test_token_becomes_the_same_context_as_the_builtin_identity(stub: KeystoneStub, clock: Clock) -> None:
+def test_token_becomes_the_same_context_as_the_builtin_identity(stub: KeystoneStub,
+                                                               clock: Clock) -> None:
     token = stub.add_token(roles=('Member', 'reader'))
     assert _validator(stub.url, clock).validate(token) == RequestContext(
         user_id='u-alice', project_id='p-demo', roles=('member', 'reader'))
 
 
-def test_policy_applies_to_keystone_roles(stub: KeystoneStub, clock: Clock, inventory: Inventory) -> None:
+def test_policy_applies_to_keystone_roles(stub: KeystoneStub, clock: Clock,
+                                          inventory: Inventory) -> None:
     app = _cloud(_validator(stub.url, clock), inventory)
     member = {'X-Auth-Token': stub.add_token()}
     admin = {'X-Auth-Token': stub.add_token('p-admin', ('admin', 'member', 'reader'), 3600,
@@ -107,7 +121,8 @@ def test_tokens_keystone_never_issues_are_refused_unasked(stub: KeystoneStub, cl
     assert stub.validations == 0
 
 
-def test_expired_token_is_refused_even_if_keystone_still_vouches(stub: KeystoneStub, clock: Clock) -> None:
+def test_expired_token_is_refused_even_if_keystone_still_vouches(stub: KeystoneStub,
+                                                                clock: Clock) -> None:
     token = stub.add_token(ttl=10)
     clock.advance(11)
     assert _validator(stub.url, clock).validate(token) is None
@@ -291,8 +306,9 @@ def test_proxies_from_the_environment_are_not_used(
     (500, 'answered HTTP 500'),
     (503, 'answered HTTP 503'),
 ])
-def test_keystone_failing_to_validate_is_a_503(stub: KeystoneStub, clock: Clock, inventory: Inventory,
-                                               status: int, words: str) -> None:
+def test_keystone_failing_to_validate_is_a_503(stub: KeystoneStub, clock: Clock,
+                                               inventory: Inventory, status: int,
+                                               words: str) -> None:
     stub.fail_validation_with = status
     app = _cloud(_validator(stub.url, clock), inventory)
     response = call(app, '/v2.1/servers', headers={'X-Auth-Token': stub.add_token()})

@@ -1,4 +1,5 @@
-"""Odd sysfs trees, from the reader up to a running server: it keeps serving and says what it skipped.
+"""Odd sysfs trees, from the reader up to a running server: it keeps serving and says what it
+skipped.
 
 Single broken attributes (unreadable, non-hex, FIFOs, symlinks …) are covered
 reader-side in ``test_sysfs.py``; this file adds dangling ``virtfn`` links, a
@@ -19,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver.model import sysfs
 from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.model import sysfs
 from pciclient.fakeserver.model.inventory import Inventory
 from pciclient.fakeserver.model.sysfs import read_functions
 from tests.fakeserver.helpers import call_app

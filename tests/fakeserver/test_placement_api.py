@@ -10,14 +10,21 @@ from typing import Any
 
 import pytest
 
+from pciclient.fakeserver.cloud import ServiceApis, service_apis
 from pciclient.fakeserver.placement.microversion import Microversion
 from pciclient.fakeserver.placement.names import compute_node_uuid, provider_uuid
 from pciclient.fakeserver.placement.views import provider_document, provider_json
 from pciclient.fakeserver.scenario.loader import load_scenario
-from pciclient.fakeserver.cloud import ServiceApis, service_apis
 from tests.fakeserver.cloud_helpers import call
 from tests.fakeserver.placement_helpers import (
-    PCI_SERVER, PROJECT_ID, error_detail, get, reference, reference_scenario, write_scenario)
+    PCI_SERVER,
+    PROJECT_ID,
+    error_detail,
+    get,
+    reference,
+    reference_scenario,
+    write_scenario,
+)
 
 UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
 RC_RE = re.compile(r'^[A-Z0-9_]+$')

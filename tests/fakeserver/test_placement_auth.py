@@ -5,18 +5,25 @@ import uuid
 
 import pytest
 
-from pciclient.fakeserver.cloud import FakeCloud
-from pciclient.fakeserver.wsgi.context import RequestContext
+from pciclient.fakeserver.cloud import FakeCloud, service_apis, token_auth
 from pciclient.fakeserver.identity.directory import Directory
-from pciclient.fakeserver.model.inventory import Inventory, Server
-from pciclient.fakeserver.placement.names import (
-    compute_node_uuid, pci_provider_name, provider_uuid)
-from pciclient.fakeserver.placement.routes import ROUTES as PLACEMENT_ROUTES
-from pciclient.fakeserver.cloud import service_apis, token_auth
 from pciclient.fakeserver.identity.tokens import TokenStore
+from pciclient.fakeserver.model.inventory import Inventory, Server
+from pciclient.fakeserver.placement.names import compute_node_uuid, pci_provider_name, provider_uuid
+from pciclient.fakeserver.placement.routes import ROUTES as PLACEMENT_ROUTES
+from pciclient.fakeserver.wsgi.context import RequestContext
 from tests.fakeserver.cloud_helpers import (
-    ADMIN, ADMIN_PASSWORD, ALICE, ALICE_PASSWORD, DEMO_PROJECT, PROJECTS, USERS, call,
-    default_project, password_auth)
+    ADMIN,
+    ADMIN_PASSWORD,
+    ALICE,
+    ALICE_PASSWORD,
+    DEMO_PROJECT,
+    PROJECTS,
+    USERS,
+    call,
+    default_project,
+    password_auth,
+)
 from tests.fakeserver.helpers import HOST
 from tests.fakeserver.placement_helpers import get
 

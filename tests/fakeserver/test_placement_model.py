@@ -11,15 +11,28 @@ import pytest
 from pciclient.fakeserver.model.device_spec import DeviceFilter, parse_device_spec
 from pciclient.fakeserver.model.hosts import SysfsHost
 from pciclient.fakeserver.model.inventory import Inventory, Server
-from pciclient.fakeserver.placement.names import (
-    COMPUTE_NODE_TRAITS, compute_node_uuid, device_resource_class, device_traits,
-    normalize_resource_class, normalize_traits, pci_provider_name, provider_uuid)
-from pciclient.fakeserver.placement.source import ProviderTrees
-from pciclient.fakeserver.placement.provider_tree import ProviderTree, ResourceProvider, build_tree
 from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
+from pciclient.fakeserver.placement.names import (
+    COMPUTE_NODE_TRAITS,
+    compute_node_uuid,
+    device_resource_class,
+    device_traits,
+    normalize_resource_class,
+    normalize_traits,
+    pci_provider_name,
+    provider_uuid,
+)
+from pciclient.fakeserver.placement.provider_tree import ProviderTree, ResourceProvider, build_tree
+from pciclient.fakeserver.placement.source import ProviderTrees
 from tests.fakeserver.helpers import HOST, SERVER_UUID
 from tests.fakeserver.placement_helpers import (
-    IDLE_SERVER, PCI_SERVER, PROJECT_ID, REFERENCE_PROVIDERS, reference, reference_scenario)
+    IDLE_SERVER,
+    PCI_SERVER,
+    PROJECT_ID,
+    REFERENCE_PROVIDERS,
+    reference,
+    reference_scenario,
+)
 from tests.support.sysfs_tree import bus_devices_dir
 
 BASE_TRAITS = {'COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA'}

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.cli import _os_pci, build_parser
+from pciclient.fakeserver.cloud import service_apis
+from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.model.inventory import Inventory
 from pciclient.fakeserver.scenario.loader import ScenarioError, load_scenario
-from pciclient.fakeserver.cloud import service_apis
 from tests.fakeserver.helpers import SERVER_UUID, call_app
 from tests.fakeserver.placement_helpers import get, write_scenario
 
@@ -40,7 +40,7 @@ def test_hypervisors_carry_no_pci_stats(modern: FakeComputeApp,
         ours, old = call_app(modern, path).json, call_app(with_pci, path).json
         documents = ours.get('hypervisors') or [ours['hypervisor']]
         old_documents = old.get('hypervisors') or [old['hypervisor']]
-        for document, old_document in zip(documents, old_documents):
+        for document, old_document in zip(documents, old_documents, strict=True):
             assert 'pci_stats' not in document and 'os-pci:pci_stats' not in document
             pci_key = 'pci_stats' if modern.shapes == 'blueprint' else 'os-pci:pci_stats'
             assert set(old_document) - set(document) == {pci_key}

@@ -7,8 +7,13 @@ import pytest
 from pciclient.fakeserver.compute import routes as compute_routes
 from pciclient.fakeserver.identity.app import ROUTES as IDENTITY_ROUTES
 from pciclient.fakeserver.placement.routes import ROUTES as PLACEMENT_ROUTES
-from pciclient.fakeserver.wsgi.routes import (MethodNotAllowed, NoRoute, Route, RouteTable,
-                                              read_routes)
+from pciclient.fakeserver.wsgi.routes import (
+    MethodNotAllowed,
+    NoRoute,
+    Route,
+    RouteTable,
+    read_routes,
+)
 
 TABLE = RouteTable([
     *read_routes('/things/detail', 'detail', 'things:detail'),

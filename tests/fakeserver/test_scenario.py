@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import textwrap
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from pciclient.fakeserver.identity.accounts import Project, stable_id
-from pciclient.fakeserver.scenario.loader import (DEFAULT_RESCAN_INTERVAL, ScenarioError, load_scenario,
-                                           single_host_scenario)
+from pciclient.fakeserver.scenario.loader import (
+    DEFAULT_RESCAN_INTERVAL,
+    ScenarioError,
+    load_scenario,
+    single_host_scenario,
+)
 from tests.support.sysfs_tree import STANDARD_VALID_ADDRESSES, build_standard_tree
 
 Write = Callable[[str], Path]

@@ -5,10 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver.model.device_spec import (DeviceFilter, DeviceSpecError, parse_device_spec,
-                                              track_all)
-from pciclient.fakeserver.scenario.loader import load_scenario
+from pciclient.fakeserver.model.device_spec import (
+    DeviceFilter,
+    DeviceSpecError,
+    parse_device_spec,
+    track_all,
+)
 from pciclient.fakeserver.model.sysfs import PciFunction
+from pciclient.fakeserver.scenario.loader import load_scenario
 from tests.support.sysfs_tree import build_standard_tree
 
 PF = PciFunction('0000:04:00.0', '8086', '10fb', sriov_totalvfs=4)

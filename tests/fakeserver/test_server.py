@@ -15,10 +15,16 @@ from typing import Any
 import pytest
 
 from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.compute.views import Views
 from pciclient.fakeserver.embedded import start_local
 from pciclient.fakeserver.wsgi.server import (
-    CHEROOT, ENGINES, RunningServer, ThreadingWSGIServer, make_server, start_in_thread)
-from pciclient.fakeserver.compute.views import Views
+    CHEROOT,
+    ENGINES,
+    RunningServer,
+    ThreadingWSGIServer,
+    make_server,
+    start_in_thread,
+)
 from tests.support.sysfs_tree import STANDARD_VALID_ADDRESSES
 
 
@@ -198,7 +204,8 @@ def test_server_threads_never_keep_the_interpreter_alive() -> None:
     import subprocess
     import sys
     code = ('from pciclient.fakeserver.wsgi.server import start_in_thread; import urllib.request; '
-            's = start_in_thread(lambda e, r: (r("200 OK", [("Content-Length", "2")]), [b"{}"])[1]); '
+            's = start_in_thread('
+            'lambda e, r: (r("200 OK", [("Content-Length", "2")]), [b"{}"])[1]); '
             'print(urllib.request.urlopen(s.url + "/").read().decode())')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                             timeout=60)

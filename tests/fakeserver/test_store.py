@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pciclient.fakeserver.model import hosts as hosts_module
 from pciclient.fakeserver.compute.app import FakeComputeApp
+from pciclient.fakeserver.model import hosts as hosts_module
 from pciclient.fakeserver.model.device_spec import DeviceFilter, parse_device_spec
 from pciclient.fakeserver.model.generate import GenerateParams
 from pciclient.fakeserver.model.hosts import GeneratedHost, SysfsHost, generated_scan
@@ -19,8 +19,12 @@ from pciclient.fakeserver.model.inventory import Server
 from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
 from pciclient.fakeserver.model.sysfs import read_functions
 from tests.fakeserver.helpers import call_app
-from tests.support.sysfs_tree import (STANDARD_VALID_ADDRESSES, add_device, bus_devices_dir,
-                                      device_dir)
+from tests.support.sysfs_tree import (
+    STANDARD_VALID_ADDRESSES,
+    add_device,
+    bus_devices_dir,
+    device_dir,
+)
 
 VM = '0b5d8a4e-3c1f-4e8a-9d2b-7f6e5a4b3c21'
 GPU = '0000:3b:00.0'

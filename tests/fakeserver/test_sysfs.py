@@ -9,9 +9,14 @@ import pytest
 
 from pciclient.fakeserver.model import sysfs
 from pciclient.fakeserver.model.sysfs import PciFunction, address_sort_key, read_functions
-from tests.support.sysfs_tree import (STANDARD_PROBLEM_ENTRIES, STANDARD_VALID_ADDRESSES,
-                                      add_device, add_odd_entry, build_standard_tree,
-                                      device_dir)
+from tests.support.sysfs_tree import (
+    STANDARD_PROBLEM_ENTRIES,
+    STANDARD_VALID_ADDRESSES,
+    add_device,
+    add_odd_entry,
+    build_standard_tree,
+    device_dir,
+)
 
 
 def _problem_for(scan: sysfs.SysfsScan, key: str) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.cli import main
+from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.wsgi.server import STDLIB, RunningServer, make_server, start_in_thread
 from pciclient.fakeserver.wsgi.tls import TlsError, TlsFiles, tls_context
 from tests.fakeserver.process_helpers import _env

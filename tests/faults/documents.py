@@ -46,7 +46,7 @@ def keystone_version(url: str) -> dict[str, Any]:
 
 
 def _when(seconds: float) -> str:
-    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    moment = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds)
     return moment.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 

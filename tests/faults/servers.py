@@ -14,8 +14,9 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 #: The longest any server thread waits for anything (a test never needs more).
@@ -99,7 +100,7 @@ class FaultServer:
         self.errors: list[BaseException] = []
 
     # -- life cycle -----------------------------------------------------------------
-    def __enter__(self) -> 'FaultServer':
+    def __enter__(self) -> FaultServer:
         self._spawn(self._accept_loop)
         return self
 
@@ -136,7 +137,7 @@ class FaultServer:
         while not self._stop.is_set():
             try:
                 sock, _ = self._listener.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             with self._lock:
                 self._sockets.append(sock)
@@ -171,7 +172,7 @@ class FaultServer:
         while not self._stop.is_set() and time.monotonic() < deadline:
             try:
                 return sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return b''

@@ -6,8 +6,8 @@ run in a thread of the test process. Every process and thread started is stopped
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -9,8 +9,8 @@ import pytest
 
 from pciclient.fakeserver.compute.app import FakeComputeApp
 from pciclient.fakeserver.model.inventory import Inventory, Server
-from pciclient.fakeserver.wsgi.server import start_in_thread
 from pciclient.fakeserver.model.sysfs import read_functions
+from pciclient.fakeserver.wsgi.server import start_in_thread
 from tests.functional.helpers import run_cli
 from tests.support.cli_process import clean_env
 

@@ -152,7 +152,8 @@ def test_token_expiry(tmp_path):
 def test_bad_scenario_is_refused_with_its_line(tmp_path):
     bad = tmp_path / 'bad.yaml'
     bad.write_text('hosts:\n  - hostname: a\n    generate: {pfs: -1}\n')
-    done = subprocess.run([console_script('pci-fake-server'), '--port', '0', '--scenario', str(bad)],
+    done = subprocess.run([console_script('pci-fake-server'), '--port', '0',
+                           '--scenario', str(bad)],
                           capture_output=True, text=True, env=clean_env(), timeout=30,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 1

@@ -1,8 +1,8 @@
 """Every ``pci-cli`` command as hypothesis draws it: options, formats, and the routes it reads."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from hypothesis import strategies as st
 

@@ -23,8 +23,17 @@ from pciclient import exceptions as exc
 from pciclient import http as pci_http
 from pciclient import shell
 from tests.fuzz import jsontext
-from tests.fuzz.world import (COMPUTE, PLACEMENT, PLACEMENT_KINDS, Answer, Doc, Plan,
-                              compute_doc, mutate, placement_doc)
+from tests.fuzz.world import (
+    COMPUTE,
+    PLACEMENT,
+    PLACEMENT_KINDS,
+    Answer,
+    Doc,
+    Plan,
+    compute_doc,
+    mutate,
+    placement_doc,
+)
 
 #: The longest wait between two tries of a request (pciclient.http says so, or a minute).
 MAX_RETRY_DELAY = getattr(pci_http, 'MAX_RETRY_DELAY', 60.0)

@@ -85,7 +85,7 @@ def texts() -> st.SearchStrategy[str]:
     return _TEXTS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def scalars(raw: bool = True) -> st.SearchStrategy[Any]:
     options = [st.none(), st.booleans(), st.integers(), st.sampled_from(ODD_NUMBERS),
                st.floats(allow_nan=False, allow_infinity=False), _TEXTS]
@@ -94,7 +94,7 @@ def scalars(raw: bool = True) -> st.SearchStrategy[Any]:
     return st.one_of(*options)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def values(raw: bool = True, max_leaves: int = 10) -> st.SearchStrategy[Any]:
     """Any JSON value (arrays and objects of anything), with raw fragments when ``raw``."""
     return st.recursive(
@@ -104,7 +104,7 @@ def values(raw: bool = True, max_leaves: int = 10) -> st.SearchStrategy[Any]:
         max_leaves=max_leaves)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def wrong_values() -> st.SearchStrategy[Any]:
     """What a field may wrongly hold: often a raw fragment or a scalar of another type."""
     return st.one_of(_RAW, scalars(True), values(True, 6))

@@ -10,8 +10,9 @@ When a bug is fixed: drop the xfail markers of its reproducers and its entry her
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import event
 

@@ -8,8 +8,9 @@ an error status is always an ``HttpError`` (a ``ServerError`` for 5xx).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests_mock

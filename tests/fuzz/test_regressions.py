@@ -46,14 +46,15 @@ def library(requests_mock, answers: dict[str, dict]):
                              endpoint_override=COMPUTE)
 
 
-def placement(providers: list[dict], details: dict[str, dict], roots: dict[str, dict] = {}):
+def placement(providers: list[dict], details: dict[str, dict],
+              roots: dict[str, dict] | None = None):
     """Placement answers: the provider listing, each provider's details, root providers."""
     answers = {f'{PLACEMENT}/resource_providers': doc({'resource_providers': providers})}
     for uuid, parts in details.items():
         for part, value in parts.items():
             answers[f'{PLACEMENT}/resource_providers/{uuid}/{part}'] = doc(
                 {part: value, 'resource_provider_generation': 1})
-    for uuid, root in roots.items():
+    for uuid, root in (roots or {}).items():
         answers[f'{PLACEMENT}/resource_providers/{uuid}'] = doc(root)
     return answers
 
@@ -110,9 +111,8 @@ def test_deep_nesting_in_an_error_body(requests_mock, status, error):
 @pytest.mark.parametrize('fmt', ['json', 'yaml'])
 def test_deep_nesting_never_breaks_the_output(fmt):
     nested = '[' * 500 + ']' * 500
-    body = ('{"pci_devices": [%s, %s]}' % (json.dumps(DEVICE),
-                                           json.dumps({**DEVICE, 'id': 2})[:-1]
-                                           + ', "extra_info": ' + nested + '}'))
+    second = json.dumps({**DEVICE, 'id': 2})[:-1] + ', "extra_info": ' + nested + '}'
+    body = f'{{"pci_devices": [{json.dumps(DEVICE)}, {second}]}}'
     outcome = cli(['pci-list', '--long'], {f'{COMPUTE}/os-pci/detail': text(body),
                                            f'{COMPUTE}/os-hypervisors': doc(HYPERVISORS)}, fmt)
     harness.check(outcome, fmt, list)

@@ -400,7 +400,7 @@ class Mutation:
 _NTH = st.none() | st.integers(0, 3)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def mutations(kind: str | None = None) -> st.SearchStrategy[Mutation]:
     """Changes aimed at the keys route ``kind`` holds (any key, now and then)."""
     aimed = st.sampled_from(KEYS_BY_KIND.get(kind or '', KEYS))

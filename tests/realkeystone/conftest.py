@@ -24,17 +24,28 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tests.realkeystone.cloud import (INTERFACE_PATHS, MEMBER, MEMBER_PASSWORD, PLACEMENT_PATH,
-                                      SHORT_LIVED_SECONDS, RealCloud, Region)
+from tests.realkeystone.cloud import (
+    INTERFACE_PATHS,
+    MEMBER,
+    MEMBER_PASSWORD,
+    PLACEMENT_PATH,
+    SHORT_LIVED_SECONDS,
+    RealCloud,
+    Region,
+)
 from tests.realkeystone.fake_compute import FakeCompute
 from tests.realkeystone.keystone_admin import (
-    KeystoneAdmin, application_credential_token, create_application_credential)
+    KeystoneAdmin,
+    application_credential_token,
+    create_application_credential,
+)
 from tests.realservices.keystone import Keystone, start_keystone
 from tests.realservices.scripts import pci_cli_path
 from tests.realservices.summary import tier_timings
@@ -58,7 +69,7 @@ servers:
 
 
 def _keystone_time(moment: float) -> str:
-    return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime(
+    return datetime.datetime.fromtimestamp(moment, datetime.UTC).strftime(
         '%Y-%m-%dT%H:%M:%SZ')
 
 

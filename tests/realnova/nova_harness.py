@@ -52,15 +52,14 @@ import socketserver  # noqa: E402
 import urllib.parse  # noqa: E402
 from wsgiref import simple_server  # noqa: E402
 
-import wsgi_intercept  # noqa: E402
-
-import nova.tests.functional  # noqa: E402,F401 - applies the concurrency mode first
-from nova.tests.functional import integrated_helpers  # noqa: E402
-from nova.virt import fake as fake_virt  # noqa: E402
 import nova.conf  # noqa: E402
+import nova.tests.functional  # noqa: E402,F401 - applies the concurrency mode first
+import wsgi_intercept  # noqa: E402
 from nova import context as nova_context  # noqa: E402
 from nova import objects  # noqa: E402
 from nova.pci import devspec  # noqa: E402
+from nova.tests.functional import integrated_helpers  # noqa: E402
+from nova.virt import fake as fake_virt  # noqa: E402
 
 CONF = nova.conf.CONF
 STDOUT = sys.__stdout__

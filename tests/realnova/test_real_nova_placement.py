@@ -154,7 +154,7 @@ def test_pci_list_is_the_placement_answer(real_nova, providers):
     rows = cached_json(real_nova, 'pci-list')
     assert all(LIST_KEYS <= set(row) for row in rows), rows
     assert [row['ID'] for row in rows] == [p.uuid for p in providers]  # host, address order
-    for row, provider in zip(rows, providers):
+    for row, provider in zip(rows, providers, strict=True):
         check_row(row, provider)
 
 

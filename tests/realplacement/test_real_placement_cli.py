@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.realservices.scripts import pci_cli_path
 from tests.realplacement.populate import HOSTS, ExpectedDevice
+from tests.realservices.scripts import pci_cli_path
 
 LIST_KEYS = {'ID', 'Address', 'Host', 'Vendor ID', 'Product ID', 'Status', 'Source'}
 LONG_KEYS = LIST_KEYS | {'Type', 'Resource Class', 'Total', 'Reserved', 'Used', 'Free',

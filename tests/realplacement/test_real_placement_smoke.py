@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.realplacement.populate import HOSTS, PROJECT_ID, USER_ID, ROOT_INVENTORY
+from tests.realplacement.populate import HOSTS, PROJECT_ID, ROOT_INVENTORY, USER_ID
 
 
 def get(session: requests.Session, url: str, version: str, **params) -> dict:

@@ -81,7 +81,7 @@ def make_local_ca(directory: Path | str, hosts: Sequence[str] = LOOPBACK_HOSTS, 
     """Write ``ca.pem``, ``server.pem``, ``server.key`` and ``server-with-key.pem`` there."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
         x509.CertificateBuilder()

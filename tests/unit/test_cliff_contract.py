@@ -23,9 +23,8 @@ from cliff.formatters import json_format
 from cliff.formatters import table as cliff_table
 
 from pciclient import shell
-from pciclient.commands import common
+from pciclient.commands import common, registry
 from pciclient.commands import formatters as pci_formatters
-from pciclient.commands import registry
 
 pytestmark = pytest.mark.cliff_contract
 
@@ -112,7 +111,7 @@ def test_generate_columns_and_selector(monkeypatch, ours, cliffs, tiny, selected
     ``DisplayCommandBase._generate_columns_and_selector(parsed_args, column_names)``,
     calls it through super(), and relies on Lister/ShowOne.produce_output calling it
     and filtering their rows with the (columns, selector) it returns."""
-    cliff_method = getattr(cliffs, '_generate_columns_and_selector')
+    cliff_method = cliffs._generate_columns_and_selector
     assert _parameters(cliff_method) == ['self', 'parsed_args', 'column_names']
     assert _parameters(common._StrictColumns._generate_columns_and_selector) == \
         _parameters(cliff_method)
@@ -139,7 +138,7 @@ def test_load_formatter_plugins(monkeypatch, no_stevedore, ours, cliffs, tiny, s
     ``_load_formatter_plugins()`` (no arguments) when a command is made, and then using
     only ``names()`` (the -f choices), iteration (``.obj.add_argument_group``) and
     ``[name].obj`` (the formatter that prints) of what it returned."""
-    assert _parameters(getattr(cliffs, '_load_formatter_plugins')) == ['self']
+    assert _parameters(cliffs._load_formatter_plugins) == ['self']
     assert _parameters(ours._load_formatter_plugins) == ['self']
 
     # Our own tables, with no stevedore scan at all.

@@ -92,7 +92,7 @@ def test_a_url_that_says_timeout_is_no_timeout():
 
 
 @pytest.mark.parametrize('inner', [
-    socket.timeout('timed out'),
+    TimeoutError('timed out'),
     TimeoutError(),
     u3.ReadTimeoutError(None, URL, 'Read timed out. (read timeout=1.0)'),
     u3.ConnectTimeoutError(None, 'connect timed out'),

@@ -23,7 +23,7 @@ ROWS = [
 
 def cliff_output(names, rows, indent):
     items = [{n: (v.machine_readable() if hasattr(v, 'machine_readable') else v)
-              for n, v in zip(names, row)} for row in rows]
+              for n, v in zip(names, row, strict=True)} for row in rows]
     out = io.StringIO()
     json.dump(items, out, indent=2 if indent else None)
     out.write('\n')
@@ -46,7 +46,8 @@ def test_formatter_uses_it_and_keeps_noindent():
 
 def test_nested_odd_values_fall_back_to_json():
     names = ('A', 'B', 'C')
-    rows = [(StructuredColumn({1: 'int key', 'x': (1, 2)}), StructuredColumn([[[]], [{}], {'n': 2.5}]),
+    rows = [(StructuredColumn({1: 'int key', 'x': (1, 2)}),
+             StructuredColumn([[[]], [{}], {'n': 2.5}]),
              StructuredColumn({'deep': {'deeper': {'deepest': [True, None]}}}))]
     out = io.StringIO()
     write_rows(names, rows, out, True)

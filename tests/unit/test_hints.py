@@ -10,8 +10,8 @@ import requests
 from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import loading
 
-from pciclient import exceptions as exc
 from pciclient import connection_failures, http
+from pciclient import exceptions as exc
 from pciclient.commands import common
 from pciclient.commands.hints import CLI_WORDING, CliError, cli_message
 from pciclient.v2.pci_devices import PciDeviceManager

@@ -92,7 +92,8 @@ def test_get_unknown_hostname(client, requests_mock):
 
 
 def test_substring_matches_only_are_not_found(client, requests_mock):
-    requests_mock.get(f'{URL}/os-hypervisors/comp/search', json={'hypervisors': samples.HYPERVISORS})
+    requests_mock.get(f'{URL}/os-hypervisors/comp/search',
+                      json={'hypervisors': samples.HYPERVISORS})
     requests_mock.get(f'{URL}/os-hypervisors/comp', status_code=404, json=samples.ROUTER_404)
     with pytest.raises(exc.NotFound):
         client.hypervisors.get('comp')

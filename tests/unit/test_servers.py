@@ -59,6 +59,6 @@ def test_all_projects(client, requests_mock):
 @pytest.mark.parametrize('value', [{'id': 1}, [{'no': 'id'}], 'abc'])
 def test_bad_device_list(client, requests_mock, value):
     requests_mock.get(f'{URL}/servers/detail',
-                      json={'servers': [dict(samples.NOVA_SERVER, **{'os-pci:pci_devices': value})]})
+                      json={'servers': [{**samples.NOVA_SERVER, 'os-pci:pci_devices': value}]})
     with pytest.raises(exc.InvalidResponse):
         client.servers.list()

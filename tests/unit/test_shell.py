@@ -32,7 +32,8 @@ def cloud(requests_mock):
     requests_mock.get(f'{URL}/os-hypervisors/2', json={'hypervisor': samples.MERGED_HYPERVISOR})
     requests_mock.get(f'{URL}/os-hypervisors/compute2/search',
                       json={'hypervisors': [samples.HYPERVISORS[1]]})
-    requests_mock.get(f'{URL}/servers/detail', json={'servers': [samples.SERVER, samples.NOVA_SERVER]})
+    requests_mock.get(f'{URL}/servers/detail',
+                      json={'servers': [samples.SERVER, samples.NOVA_SERVER]})
     requests_mock.get(f'{URL}/servers/{samples.SERVER_UUID}', json={'server': samples.SERVER})
     return requests_mock
 
@@ -162,7 +163,8 @@ def test_columns_and_sort(cloud, capsys):
 
 
 def test_server_error_is_one_line(requests_mock, capsys):
-    requests_mock.get(f'{URL}/os-hypervisors', status_code=503, text='<html><body>down</body></html>',
+    requests_mock.get(f'{URL}/os-hypervisors', status_code=503,
+                      text='<html><body>down</body></html>',
                       headers={'content-type': 'text/html'})
     code, out, err = run(capsys, 'hypervisor-list')
     assert code == 1 and out == ''
@@ -349,8 +351,8 @@ def test_progress_only_on_a_terminal_and_cleared(requests_mock, monkeypatch, ter
         assert err.getvalue() == ''
 
 
-@pytest.mark.parametrize('argv', [['--help'], ['help'], ['help', 'pci-list'], ['pci-list', '--help'],
-                                  ['--version']])
+@pytest.mark.parametrize('argv', [['--help'], ['help'], ['help', 'pci-list'],
+                                  ['pci-list', '--help'], ['--version']])
 def test_help_and_version_exit_0(capsys, argv):
     # --help used to exit 2: cliff ends it with SystemExit(None), which means success.
     assert shell.main(argv) == 0
