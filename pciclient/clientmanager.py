@@ -57,10 +57,15 @@ class ClientManager:
             placement_endpoint_override=args.os_placement_endpoint_override,
             placement_interface=args.os_placement_interface,
             placement_service_type=args.os_placement_service_type,
-            placement_api_version=args.os_placement_api_version)
+            placement_api_version=args.os_placement_api_version,
+            placement_concurrency=args.placement_concurrency)
         if args.local:
-            return Client(self._local_session(), endpoint_override=self._start_local(),
-                          placement=bool(args.os_placement_endpoint_override))
+            compute = self._start_local()
+            # The embedded server serves Placement beside compute, as the fake cloud does.
+            placement_url = (args.os_placement_endpoint_override
+                             or compute.rsplit('/', 1)[0] + '/placement')
+            return Client(self._local_session(), endpoint_override=compute,
+                          placement_endpoint_override=placement_url)
         if args.os_cloud:
             return self._client_from_clouds_yaml(Client)
         session = self._session()

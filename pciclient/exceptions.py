@@ -49,6 +49,8 @@ class Hint(enum.Enum):
     URLS = 'urls'
     #: A header value the caller gave, such as the token.
     HEADER_VALUE = 'header_value'
+    #: The Placement microversion asked for (``hint_args['version']``).
+    PLACEMENT_API_VERSION = 'placement_api_version'
 
 
 #: How a hint is named: words, or words made from the exception's ``hint_args``.
@@ -77,6 +79,7 @@ WORDING: dict[Hint, Words] = {
     Hint.PROJECT_SCOPE: 'the auth plugin project_name with project_domain_name, or project_id',
     Hint.URLS: 'endpoint_override, the auth URL',
     Hint.HEADER_VALUE: 'the token',
+    Hint.PLACEMENT_API_VERSION: lambda args: f"placement_api_version={args['version']!r}",
 }
 
 

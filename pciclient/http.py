@@ -204,6 +204,11 @@ class HTTPClient:
             adapter.default_microversion = api_version
 
     @property
+    def requested_version(self) -> str | None:
+        """The microversion the caller asked for (``None``, ``"N.M"`` or ``"latest"``)."""
+        return self._requested_version
+
+    @property
     def microversion(self) -> tuple[int, int]:
         """The microversion requests are made at ((2, 1) when no header is sent)."""
         self._negotiate()

@@ -68,9 +68,38 @@ class PciDevicesColumn(columns.FormattableColumn):
         for device in self._value:
             ident = device.get('id')
             address = device.get('address') or '?'
-            vendor_product = f'{device.get("vendor_id") or "?"}:{device.get("product_id") or "?"}'
-            dev_type = device.get('dev_type') or ''
-            lines.append(f'{ident}: {address} {vendor_product} {dev_type}'.rstrip())
+            if device.get('vendor_id') or not device.get('resource_class'):
+                what = f'{device.get("vendor_id") or "?"}:{device.get("product_id") or "?"}'
+            else:  # a custom resource class names no ids: say the class
+                what = str(device['resource_class'])
+            text = f'{ident}: {address} {what} {device.get("dev_type") or ""}'.rstrip()
+            if device.get('amount') is not None:
+                text += f' x{device["amount"]}'
+            if device.get('host'):
+                text += f' on {device["host"]}'
+            lines.append(printable(text))
+        return '\n'.join(lines)
+
+    def machine_readable(self) -> Any:
+        return self._value
+
+
+class HoldersColumn(columns.FormattableColumn):
+    """The servers holding a device: ``name (id)``, with the amount where it is not 1."""
+
+    fits = staticmethod(_objects)
+
+    def human_readable(self) -> str:
+        if self._value is None:
+            return ''
+        lines = []
+        for server in self._value:
+            name = server.get('name')
+            text = f'{_scalar(name)} ({_scalar(server.get("id"))})' if name \
+                else _scalar(server.get('id'))
+            if server.get('amount') not in (None, 1):
+                text += f' x{_scalar(server["amount"])}'
+            lines.append(text)
         return '\n'.join(lines)
 
     def machine_readable(self) -> Any:
@@ -108,6 +137,7 @@ class PoolsColumn(columns.FormattableColumn):
 SPECIAL: dict[str, type[columns.FormattableColumn]] = {
     'pci_stats': PoolsColumn,
     'pci_devices': PciDeviceIdsColumn,
+    'servers': HoldersColumn,
 }
 
 

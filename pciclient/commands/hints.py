@@ -39,6 +39,7 @@ CLI_WORDING: dict[Hint, Words] = {
                          '(OS_PROJECT_NAME, OS_PROJECT_DOMAIN_NAME, OS_PROJECT_ID)'),
     Hint.URLS: '--os-endpoint, --os-auth-url',
     Hint.HEADER_VALUE: '--os-token',
+    Hint.PLACEMENT_API_VERSION: lambda args: f"--os-placement-api-version {args['version']}",
 }
 
 

@@ -7,7 +7,16 @@ from typing import Any
 from pciclient.commands import common
 from pciclient.v2 import resource_fields as fields
 from pciclient.v2.base import is_uuid_like
-from pciclient.v2.pci_devices import DEV_TYPES, STATUSES, normalise_dev_type
+from pciclient.v2.pci_devices import ALL_STATUSES, DEV_TYPES, normalise_dev_type
+
+
+def _statuses(text: str) -> list[str]:
+    wanted = [part.strip() for part in text.split(',') if part.strip()]
+    unknown = [status for status in wanted if status not in ALL_STATUSES]
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(
+            f'invalid choice: {text!r} (choose from {", ".join(ALL_STATUSES)})')
+    return wanted
 
 
 def _positive_int(text: str) -> int:
@@ -29,8 +38,11 @@ class ListPciDevice(common.Lister):
                                  'holding the device and its extra info.')
         parser.add_argument('--host', metavar='<hostname>',
                             help='Only devices of this hypervisor (exact hostname).')
-        parser.add_argument('--status', metavar='<status>', choices=STATUSES,
-                            help=f'Only devices in this state ({", ".join(STATUSES)}).')
+        parser.add_argument('--status', metavar='<status>', type=_statuses, action='append',
+                            help='Only devices in one of these states (repeat the option or '
+                                 f'separate with commas: {", ".join(ALL_STATUSES)}); exact: '
+                                 'from Placement, available means nothing used and partial '
+                                 'some units used, some free.')
         parser.add_argument('--vendor-id', metavar='<vendor-id>',
                             help='Only devices of this PCI vendor (hex, e.g. 8086).')
         parser.add_argument('--product-id', metavar='<product-id>',
@@ -55,12 +67,18 @@ class ListPciDevice(common.Lister):
         if parsed_args.server:
             instance_uuid = parsed_args.server if is_uuid_like(parsed_args.server) \
                 else client.servers.get(parsed_args.server).id
+        statuses = [s for group in parsed_args.status or () for s in group] or None
         devices = client.pci_devices.list(
-            detailed=parsed_args.long, host=parsed_args.host, status=parsed_args.status,
+            detailed=parsed_args.long, host=parsed_args.host, status=statuses,
             vendor_id=parsed_args.vendor_id, product_id=parsed_args.product_id,
             dev_type=parsed_args.dev_type, instance_uuid=instance_uuid,
             address=parsed_args.address,
             limit=parsed_args.limit, marker=parsed_args.marker)
+        for reason, count in sorted(devices.unjudged.items()):
+            self.app.stderr.write(f'{count} PCI device provider{"s" if count > 1 else ""} '
+                                  f'left out: {reason}, so whether '
+                                  f'{"they match" if count > 1 else "it matches"} '
+                                  'the filters is unknown.\n')
         rows = (device.to_dict() for device in devices)
         if not parsed_args.long:
             return common.list_output(fields.PCI_DEVICE_LIST, rows)

@@ -7,7 +7,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pciclient.v2.sources import SOURCES
+from pciclient.v2.sources import PLACEMENT_CONCURRENCY, SOURCES
+
+
+def _concurrency(text: str) -> int:
+    import argparse
+
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f'expected a whole number from 1 to 64, not {text!r}')
+    return int(text)
 
 
 def register(parser: Any) -> None:
@@ -16,6 +24,11 @@ def register(parser: Any) -> None:
         help='Where PCI devices and pools are read: the compute API\'s os-pci extension, '
              'Placement (where Nova reports them since Zed), or auto: os-pci, else '
              'Placement (env PCI_SOURCE; default auto).')
+    parser.add_argument(
+        '--placement-concurrency', metavar='<n>', type=_concurrency,
+        default=os.environ.get('PCI_PLACEMENT_CONCURRENCY', str(PLACEMENT_CONCURRENCY)),
+        help='Requests to Placement in flight at once when a listing reads many providers '
+             f'(1-64; env PCI_PLACEMENT_CONCURRENCY; default {PLACEMENT_CONCURRENCY}).')
     parser.add_argument(
         '--pci-ids', metavar='<file>', default=None,
         help='PCI ID database for vendor and product names in --long and show output '

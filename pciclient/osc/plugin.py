@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from pciclient.commands import pci_source
+from pciclient.v2.sources import PLACEMENT_CONCURRENCY
 
 if TYPE_CHECKING:  # OSC imports this module on every run: only for the checker
     from pciclient.v2.client import Client
@@ -63,6 +64,7 @@ def make_client(instance: Any) -> Client:
         pci_source=config.get('pci_source') or 'auto',
         placement=bool(placement_override) or not no_catalog,
         placement_endpoint_override=placement_override,
+        placement_concurrency=int(config.get('placement_concurrency') or PLACEMENT_CONCURRENCY),
     )
 
 

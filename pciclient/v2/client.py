@@ -10,6 +10,7 @@ from pciclient.v2.pci_devices import PciDeviceManager
 from pciclient.v2.pci_pools import PciPoolManager
 from pciclient.v2.placement import PLACEMENT_VERSION, PlacementManager
 from pciclient.v2.servers import ServerManager
+from pciclient.v2.sources import PLACEMENT_CONCURRENCY
 
 
 class Client:
@@ -47,6 +48,7 @@ class Client:
                  placement_interface: str | None = None,
                  placement_service_type: str | None = None,
                  placement_api_version: str | None = None,
+                 placement_concurrency: int = PLACEMENT_CONCURRENCY,
                  **adapter_kwargs: Any) -> None:
         from keystoneauth1 import adapter
 
@@ -73,9 +75,9 @@ class Client:
             placement_http = HTTPClient(placement_adapter, timeout=timeout,
                                         api_version=placement_api_version or PLACEMENT_VERSION,
                                         retries=retries)
-        self.placement = PlacementManager(placement_http)
+        self.placement = PlacementManager(placement_http, placement_concurrency)
         self.hypervisors = HypervisorManager(self.http)
         self.servers = ServerManager(self.http)
         self.pci_devices = PciDeviceManager(self.http, self.hypervisors, self.placement,
-                                            pci_source)
+                                            pci_source, servers=self.servers)
         self.pci_pools = PciPoolManager(self.hypervisors, self.placement, pci_source)

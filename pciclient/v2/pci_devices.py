@@ -8,13 +8,15 @@ from typing import Any
 
 from pciclient import exceptions as exc
 from pciclient.v2.base import Manager, Resource, matches_filters, normalise_hex_id, path_segment
-from pciclient.v2.placement import PlacementDevice, PlacementManager
-from pciclient.v2.placement import matches as placement_matches
+from pciclient.v2.placement import PlacementDevice, PlacementManager, judge
+from pciclient.v2.placement_rows import PLACEMENT_STATUSES
 from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS, SOURCES
 
 #: Device states as Nova names them (nova.objects.fields.PciDeviceStatus).
 STATUSES = ('available', 'claimed', 'allocated', 'removed', 'deleted',
             'unclaimable', 'unavailable')
+#: Every status a row can have: Nova's, and Placement's ``partial`` (some units used).
+ALL_STATUSES = tuple(dict.fromkeys(STATUSES + PLACEMENT_STATUSES))
 
 #: Device types as Nova names them (nova.objects.fields.PciDeviceType).
 DEV_TYPES = ('type-PCI', 'type-PF', 'type-VF', 'vdpa')
@@ -52,8 +54,17 @@ class PciDevice(Resource):
             if fields.get('instance_uuid') is None:
                 fields['instance_uuid'] = server_uuid
         fields.setdefault('host', None)
+        if 'instance_uuid' in fields:  # the holder, in the shape every source shares
+            holder = fields['instance_uuid']
+            fields['servers'] = [{'id': holder, 'name': None, 'amount': 1}] if holder else []
+        else:
+            fields['servers'] = None
         fields['source'] = 'os-pci'
         return fields
+
+    def set_holder_names(self, names: dict[str, str | None]) -> None:
+        for server in self._fields.get('servers') or ():
+            server['name'] = names.get(str(server['id']))
 
     def set_host(self, host: str | None) -> None:
         self._fields['host'] = host
@@ -74,24 +85,39 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
 
 
 class DeviceList(list):
-    """A list of devices that also says where they came from (``os-pci``/``placement``)."""
+    """A list of devices that also says where they came from (``os-pci``/``placement``).
 
-    def __init__(self, items: Iterable[Any], source: str) -> None:
+    ``unjudged`` counts the rows left out because their source cannot tell whether they
+    match a filter, by the reason (Placement cannot tell a type-PF from a type-PCI, nor
+    the ids of a device with a custom resource class): left out, but never silently.
+    """
+
+    def __init__(self, items: Iterable[Any], source: str,
+                 unjudged: dict[str, int] | None = None) -> None:
         super().__init__(items)
         self.source = source
+        self.unjudged = unjudged or {}
 
 
 class PciDeviceManager(Manager[PciDevice]):
     resource_class = PciDevice
 
     def __init__(self, http: Any, hypervisors: Any, placement: PlacementManager | None = None,
-                 source: str = 'auto') -> None:
+                 source: str = 'auto', *, servers: Any = None) -> None:
         super().__init__(http)
         if source not in SOURCES:
             raise ValueError(f'unknown PCI source {source!r}; use one of {", ".join(SOURCES)}')
         self._hypervisors = hypervisors
+        self._servers = servers
         self.placement = placement or PlacementManager(None)
         self.source = source
+
+    def _holder_names(self, ids: Iterable[str]) -> dict[str, str | None]:
+        ids = list(ids)
+        if self._servers is None or not ids:
+            return {}
+        names: dict[str, str | None] = self._servers.names(ids)
+        return names
 
     def _fallback(self, error: exc.NoPciApi) -> bool:
         """Whether a missing os-pci API should be answered from Placement instead."""
@@ -135,11 +161,17 @@ class PciDeviceManager(Manager[PciDevice]):
             wanted['dev_type'] = [normalise_dev_type(v) for v in wanted['dev_type']]
         if self.source != 'placement':
             try:
-                return DeviceList(self._os_pci_list(detailed, resolve_hosts, limit, marker,
-                                                    wanted), 'os-pci')
+                devices = self._os_pci_list(detailed, resolve_hosts, limit, marker, wanted)
             except exc.NoPciApi as error:
                 self._fallback(error)
-        return DeviceList(self._placement_list(detailed, limit, marker, wanted), 'placement')
+            else:
+                if detailed:
+                    names = self._holder_names(i for d in devices
+                                               for i in _holders(d.to_dict()))
+                    for device in devices:
+                        device.set_holder_names(names)
+                return DeviceList(devices, 'os-pci')
+        return self._placement_list(detailed, limit, marker, wanted)
 
     def _os_pci_list(self, detailed: bool, resolve_hosts: bool, limit: int | None,
                      marker: int | str | None, wanted: dict[str, builtins.list[str]],
@@ -173,26 +205,43 @@ class PciDeviceManager(Manager[PciDevice]):
         return [device] if matches_filters(device.to_dict(), wanted) else []
 
     def _placement_list(self, detailed: bool, limit: int | None, marker: int | str | None,
-                        wanted: dict[str, builtins.list[str]]) -> builtins.list[PlacementDevice]:
-        consumers = detailed or 'instance_uuid' in wanted
-        devices = [d for d in self.placement.devices(consumers=consumers)
-                   if placement_matches(d.to_dict(), wanted)]
+                        wanted: dict[str, builtins.list[str]]) -> DeviceList:
+        """Only what the filters need: one host's tree, or one server's providers, else
+        every PCI provider; the filters are then applied to the rows read."""
+        hosts, holders = wanted.get('host') or [], wanted.get('instance_uuid') or []
+        devices: builtins.list[PlacementDevice] = []
+        unjudged: dict[str, int] = {}
+        read = self.placement.devices(
+            host=hosts[0] if len(hosts) == 1 else None,
+            consumer=holders[0] if len(holders) == 1 else None,
+            consumers=detailed or bool(holders), traits=detailed,
+            holders=self._holder_names if detailed else None)
+        for device in read:
+            verdict, reason = judge(device.to_dict(), wanted)
+            if verdict:
+                devices.append(device)
+            elif verdict is None:
+                unjudged[reason] = unjudged.get(reason, 0) + 1
         if marker is not None:
             ids = [d.id for d in devices]
             if str(marker) not in ids:
                 raise exc.BadRequest(f'Marker {marker} is not a PCI device provider here.')
             devices = devices[ids.index(str(marker)) + 1:]
-        return devices[:limit] if limit is not None else devices
+        return DeviceList(devices[:limit] if limit is not None else devices, 'placement',
+                          unjudged)
 
     def get(self, device_id: int | str, *, resolve_host: bool = True) -> Resource:
         """One device by its id (a provider UUID or ``HOST_ADDRESS`` in Placement);
         :class:`NotFound` says "No PCI device with ID …"."""
         if self.source != 'placement':
             try:
-                return self._os_pci_get(device_id, resolve_host)
+                device = self._os_pci_get(device_id, resolve_host)
             except exc.NoPciApi as error:
                 self._fallback(error)
-        return self.placement.get(str(device_id))
+            else:
+                device.set_holder_names(self._holder_names(_holders(device.to_dict())))
+                return device
+        return self.placement.get(str(device_id), holders=self._holder_names)
 
     def _os_pci_get(self, device_id: int | str, resolve_host: bool) -> PciDevice:
         path = f'os-pci/{path_segment(device_id)}'
@@ -251,7 +300,12 @@ class PciDeviceManager(Manager[PciDevice]):
             return
         held: dict[str, list[str]] = {}
         for device in self.placement.devices(consumers=True):
-            for consumer in device.servers:
+            for consumer in _holders(device.to_dict()):
                 held.setdefault(consumer, []).append(device.id)
         for server in servers:
             server.set_pci_devices(held.get(str(server.id), []), 'placement')
+
+
+def _holders(fields: dict[str, Any]) -> builtins.list[str]:
+    """The ids of the servers a device row names as its holders."""
+    return [str(server['id']) for server in fields.get('servers') or ()]

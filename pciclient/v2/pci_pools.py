@@ -48,7 +48,7 @@ class PciPoolManager:
                 raise exc.CommandError(f'{NO_POOLS} Placement could tell, but it is not in '
                                        'the catalog; give ',
                                        hint=exc.Hint.PLACEMENT_ENDPOINT, then='.')
-        pools = [pool for pool in self._placement.pools()
+        pools = [pool for pool in self._placement.pools(host)
                  if (host is None or pool['host'] == host)
                  and _same_id(pool['vendor_id'], vendor_id)
                  and _same_id(pool['product_id'], product_id)]

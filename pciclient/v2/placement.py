@@ -7,126 +7,63 @@ Since Zed, Nova (``[pci] report_in_placement = True``) makes every ``type-PCI`` 
 trait ``COMPUTE_MANAGED_PCI_DEVICE``. VFs are not providers: they are inventory of
 their PF's provider. Servers are consumers of that inventory.
 
-Placement cannot tell everything os-pci could: a VF's own address, NUMA node, or
-whether a provider holding one device is a ``type-PCI``, a ``type-PF`` or a PF's only
-tracked VF. Those fields
-are ``None`` here, never guessed.
+Placement is shared by the whole control plane, so every question reads only what
+its answer needs: one device is its provider (by uuid or by its exact name); one
+host is its tree (``?name=`` for the root, ``?in_tree=``); one server is its
+allocations. Only the whole-cloud listing reads every PCI provider, with as few
+requests per provider as the answer allows (usages are summed from allocations
+when those are read anyway; traits only when shown). Only ``name``, ``in_tree``
+and ``required`` go into queries: ``resources=`` would hide providers with no free
+capacity, i.e. exactly the allocated devices.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pciclient import exceptions as exc
 from pciclient.http import HTTPClient, expect_object
 from pciclient.v2.base import Resource, is_uuid_like, matches_filters, path_segment
+from pciclient.v2.placement_rows import (
+    PCI_TRAIT,
+    PciProvider,
+    device_fields,
+    number,
+    provider_name,
+    split_provider_name,
+)
+from pciclient.v2.sources import PLACEMENT_CONCURRENCY
 
-#: The trait Nova puts on every PCI device provider.
-PCI_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
 #: Placement microversion used: ``required`` needs 1.18, ``in_tree`` 1.14.
 PLACEMENT_VERSION = '1.18'
+MIN_MINOR = 18
 #: Requests to Placement in flight at once when reading per-provider details.
-CONCURRENCY = 8
+CONCURRENCY = PLACEMENT_CONCURRENCY
 #: Traits every Nova PCI provider has, left out of pools' tags.
 _COMMON_TRAITS = frozenset({PCI_TRAIT, 'OWNER_NOVA'})
 
-_PCI_CLASS = re.compile(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
-_PROVIDER_NAME = re.compile(r'^(?P<host>.+)_(?P<address>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:'
-                            r'[0-9A-Fa-f]{2}\.[0-7])$')
+
+def check_version(version: str | None) -> None:
+    """Refuse, before any request, a Placement microversion too old for these reads."""
+    if version is None or version == 'latest':
+        return
+    major, _, minor = str(version).partition('.')
+    if not (major == '1' and minor.isdigit()):
+        raise exc.ConfigurationError(f'Placement microversion {version} is not 1.N.')
+    if int(minor) < MIN_MINOR:
+        raise exc.ConfigurationError(
+            f'pciclient needs Placement microversion ≥ {PLACEMENT_VERSION}; ',
+            hint=exc.Hint.PLACEMENT_API_VERSION, hint_args={'version': version},
+            then=' is too old.')
 
 
-def split_provider_name(name: str) -> tuple[str | None, str | None]:
-    """``gpu06_0000:2F:00.0`` → ``('gpu06', '0000:2f:00.0')``; (None, None) otherwise."""
-    match = _PROVIDER_NAME.match(name or '')
-    if not match:
-        return None, None
-    return match.group('host'), match.group('address').lower()
-
-
-def ids_from_resource_class(resource_class: str) -> tuple[str | None, str | None]:
-    """``CUSTOM_PCI_10DE_20B0`` → ``('10de', '20b0')``; a custom class tells nothing."""
-    match = _PCI_CLASS.match(resource_class or '')
-    if not match:
-        return None, None
-    return match.group(1).lower(), match.group(2).lower()
-
-
-@dataclass
-class PciProvider:
-    """One PCI resource provider with what Placement knows about it."""
-
-    uuid: str
-    name: str
-    root_uuid: str | None
-    parent_uuid: str | None
-    host: str | None = None
-    inventories: dict[str, dict[str, Any]] = field(default_factory=dict)
-    usages: dict[str, int] = field(default_factory=dict)
-    traits: list[str] = field(default_factory=list)
-    consumers: dict[str, int] = field(default_factory=dict)   # server uuid → amount
-
-    @property
-    def address(self) -> str | None:
-        return split_provider_name(self.name)[1]
-
-
-def _number(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise exc.InvalidResponse(f'Placement sent a {what} that is not a whole number.')
-    return value
-
-
-def _amount(allocation: dict[str, Any], where: str) -> int:
-    """How much of its provider one allocation holds (the sum over resource classes)."""
+def _amount(allocation: dict[str, Any], where: str) -> dict[str, int]:
+    """The units of each resource class one allocation holds."""
     resources = allocation.get('resources', {})
     if not isinstance(resources, dict):
         raise exc.InvalidResponse(f'An allocation in the answer to {where} has "resources" '
                                   'that is not an object.')
-    return sum(_number(value, 'allocation amount') for value in resources.values())
-
-
-def device_fields(provider: PciProvider) -> dict[str, Any]:
-    """The device row of a provider, in the schema of os-pci devices plus Placement's."""
-    resource_class = next(iter(sorted(provider.inventories)), None)
-    inventory = provider.inventories.get(resource_class or '', {})
-    total = _number(inventory.get('total', 0), 'total')
-    reserved = _number(inventory.get('reserved', 0), 'reserved')
-    used = _number(provider.usages.get(resource_class or '', 0), 'usage')
-    free = max(total - reserved - used, 0)
-    vendor_id, product_id = ids_from_resource_class(resource_class or '')
-    if total and reserved >= total:
-        status = 'unavailable'
-    elif used and free == 0:
-        status = 'allocated'
-    else:
-        status = 'available'
-    servers = sorted(provider.consumers)
-    return {
-        'id': provider.uuid,
-        'name': provider.name,
-        'address': provider.address,
-        'host': provider.host,
-        'vendor_id': vendor_id,
-        'product_id': product_id,
-        # Only VFs come in numbers: one device could be a type-PCI, a type-PF or a PF's
-        # single tracked VF.
-        'dev_type': 'type-VF' if total > 1 else None,
-        'status': status,
-        'resource_class': resource_class,
-        'total': total,
-        'reserved': reserved,
-        'used': used,
-        'free': free,
-        'traits': sorted(provider.traits),
-        'servers': servers,
-        'instance_uuid': servers[0] if total == 1 and len(servers) == 1 else None,
-        'numa_node': None,
-        'parent_provider_uuid': provider.parent_uuid,
-        'root_provider_uuid': provider.root_uuid,
-        'source': 'placement',
-    }
+    return {str(rc): number(value, 'allocation amount') for rc, value in resources.items()}
 
 
 class PlacementDevice(Resource):
@@ -138,9 +75,12 @@ class PlacementDevice(Resource):
 class PlacementManager:
     """Reads Nova's PCI providers, their inventories, usages, traits and consumers."""
 
-    def __init__(self, http: HTTPClient | None) -> None:
+    def __init__(self, http: HTTPClient | None, concurrency: int = CONCURRENCY) -> None:
         self.http = http
+        self.concurrency = max(1, concurrency)
         self._available: bool | None = None
+        if http is not None:
+            check_version(http.requested_version)
 
     def available(self) -> bool:
         """Whether a Placement endpoint is configured or in the catalog."""
@@ -163,20 +103,67 @@ class PlacementManager:
         assert self.http is not None
         return self.http
 
-    # -- providers -------------------------------------------------------------------
-    def providers(self, *, consumers: bool = False) -> list[PciProvider]:
-        """Every PCI provider of the cloud with inventories, usages and traits
-        (and its consumers when asked), sorted by host and address."""
+    # -- listings -------------------------------------------------------------------------
+    def _list(self, query: dict[str, str]) -> list[PciProvider]:
         http = self._require()
-        body = http.get('resource_providers', {'required': PCI_TRAIT})
+        try:
+            body = http.get('resource_providers', query)
+        except exc.NotFound as error:
+            # A listing has no "not found": a 404 means the URL is not Placement's.
+            raise exc.NotFound(f'The Placement endpoint {http.endpoint()} answered 404 to '
+                               'GET /resource_providers: is the URL right?',
+                               request_id=error.request_id, url=error.url) from None
         listed = body.get('resource_providers') if isinstance(body, dict) else None
         if not isinstance(listed, list) or not all(isinstance(p, dict) for p in listed):
             raise exc.InvalidResponse('Placement\'s provider listing has no '
                                       '"resource_providers" list.')
-        providers = [self._provider(item) for item in listed]
-        self._resolve_hosts(providers)
-        self._fill(providers, consumers)
+        return [self._provider(item) for item in listed]
+
+    def _root(self, host: str) -> PciProvider:
+        """The compute node provider named ``host`` (the hypervisor's nodename)."""
+        found = [p for p in self._list({'name': host}) if p.parent_uuid is None]
+        if not found:
+            raise exc.NotFound(f'No compute node named {host} in Placement (give the '
+                               'hypervisor hostname, as hypervisor-list shows it)')
+        return found[0]
+
+    def providers(self, *, host: str | None = None, consumer: str | None = None,
+                  consumers: bool = False, traits: bool = False) -> list[PciProvider]:
+        """PCI providers with inventories and usages, sorted by host and address:
+        every one of the cloud, or only ``host``'s tree, or only those ``consumer``'s
+        allocations touch. ``consumers`` also reads who holds them, ``traits`` their traits.
+        """
+        known: dict[str, str] = {}
+        if consumer is not None:
+            providers, known = self._of_consumer(consumer)
+            traits = True  # a device provider tells itself by its trait
+        elif host is not None:
+            root = self._root(host)
+            providers = [p for p in self._list({'in_tree': root.uuid}) if p.uuid != root.uuid]
+            for provider in providers:
+                provider.host = provider.host or host
+            traits = True  # a tree also holds providers that are no PCI devices
+        else:
+            providers = self._list({'required': PCI_TRAIT})
+        self._resolve_hosts(providers, known)
+        self._fill(providers, consumers=consumers, traits=traits)
+        if consumer is not None or host is not None:
+            providers = [p for p in providers if PCI_TRAIT in (p.traits or ())]
         return sorted(providers, key=lambda p: (p.host or '', p.address or '', p.name))
+
+    def _of_consumer(self, consumer: str) -> tuple[list[PciProvider], dict[str, str]]:
+        """The child providers a consumer's allocations touch (PCI devices are never
+        roots), and the names of the roots among them (its compute node, by name)."""
+        allocations = self._consumer_allocations(consumer)
+        touched = self._map(self._provider_by_uuid, sorted(allocations))
+        roots = {p.uuid: p.name for p in touched if p.parent_uuid is None}
+        return [p for p in touched if p.parent_uuid is not None], roots
+
+    def _consumer_allocations(self, consumer: str) -> dict[str, dict[str, int]]:
+        path = f'allocations/{path_segment(consumer)}'
+        allocations = expect_object(self._require().get(path), 'allocations', path)
+        return {uuid: _amount(allocation, path) for uuid, allocation in allocations.items()
+                if isinstance(allocation, dict)}
 
     @staticmethod
     def _provider(item: dict[str, Any]) -> PciProvider:
@@ -190,51 +177,65 @@ class PlacementManager:
         return PciProvider(uuid=uuid, name=name, root_uuid=root, parent_uuid=parent,
                            host=split_provider_name(name)[0])
 
-    def _resolve_hosts(self, providers: list[PciProvider]) -> None:
-        """A provider whose name does not follow Nova's pattern gets its root's name."""
-        unknown = {p.root_uuid for p in providers if p.host is None and p.root_uuid}
-        names = dict(self._map(self._root_name, sorted(unknown)))
+    def _provider_by_uuid(self, uuid: str) -> PciProvider:
+        body = self._require().get(f'resource_providers/{path_segment(uuid)}')
+        if not isinstance(body, dict):
+            raise exc.InvalidResponse(f'Placement\'s answer for provider {uuid} is not an '
+                                      'object.')
+        return self._provider(body)
+
+    def _resolve_hosts(self, providers: list[PciProvider],
+                       known: dict[str, str] | None = None) -> None:
+        """A provider whose name does not follow Nova's pattern gets its root's name
+        (from ``known`` root names where the caller has read them already)."""
+        names = dict(known or {})
+        unknown = {p.root_uuid for p in providers
+                   if p.host is None and p.root_uuid and p.root_uuid not in names}
+        names.update({uuid: self._provider_by_uuid(uuid).name for uuid in sorted(unknown)})
         for provider in providers:
             if provider.host is None:
                 provider.host = names.get(provider.root_uuid or '')
 
-    def _root_name(self, uuid: str) -> tuple[str, str | None]:
-        body = self._require().get(f'resource_providers/{path_segment(uuid)}')
-        name = body.get('name') if isinstance(body, dict) else None
-        return uuid, name if isinstance(name, str) else None
-
-    def _fill(self, providers: list[PciProvider], consumers: bool) -> None:
+    def _fill(self, providers: list[PciProvider], *, consumers: bool, traits: bool) -> None:
         def details(provider: PciProvider) -> None:
             http = self._require()
             base = f'resource_providers/{path_segment(provider.uuid)}'
             inventories = expect_object(http.get(f'{base}/inventories'), 'inventories', base)
-            usages = expect_object(http.get(f'{base}/usages'), 'usages', base)
-            body = http.get(f'{base}/traits')
-            traits = body.get('traits') if isinstance(body, dict) else None
-            if not isinstance(traits, list):
-                raise exc.InvalidResponse(f'The answer to {base}/traits has no "traits" list.')
             provider.inventories = {rc: inv for rc, inv in inventories.items()
                                     if isinstance(inv, dict)}
-            provider.usages = usages
-            provider.traits = [str(t) for t in traits]
-            if consumers:
+            if consumers:  # usages are the sums of the allocations: no request for them
                 allocations = expect_object(http.get(f'{base}/allocations'), 'allocations', base)
-                provider.consumers = {consumer: _amount(alloc, base)
-                                      for consumer, alloc in allocations.items()
-                                      if isinstance(alloc, dict)}
-        list(self._map(details, providers, 'Reading PCI providers'))
+                held = {consumer: _amount(allocation, base)
+                        for consumer, allocation in allocations.items()
+                        if isinstance(allocation, dict)}
+                provider.consumers = {c: sum(units.values()) for c, units in held.items()}
+                usages: dict[str, int] = {}
+                for units in held.values():
+                    for rc, amount in units.items():
+                        usages[rc] = usages.get(rc, 0) + amount
+                provider.usages = usages
+            else:
+                provider.usages = expect_object(http.get(f'{base}/usages'), 'usages', base)
+            if traits:
+                body = http.get(f'{base}/traits')
+                listed = body.get('traits') if isinstance(body, dict) else None
+                if not isinstance(listed, list):
+                    raise exc.InvalidResponse(f'The answer to {base}/traits has no "traits" '
+                                              'list.')
+                provider.traits = [str(t) for t in listed]
+        self._map(details, providers, 'Reading PCI providers')
 
     def _map(self, function: Callable[[Any], Any], items: Iterable[Any],
              what: str | None = None) -> list[Any]:
         """``function`` over ``items`` with bounded concurrency; the first error wins."""
         items = list(items)
         progress = self.http.progress if (what and self.http is not None) else None
-        if len(items) <= 1:
+        if len(items) <= 1 or self.concurrency == 1:
             return [function(item) for item in items]
         from concurrent.futures import ThreadPoolExecutor
 
         results = []
-        with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for done, result in enumerate(pool.map(function, items), start=1):
                 results.append(result)
                 if progress is not None:
@@ -244,28 +245,47 @@ class PlacementManager:
         return results
 
     # -- what the commands ask -------------------------------------------------------------
-    def devices(self, *, consumers: bool = False) -> list[PlacementDevice]:
-        return [PlacementDevice(device_fields(p)) for p in self.providers(consumers=consumers)]
+    def devices(self, *, host: str | None = None, consumer: str | None = None,
+                consumers: bool = False, traits: bool = False,
+                holders: Callable[[Iterable[str]], dict[str, str | None]] | None = None,
+                ) -> list[PlacementDevice]:
+        """Device rows (see :meth:`providers`); ``holders`` names the consumers' servers."""
+        providers = self.providers(host=host, consumer=consumer, consumers=consumers,
+                                   traits=traits)
+        names = holders({c for p in providers for c in p.consumers or ()}) if holders else {}
+        return [PlacementDevice(device_fields(p, names)) for p in providers]
 
-    def get(self, ident: str) -> PlacementDevice:
-        """A device provider by UUID or by ``HOST_ADDRESS`` (any case of the address)."""
+    def get(self, ident: str,
+            holders: Callable[[Iterable[str]], dict[str, str | None]] | None = None,
+            ) -> PlacementDevice:
+        """A device provider by UUID or by ``HOST_ADDRESS`` (any case of the address),
+        read alone: a handful of requests whatever the size of the cloud."""
         key = str(ident).strip()
-        for device in self.devices(consumers=True):
-            fields = device.to_dict()
-            if is_uuid_like(key) and fields['id'] == key:
-                return device
+        if is_uuid_like(key):
+            try:
+                provider = self._provider_by_uuid(key)
+            except exc.NotFound:
+                provider = None
+        else:
             host, address = split_provider_name(key)
-            if address and fields['host'] == host and fields['address'] == address:
-                return device
-        raise exc.NotFound(f'No PCI device with ID {ident} in Placement (give a provider UUID '
-                           'or HOST_ADDRESS, e.g. compute1_0000:04:00.0)')
+            listed = self._list({'name': provider_name(host, address)}) if host and address \
+                else []
+            provider = listed[0] if listed else None
+        if provider is not None:
+            self._resolve_hosts([provider])
+            self._fill([provider], consumers=True, traits=True)
+        if provider is None or PCI_TRAIT not in (provider.traits or ()):
+            raise exc.NotFound(f'No PCI device with ID {ident} in Placement (give a provider '
+                               'UUID or HOST_ADDRESS, e.g. compute1_0000:04:00.0)')
+        names = holders(provider.consumers or {}) if holders else {}
+        return PlacementDevice(device_fields(provider, names))
 
-    def pools(self) -> list[dict[str, Any]]:
+    def pools(self, host: str | None = None) -> list[dict[str, Any]]:
         """Free capacity per host, vendor, product and resource class (and custom traits)."""
         grouped: dict[tuple, dict[str, Any]] = {}
-        for device in self.devices():
+        for device in self.devices(host=host, traits=True):
             fields = device.to_dict()
-            custom = tuple(t for t in fields['traits'] if t not in _COMMON_TRAITS)
+            custom = tuple(t for t in fields['traits'] or () if t not in _COMMON_TRAITS)
             key = (fields['host'], fields['vendor_id'], fields['product_id'],
                    fields['dev_type'], fields['resource_class'], custom)
             pool = grouped.setdefault(key, {
@@ -278,25 +298,47 @@ class PlacementManager:
         return list(grouped.values())
 
     def consumer_devices(self, consumer: str) -> list[dict[str, Any]]:
-        """The PCI providers a server's allocations touch, with the amount it holds."""
-        http = self._require()
-        path = f'allocations/{path_segment(consumer)}'
-        allocations = expect_object(http.get(path), 'allocations', path)
+        """The PCI providers a server's allocations touch, with the amount it holds:
+        its allocations, then only the providers they name."""
+        allocations = self._consumer_allocations(consumer)
         if not allocations:
             return []
-        by_uuid = {d.id: d.to_dict() for d in self.devices()}
+        touched = self._map(self._provider_by_uuid, sorted(allocations))
+        providers = [p for p in touched if p.parent_uuid is not None]
+        self._resolve_hosts(providers, {p.uuid: p.name for p in touched if p.parent_uuid is None})
+        self._fill(providers, consumers=False, traits=True)
         held = []
-        for uuid, allocation in sorted(allocations.items()):
-            if uuid in by_uuid and isinstance(allocation, dict):
-                row = dict(by_uuid[uuid])
-                row['amount'] = _amount(allocation, path)
+        for provider in providers:
+            if PCI_TRAIT in (provider.traits or ()):
+                row = device_fields(provider)
+                row['amount'] = sum(allocations[provider.uuid].values())
                 held.append(row)
-        return held
+        return sorted(held, key=lambda r: (r['host'] or '', r['address'] or '', r['name']))
 
 
-def matches(fields: dict[str, Any], wanted: dict[str, list[str]]) -> bool:
-    """Client-side filters on a placement device row (``instance_uuid`` means "held by")."""
+#: Filters a Placement row may leave open (its field is None), and why it cannot tell.
+_CANNOT_TELL = {
+    'dev_type': 'Placement cannot tell a type-PCI, a type-PF and a PF\'s single VF apart',
+    'vendor_id': 'a custom resource class does not name the vendor and product ids',
+    'product_id': 'a custom resource class does not name the vendor and product ids',
+}
+
+
+def judge(fields: dict[str, Any], wanted: dict[str, list[str]]) -> tuple[bool | None, str]:
+    """Whether a Placement device row matches the filters: True, False, or None with the
+    reason when Placement cannot tell (the row matches every filter it can answer).
+
+    ``instance_uuid`` means "held by"."""
     held = wanted.get('instance_uuid')
-    if held is not None and not set(fields.get('servers') or ()) & set(held):
-        return False
-    return matches_filters(fields, {k: v for k, v in wanted.items() if k != 'instance_uuid'})
+    if held is not None:
+        holders = {str(server['id']) for server in fields.get('servers') or ()}
+        if not holders & set(held):
+            return False, ''
+    open_keys = [key for key in _CANNOT_TELL if key in wanted and fields.get(key) is None]
+    known = {key: values for key, values in wanted.items()
+             if key != 'instance_uuid' and key not in open_keys}
+    if not matches_filters(fields, known):
+        return False, ''
+    if open_keys:
+        return None, _CANNOT_TELL[open_keys[0]]
+    return True, ''

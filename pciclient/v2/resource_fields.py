@@ -75,8 +75,9 @@ class View:
 #: ``Source`` says where the rows were read: ``os-pci`` or ``placement``.
 PCI_DEVICE_LIST = View(('id', 'address', 'host', 'vendor_id', 'product_id', 'status', 'source'))
 #: Vendor and product names come from the PCI ID database (null without one).
+#: ``Servers`` (``{"id", "name", "amount"}`` each) is the holder in every source's shape.
 PCI_DEVICE_LIST_LONG = PCI_DEVICE_LIST.extend(
-    'dev_type', 'dev_id', 'label', 'numa_node', 'instance_uuid', 'extra_info',
+    'dev_type', 'dev_id', 'label', 'numa_node', 'instance_uuid', 'servers', 'extra_info',
     'vendor_name', 'product_name')
 #: From Placement a row is a device provider (``ID`` its UUID); ``Type`` is only known
 #: for a PF's VFs (null otherwise), and the consumers are the servers holding it.
@@ -87,8 +88,8 @@ PCI_DEVICE_LIST_LONG_PLACEMENT = PCI_DEVICE_LIST.extend(
 #: then any other field the cloud sends, all in alphabetical order.
 PCI_DEVICE_SHOW = View(('address', 'compute_node_id', 'created_at', 'deleted', 'deleted_at',
                         'dev_id', 'dev_type', 'extra_info', 'host', 'id', 'instance_uuid',
-                        'label', 'numa_node', 'product_id', 'product_name', 'source', 'status',
-                        'updated_at', 'vendor_id', 'vendor_name'))
+                        'label', 'numa_node', 'product_id', 'product_name', 'servers', 'source',
+                        'status', 'updated_at', 'vendor_id', 'vendor_name'))
 PCI_DEVICE_SHOW_PLACEMENT = View(('address', 'dev_type', 'free', 'host', 'id', 'instance_uuid',
                                   'name', 'parent_provider_uuid', 'product_id', 'product_name',
                                   'reserved', 'resource_class', 'root_provider_uuid', 'servers',

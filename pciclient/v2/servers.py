@@ -1,11 +1,16 @@
 """Servers and the PCI devices they hold (``os-pci:pci_devices``)."""
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pciclient import exceptions as exc
 from pciclient.v2.base import Manager, Resource, is_uuid_like, path_segment
+
+LOG = logging.getLogger(__name__)
 
 #: The server attribute the PCI API extension adds.
 PCI_DEVICES_KEY = 'os-pci:pci_devices'
@@ -24,6 +29,11 @@ def decode_device_ids(value: Any) -> list[Any]:
         else:
             raise exc.InvalidResponse(f'{PCI_DEVICES_KEY} holds an entry without an id.')
     return ids
+
+
+def _name(server: Resource) -> str | None:
+    name = server.raw.get('name')
+    return name if isinstance(name, str) else None
 
 
 class Server(Resource):
@@ -46,8 +56,35 @@ class Server(Resource):
         self._fields['pci_source'] = source
 
 
+#: Up to this many holders are named one GET each; more, from one listing of every server.
+NAME_LOOKUPS = 20
+
+
 class ServerManager(Manager[Server]):
     resource_class = Server
+
+    def names(self, ids: Iterable[str]) -> dict[str, str | None]:
+        """The names of the servers with these ids, for rows that show who holds a device.
+
+        A few holders cost a GET each; more, one listing of every project's servers
+        (its pages grow with the servers of the cloud, not with its devices). A name is
+        a courtesy: a server the caller may not see, or a compute API that will not say
+        (no admin role, none reachable), leaves it None rather than failing the answer.
+        """
+        names: dict[str, str | None] = dict.fromkeys(sorted({str(i) for i in ids}))
+        try:
+            if len(names) <= NAME_LOOKUPS:
+                for server_id in names:
+                    with contextlib.suppress(exc.NotFound):
+                        names[server_id] = _name(self._get(f'servers/{path_segment(server_id)}',
+                                                           'server'))
+            elif names:
+                for server in self.list(detailed=False, all_projects=True):
+                    if str(server.id) in names:
+                        names[str(server.id)] = _name(server)
+        except exc.ClientException as error:
+            LOG.debug('server names unknown: %s', error)
+        return names
 
     def list(self, detailed: bool = True, *, all_projects: bool = False,
              **filters: Any) -> list[Server]:

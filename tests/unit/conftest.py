@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from keystoneauth1 import noauth, session
@@ -19,6 +20,10 @@ def endpoint() -> str:
 
 @pytest.fixture
 def client(requests_mock):
+    # Holders' names are looked up per server: unknown servers are Nova's 404 unless a
+    # test registers them (a later registration wins in requests_mock).
+    requests_mock.get(re.compile(f'{ENDPOINT}/servers/[^/]+$'), status_code=404,
+                      json={'itemNotFound': {'code': 404, 'message': 'Instance not found'}})
     sess = session.Session(auth=noauth.NoAuth())
     return pci_client.Client('2', session=sess, endpoint_override=ENDPOINT)
 

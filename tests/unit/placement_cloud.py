@@ -27,39 +27,67 @@ def inventory(rc, total, reserved=0):
             'resource_provider_generation': 2}
 
 
+#: The mocked cloud's providers: compute nodes first, then their PCI children.
+PROVIDERS = [
+    provider(ROOT1, 'compute1', None),
+    provider(ROOT2, 'compute2', None),
+    provider(GPU, 'compute1_0000:04:00.0', ROOT1),
+    provider(PF_VFS, 'compute2_0000:81:00.0', ROOT2),
+    provider(ODD, 'custom-gpu-board', ROOT2),
+]
+TRAITS = {
+    ROOT1: ['COMPUTE_NODE'], ROOT2: ['COMPUTE_NODE'],
+    GPU: ['COMPUTE_MANAGED_PCI_DEVICE', 'CUSTOM_GOLD', 'OWNER_NOVA'],
+    PF_VFS: ['COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA'],
+    ODD: ['COMPUTE_MANAGED_PCI_DEVICE'],
+}
+
+
+def _listing(request, context):
+    """``GET /resource_providers`` with the filters pci-cli sends: name, in_tree, required."""
+    query = request.qs  # requests_mock lower-cases the values
+    rows = PROVIDERS
+    if 'name' in query:
+        rows = [p for p in rows if p['name'].lower() == query['name'][0]]
+    if 'in_tree' in query:
+        rows = [p for p in rows if (p['root_provider_uuid'] or p['uuid']) == query['in_tree'][0]]
+    if 'required' in query:
+        rows = [p for p in rows if query['required'][0].upper() in TRAITS[p['uuid']]]
+    return {'resource_providers': rows}
+
+
 @pytest.fixture
 def placement(requests_mock):
     """compute1: a GPU held by SERVER; compute2: a PF provider with 4 VFs (1 reserved,
     2 used) and a provider whose name does not follow Nova's pattern."""
-    requests_mock.get(f'{PLACEMENT}/resource_providers', json={'resource_providers': [
-        provider(GPU, 'compute1_0000:04:00.0', ROOT1),
-        provider(PF_VFS, 'compute2_0000:81:00.0', ROOT2),
-        provider(ODD, 'custom-gpu-board', ROOT2)]})
-    requests_mock.get(f'{PLACEMENT}/resource_providers/{ROOT2}',
-                      json=provider(ROOT2, 'compute2', None))
+    requests_mock.get(f'{PLACEMENT}/resource_providers', json=_listing)
+    for item in PROVIDERS:
+        requests_mock.get(f'{PLACEMENT}/resource_providers/{item["uuid"]}', json=item)
     details = {
+        ROOT1: (inventory('VCPU', 8), {'VCPU': 1}, {SERVER: {'resources': {'VCPU': 1}}}),
+        ROOT2: (inventory('VCPU', 8), {'VCPU': 0}, {}),
         GPU: (inventory('CUSTOM_PCI_10DE_1EB8', 1), {'CUSTOM_PCI_10DE_1EB8': 1},
-              ['COMPUTE_MANAGED_PCI_DEVICE', 'CUSTOM_GOLD', 'OWNER_NOVA'],
               {SERVER: {'resources': {'CUSTOM_PCI_10DE_1EB8': 1}}}),
         PF_VFS: (inventory('CUSTOM_PCI_8086_1515', 4, reserved=1), {'CUSTOM_PCI_8086_1515': 2},
-                 ['COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA'],
                  {'c1': {'resources': {'CUSTOM_PCI_8086_1515': 1}},
                   'c2': {'resources': {'CUSTOM_PCI_8086_1515': 1}}}),
-        ODD: (inventory('CUSTOM_GPU_GOLD', 1), {'CUSTOM_GPU_GOLD': 0},
-              ['COMPUTE_MANAGED_PCI_DEVICE'], {}),
+        ODD: (inventory('CUSTOM_GPU_GOLD', 1), {'CUSTOM_GPU_GOLD': 0}, {}),
     }
-    for uuid, (inv, usages, traits, allocations) in details.items():
+    for uuid, (inv, usages, allocations) in details.items():
         base = f'{PLACEMENT}/resource_providers/{uuid}'
         requests_mock.get(f'{base}/inventories', json=inv)
         requests_mock.get(f'{base}/usages', json={'usages': usages,
                                                   'resource_provider_generation': 2})
-        requests_mock.get(f'{base}/traits', json={'traits': traits,
+        requests_mock.get(f'{base}/traits', json={'traits': TRAITS[uuid],
                                                   'resource_provider_generation': 2})
         requests_mock.get(f'{base}/allocations', json={'allocations': allocations,
                                                        'resource_provider_generation': 2})
     requests_mock.get(f'{PLACEMENT}/allocations/{SERVER}', json={'allocations': {
         ROOT1: {'resources': {'VCPU': 1}, 'generation': 4},
         GPU: {'resources': {'CUSTOM_PCI_10DE_1EB8': 1}, 'generation': 3}}})
+    requests_mock.get(re.compile(f'{NOVA}/servers/[^/]+$'), status_code=404,
+                      json={'itemNotFound': {'code': 404, 'message': 'Instance not found'}})
+    requests_mock.get(f'{NOVA}/servers/{SERVER}', json={'server': {'id': SERVER, 'name': 'vm'}})
     requests_mock.get(f'{NOVA}/os-pci', status_code=404, json=samples.ROUTER_404)
     requests_mock.get(f'{NOVA}/os-pci/detail', status_code=404, json=samples.ROUTER_404)
     requests_mock.get(re.compile(f'{NOVA}/os-pci/.*'), status_code=404, json=samples.ROUTER_404)

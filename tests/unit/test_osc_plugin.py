@@ -54,7 +54,8 @@ def test_option_parser_adds_only_a_pci_option(monkeypatch):
     monkeypatch.delenv('OS_PCI_API_VERSION', raising=False)
     parser = plugin.build_option_parser(argparse.ArgumentParser())
     options = {opt for action in parser._actions for opt in action.option_strings}
-    assert options == {'-h', '--help', '--os-pci-api-version', '--pci-source', '--pci-ids'}
+    assert options == {'-h', '--help', '--os-pci-api-version', '--pci-source', '--pci-ids',
+                       '--placement-concurrency'}
     assert parser.parse_args([]).os_pci_api_version == '2'
 
 

@@ -1,16 +1,24 @@
 """The Placement backend: Nova's PCI providers read back as devices, pools and holdings."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from keystoneauth1 import noauth, session
 
 from pciclient import client as pci_client
 from pciclient import exceptions as exc
 from pciclient.commands.hints import cli_message
-from pciclient.v2.placement import ids_from_resource_class, split_provider_name
+from pciclient.v2.placement_rows import ids_from_resource_class, split_provider_name
 from tests.unit import samples
-from tests.unit.placement_cloud import GPU, NOVA, ODD, PF_VFS, PLACEMENT, SERVER
-from tests.unit.placement_cloud import placement  # noqa: F401 - a fixture used below
+from tests.unit.placement_cloud import (
+    GPU,
+    NOVA,
+    ODD,
+    PF_VFS,
+    PLACEMENT,
+    SERVER,
+)
 
 
 def make_client(source='auto', placement=True):
@@ -38,12 +46,13 @@ def test_auto_falls_back_to_placement_when_os_pci_is_missing(placement):
     vfs = rows['0000:81:00.0']
     assert (vfs['dev_type'], vfs['total'], vfs['reserved'], vfs['used'], vfs['free']) == (
         'type-VF', 4, 1, 2, 1)
-    assert vfs['status'] == 'available'
+    assert vfs['status'] == 'partial'  # some units used, some free
     odd = rows[None]
     assert odd['host'] == 'compute2'  # from its root provider
     assert (odd['vendor_id'], odd['resource_class']) == (None, 'CUSTOM_GPU_GOLD')
-    # one listing, then 3 requests per provider (no allocations unless asked)
-    assert sum(r.path.endswith('/allocations') for r in placement.request_history) == 0
+    # one listing, then 2 requests per provider: no allocations nor traits unless shown
+    assert sum(r.path.endswith(('/allocations', '/traits'))
+               for r in placement.request_history) == 0
     listing = [r for r in placement.request_history if r.path == '/placement/resource_providers']
     assert listing[0].qs == {'required': ['compute_managed_pci_device']}
     assert listing[0].headers['OpenStack-API-Version'] == 'placement 1.18'
@@ -55,7 +64,11 @@ def test_filters_and_holders(placement):
     held = client.pci_devices.list(instance_uuid=SERVER)
     assert [d.id for d in held] == [GPU]
     assert held[0].instance_uuid == SERVER
-    assert [d.id for d in client.pci_devices.list(dev_type='vf', status='available')] == [PF_VFS]
+    assert [d.id for d in client.pci_devices.list(dev_type='vf', status='partial')] == [PF_VFS]
+    # exact: a partly used provider is not 'available'; both ask for any free capacity
+    assert [d.id for d in client.pci_devices.list(status='available')] == [ODD]
+    assert [d.id for d in client.pci_devices.list(status=['available', 'partial'])] == [
+        ODD, PF_VFS]
     page = client.pci_devices.list(limit=1, marker=GPU)
     assert [d.id for d in page] == [ODD]  # sorted by host, then address (none first)
 
@@ -64,7 +77,8 @@ def test_show_by_uuid_and_host_address(placement):
     client = make_client(source='placement')
     assert client.pci_devices.get(PF_VFS).address == '0000:81:00.0'
     shown = client.pci_devices.get('compute1_0000:04:00.0').to_dict()
-    assert shown['id'] == GPU and shown['servers'] == [SERVER]
+    assert shown['id'] == GPU
+    assert shown['servers'] == [{'id': SERVER, 'name': 'vm', 'amount': 1}]
     with pytest.raises(exc.NotFound, match='No PCI device with ID 42 in Placement'):
         client.pci_devices.get('42')
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.usefixtures('no_cloud_settings')
 
 @pytest.fixture
 def cloud(requests_mock):
+    requests_mock.get(f'{URL}/servers/{samples.SERVER_UUID}', json={'server': samples.SERVER})
     requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
     requests_mock.get(f'{URL}/os-pci', json={'pci_devices': [
         samples.brief(samples.BLUEPRINT_DEVICE), samples.brief(samples.FREE_GPU)]})
@@ -62,9 +63,13 @@ def test_pci_list_columns(cloud, capsys):
 def test_pci_list_long_has_nested_json(cloud, capsys):
     rows = run_json(capsys, 'pci-list', '--long')
     assert list(rows[0])[6:] == ['Source', 'Type', 'Dev ID', 'Label', 'NUMA Node',
-                                 'Instance UUID', 'Extra Info', 'Vendor Name', 'Product Name']
+                                 'Instance UUID', 'Servers', 'Extra Info', 'Vendor Name',
+                                 'Product Name']
     assert rows[0]['Extra Info'] == {'phys_function': '0000:04:00.0', 'key1': 'value1'}
     assert rows[1]['Instance UUID'] == samples.SERVER_UUID  # from server_uuid
+    # the holder in the shape every source shares, named from the compute API
+    assert rows[1]['Servers'] == [{'id': samples.SERVER_UUID, 'name': samples.SERVER['name'],
+                                   'amount': 1}]
 
 
 def test_pci_list_server_filter_by_name(cloud, capsys):

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.usefixtures('no_cloud_settings')
 
 @pytest.fixture
 def cloud(requests_mock):
+    requests_mock.get(f'{URL}/servers/{samples.SERVER_UUID}', json={'server': samples.SERVER})
     requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
     requests_mock.get(f'{URL}/os-hypervisors/detail', json={'hypervisors': [
         samples.BLUEPRINT_HYPERVISOR, samples.MERGED_HYPERVISOR]})

@@ -1,0 +1,131 @@
+"""What one PCI provider of Placement tells, turned into a device row.
+
+Kept apart from the reads (:mod:`placement`) so that the rules a reader checks
+against Nova and Placement (names, resource classes, statuses) stand in one place.
+
+Placement cannot tell everything os-pci could: a VF's own address, NUMA node, or
+whether a provider holding one device is a ``type-PCI``, a ``type-PF`` or a PF's only
+tracked VF. Those fields are ``None`` here, never guessed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pciclient import exceptions as exc
+
+#: The trait Nova puts on every PCI device provider.
+PCI_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
+#: A Placement row's status, decided from its free and used units only:
+#: ``available`` (none used, some free), ``partial`` (some used, some free),
+#: ``allocated`` (some used, none free), ``unavailable`` (none used, none free: reserved).
+PLACEMENT_STATUSES = ('available', 'partial', 'allocated', 'unavailable')
+
+_PCI_CLASS = re.compile(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
+_PROVIDER_NAME = re.compile(r'^(?P<host>.+)_(?P<address>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:'
+                            r'[0-9A-Fa-f]{2}\.[0-7])$')
+
+
+def split_provider_name(name: str) -> tuple[str | None, str | None]:
+    """``gpu06_0000:2F:00.0`` → ``('gpu06', '0000:2f:00.0')``; (None, None) otherwise."""
+    match = _PROVIDER_NAME.match(name or '')
+    if not match:
+        return None, None
+    return match.group('host'), match.group('address').lower()
+
+
+def provider_name(host: str, address: str) -> str:
+    """The name Nova gives the provider of the device at ``address`` on ``host``: the
+    hypervisor's nodename as it is, the address upper-cased (``compute1_0000:3B:00.0``)."""
+    return f'{host}_{address.upper()}'
+
+
+def ids_from_resource_class(resource_class: str) -> tuple[str | None, str | None]:
+    """``CUSTOM_PCI_10DE_20B0`` → ``('10de', '20b0')``; a custom class tells nothing."""
+    match = _PCI_CLASS.match(resource_class or '')
+    if not match:
+        return None, None
+    return match.group(1).lower(), match.group(2).lower()
+
+
+def status_of(used: int, free: int) -> str:
+    """One of :data:`PLACEMENT_STATUSES`, decided here once for every command."""
+    if used:
+        return 'partial' if free else 'allocated'
+    return 'available' if free else 'unavailable'
+
+
+@dataclass
+class PciProvider:
+    """One PCI resource provider with what was read of it.
+
+    ``traits`` and ``consumers`` are None until read (a listing that shows neither
+    does not ask); ``consumers`` maps each server holding units of it to the amount.
+    """
+
+    uuid: str
+    name: str
+    root_uuid: str | None
+    parent_uuid: str | None
+    host: str | None = None
+    inventories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usages: dict[str, int] = field(default_factory=dict)
+    traits: list[str] | None = None
+    consumers: dict[str, int] | None = None
+
+    @property
+    def address(self) -> str | None:
+        return split_provider_name(self.name)[1]
+
+
+def number(value: Any, what: str) -> int:
+    """A whole number from Placement, or :class:`InvalidResponse`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise exc.InvalidResponse(f'Placement sent a {what} that is not a whole number.')
+    return value
+
+
+def device_fields(provider: PciProvider,
+                  holders: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """The device row of a provider, in the schema of os-pci devices plus Placement's.
+
+    ``servers`` lists the holders as ``{"id", "name", "amount"}`` (names from
+    ``holders`` where known), or is None when the consumers were not read.
+    """
+    resource_class = next(iter(sorted(provider.inventories)), None)
+    inventory = provider.inventories.get(resource_class or '', {})
+    total = number(inventory.get('total', 0), 'total')
+    reserved = number(inventory.get('reserved', 0), 'reserved')
+    used = number(provider.usages.get(resource_class or '', 0), 'usage')
+    free = max(total - reserved - used, 0)
+    vendor_id, product_id = ids_from_resource_class(resource_class or '')
+    names = holders or {}
+    servers = None if provider.consumers is None else [
+        {'id': consumer, 'name': names.get(consumer), 'amount': amount}
+        for consumer, amount in sorted(provider.consumers.items())]
+    return {
+        'id': provider.uuid,
+        'name': provider.name,
+        'address': provider.address,
+        'host': provider.host,
+        'vendor_id': vendor_id,
+        'product_id': product_id,
+        # Only VFs come in numbers: one device could be a type-PCI, a type-PF or a PF's
+        # single tracked VF.
+        'dev_type': 'type-VF' if total > 1 else None,
+        'status': status_of(used, free),
+        'resource_class': resource_class,
+        'total': total,
+        'reserved': reserved,
+        'used': used,
+        'free': free,
+        'traits': sorted(provider.traits) if provider.traits is not None else None,
+        'servers': servers,
+        'instance_uuid': servers[0]['id'] if servers and total == 1 and len(servers) == 1
+                         else None,
+        'numa_node': None,
+        'parent_provider_uuid': provider.parent_uuid,
+        'root_provider_uuid': provider.root_uuid,
+        'source': 'placement',
+    }
