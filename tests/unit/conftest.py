@@ -7,6 +7,7 @@ import pytest
 from keystoneauth1 import noauth, session
 
 from pciclient import client as pci_client
+from tests.unit.placement_cloud import placement  # noqa: F401 - a fixture (a mocked Placement)
 
 ENDPOINT = 'http://nova.test:8774/v2.1'
 

@@ -9,7 +9,6 @@ from pciclient import exceptions as exc
 from pciclient.v2.placement import ids_from_resource_class, split_provider_name
 from tests.unit import samples
 from tests.unit.placement_cloud import GPU, NOVA, ODD, PF_VFS, PLACEMENT, SERVER
-from tests.unit.placement_cloud import placement  # noqa: F401 - a fixture used below
 
 
 def make_client(source='auto', placement=True):

@@ -58,7 +58,8 @@ def test_server_listing_samples(name):
 
 def test_today_nova_reports_no_pci():
     nova34 = data_dir('nova-34-responses')
-    hypervisor = Hypervisor(json.loads((nova34 / 'hypervisor_show_2.1.json').read_text())['hypervisor'])
+    hypervisor = Hypervisor(
+        json.loads((nova34 / 'hypervisor_show_2.1.json').read_text())['hypervisor'])
     assert hypervisor.pci_stats is None
     server = Server(json.loads((nova34 / 'server_show_2.1.json').read_text())['server'])
     assert server.pci_devices is None

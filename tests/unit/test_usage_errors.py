@@ -18,7 +18,6 @@ from pciclient.commands.registry import COMMANDS
 from pciclient.v2 import resource_fields as fields
 from tests.unit import samples
 from tests.unit.placement_cloud import NOVA, PLACEMENT
-from tests.unit.placement_cloud import placement  # noqa: F401 - a fixture used below
 
 URL = 'http://nova.test:8774/v2.1'
 NOAUTH = ['--os-auth-type', 'none', '--os-endpoint', URL]
