@@ -154,6 +154,18 @@ def test_local_sysfs_root_option_and_table(sysfs_root):
     assert result.err == ''
 
 
+def test_local_serves_placement_too(sysfs_root):
+    by_os_pci = run_cli('--local', '--local-sysfs-root', str(sysfs_root), 'pci-list',
+                        '-f', 'json').json()
+    result = run_cli('--local', '--local-sysfs-root', str(sysfs_root), '--pci-source',
+                     'placement', 'pci-list', '-f', 'json')
+    assert result.code == 0 and result.err == '', result
+    rows = result.json()
+    assert rows and {row['Source'] for row in rows} == {'placement'}
+    # each provider is a PCI device or a PF of the tree (VFs are its inventory)
+    assert {row['Address'] for row in rows} <= {row['Address'] for row in by_os_pci}
+
+
 def test_local_on_an_empty_tree(tmp_path):
     result = run_cli('--local', '--local-sysfs-root', str(tmp_path), 'pci-list', '-f', 'json')
     assert result.json() == []

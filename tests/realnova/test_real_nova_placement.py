@@ -63,7 +63,10 @@ def cached_json(real_nova: RealNova, *args: str):
 
 
 def expected_status(provider: ExpectedProvider) -> str:
-    return 'allocated' if provider.used and provider.free == 0 else 'available'
+    """A Placement row's status: from its used and free units only."""
+    if provider.used:
+        return 'partial' if provider.free else 'allocated'
+    return 'available' if provider.free else 'unavailable'
 
 
 def check_row(row: dict, provider: ExpectedProvider) -> None:
@@ -171,7 +174,7 @@ def test_pci_list_long(real_nova, providers):
         assert (row['Total'], row['Reserved'], row['Used'], row['Free']) == (
             provider.total, 0, provider.used, provider.free), where
         assert sorted(row['Traits']) == provider.traits, where
-        assert sorted(row['Servers']) == provider.servers, where
+        assert sorted(s['id'] for s in row['Servers']) == provider.servers, where
         # Placement cannot tell a type-PCI from a type-PF (null, never guessed); a
         # provider with several units holds VFs. (A provider holding a single VF would
         # look like a PF: null is all a reader of Placement can say.)
@@ -207,7 +210,7 @@ def check_show(real_nova: RealNova, shown: dict, provider: ExpectedProvider) -> 
     assert (shown['total'], shown['reserved'], shown['used'], shown['free']) == (
         provider.total, 0, provider.used, provider.free), where
     assert sorted(shown['traits']) == provider.traits, where
-    assert sorted(shown['servers']) == provider.servers, where
+    assert sorted(s['id'] for s in shown['servers']) == provider.servers, where
     assert shown['instance_uuid'] == (provider.servers[0] if provider.used else None), where
     assert shown['status'] == expected_status(provider), where
     assert shown['source'] == 'placement', where

@@ -1,0 +1,76 @@
+"""pci-cli over the mocked Placement: statuses, filters Placement cannot answer, holders."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pciclient import shell
+from tests.unit.placement_cloud import GPU, NOVA, ODD, PF_VFS, PLACEMENT, SERVER
+
+PLACEMENT_ARGS = ['--os-auth-type', 'none', '--os-endpoint', NOVA, '--pci-source', 'placement',
+                  '--os-placement-endpoint-override', PLACEMENT]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = shell.main([*PLACEMENT_ARGS, *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def ids(out: str) -> list[str]:
+    return [row['ID'] for row in json.loads(out)]
+
+
+@pytest.mark.parametrize('argv, expected', [
+    (['--status', 'available'], [ODD]),
+    (['--status', 'partial'], [PF_VFS]),
+    (['--status', 'available,partial'], [ODD, PF_VFS]),
+    (['--status', 'available', '--status', 'allocated'], [GPU, ODD]),
+])
+def test_status_takes_several_and_matches_exactly(placement, capsys, argv, expected):
+    code, out, err = run(capsys, 'pci-list', '-f', 'json', *argv)
+    assert (code, err) == (0, '')
+    assert ids(out) == expected
+
+
+def test_an_unknown_status_is_a_usage_error(placement, capsys):
+    code, out, err = run(capsys, 'pci-list', '--status', 'available,free')
+    assert (code, out) == (2, '')
+    assert "invalid choice: 'available,free'" in err and err.count('\n') == 1
+
+
+def test_rows_placement_cannot_judge_are_counted_on_stderr(placement, capsys):
+    code, out, err = run(capsys, 'pci-list', '-f', 'json', '--vendor-id', '10de')
+    assert code == 0 and ids(out) == [GPU]
+    assert err == ('1 PCI device provider left out: a custom resource class does not name '
+                   'the vendor and product ids, so whether it matches the filters is '
+                   'unknown.\n')
+    code, out, err = run(capsys, 'pci-list', '-f', 'json', '--type', 'pf')
+    assert code == 0 and ids(out) == []  # the provider of 4 VFs is known not to be a PF
+    assert err.startswith('2 PCI device providers left out: Placement cannot tell a '
+                          'type-PCI, a type-PF and a PF\'s single VF apart')
+
+
+def test_holders_by_name_in_every_format(placement, capsys):
+    code, out, _ = run(capsys, 'pci-list', '--long', '-f', 'json', '--host', 'compute1')
+    assert code == 0
+    [gpu] = json.loads(out)
+    assert gpu['Servers'] == [{'id': SERVER, 'name': 'vm', 'amount': 1}]
+    code, out, _ = run(capsys, 'pci-list', '--long', '-c', 'ID', '-c', 'Servers',
+                       '--host', 'compute1')
+    assert f'| {GPU} | vm ({SERVER}) |' in out
+
+
+def test_server_show_long_table_names_class_amount_and_host(placement, capsys):
+    code, out, err = run(capsys, 'server-show', SERVER, '--long', '-c', 'pci_devices')
+    assert (code, err) == (0, '')
+    assert f'{GPU}: 0000:04:00.0 10de:1eb8 x1 on compute1' in out
+
+
+def test_server_show_long_table_says_a_custom_class(placement, capsys):
+    placement.get(f'{PLACEMENT}/allocations/{SERVER}', json={'allocations': {
+        ODD: {'resources': {'CUSTOM_GPU_GOLD': 1}}}})
+    code, out, _ = run(capsys, 'server-show', SERVER, '--long', '-c', 'pci_devices')
+    assert code == 0
+    assert f'{ODD}: ? CUSTOM_GPU_GOLD x1 on compute2' in out
