@@ -95,7 +95,7 @@ def _differences(ours: Any, theirs: Any, path: str = '') -> list[str]:
     elif isinstance(ours, list):
         if len(ours) != len(theirs):
             found.append(f'{path}: {len(ours)} items here, {len(theirs)} in the fixture')
-        for index, (mine, its) in enumerate(zip(ours, theirs, strict=True)):
+        for index, (mine, its) in enumerate(zip(ours, theirs, strict=False)):
             found += _differences(mine, its, f'{path}[{index}]')
     return found
 
