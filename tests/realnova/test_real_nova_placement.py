@@ -196,7 +196,9 @@ def test_the_held_device_is_used_by_the_server(real_nova, held_provider):
     [row] = used
     assert (row['Host'], row['Address'], row['Status']) == (
         real_nova.server_host, device['address'], 'allocated')
-    assert (row['Used'], row['Free'], row['Servers']) == (1, 0, [real_nova.server_id])
+    # the holder named by the real compute API
+    assert (row['Used'], row['Free'], row['Servers']) == (
+        1, 0, [{'id': real_nova.server_id, 'name': real_nova.server_name, 'amount': 1}])
 
 
 def check_show(real_nova: RealNova, shown: dict, provider: ExpectedProvider) -> None:

@@ -103,10 +103,10 @@ def test_held_and_reserved_devices(real_placement):
     by_id = {row['ID']: row for row in cli_json(real_placement, 'pci-list', '--long')}
     gpu = by_id[population.device('compute1', 'gpu').provider_uuid]
     assert (gpu['Status'], gpu['Used'], gpu['Free']) == ('allocated', 1, 0)
-    assert gpu['Servers'] == [population.consumer('vm-gpu').uuid]
+    assert [s['id'] for s in gpu['Servers']] == [population.consumer('vm-gpu').uuid]
     vfs = by_id[population.device('compute2', 'sriov').provider_uuid]
     assert (vfs['Status'], vfs['Total'], vfs['Used'], vfs['Free']) == ('partial', 4, 2, 2)
-    assert vfs['Servers'] == [population.consumer('vm-vfs').uuid]
+    assert [s['id'] for s in vfs['Servers']] == [population.consumer('vm-vfs').uuid]
     reserved = by_id[population.reserved_device.provider_uuid]
     assert (reserved['Status'], reserved['Reserved'], reserved['Free']) == (
         'unavailable', 1, 0)
