@@ -12,6 +12,9 @@ server under load, on this machine's loopback. Prints one report and writes it t
 4. The fake server under load (:mod:`benchmarks.load`): 50 connections, a fixed offered
    rate, then stepping the rate up until p99 passes 50 ms, there are errors or the rate
    is not delivered.
+5. Not run by default: pci-cli's Placement mode against a real Placement 16 holding 1,000
+   PCI providers (``--quick``: 100), requests counted (:mod:`benchmarks.placement_scale`,
+   its own report ``benchmarks/results/placement-scale.md``).
 
 Commands are measured as subprocesses (cpu = user+sys, wall, peak RSS), medians of
 ``--runs`` runs after a warm-up, interleaved; all of them run from the benchmark's venv
@@ -31,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks import load, report
+from benchmarks import load, placement_scale, report
 from benchmarks.cloud import FakeCloud, Shape, hostname, listen_overflows
 from benchmarks.environment import (
     BENCH_DIR,
@@ -257,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--runs', type=int, help='measured runs per command (default 7; '
                         '--quick: 5; at least 5)')
     parser.add_argument('--parts', default='1234',
-                        help='which parts to run, e.g. 12 or 4 (default: 1234)')
+                        help='which parts to run, e.g. 12 or 4 (default: 1234; 5, the '
+                        'real-Placement part, only when asked)')
     parser.add_argument('--load-seconds', type=float,
                         help='seconds per load step (default 10; --quick: 3)')
     parser.add_argument('--venv', type=Path, default=DEFAULT_VENV,
@@ -282,8 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error('--wait-idle must be from 0 to 1800 seconds')
     rates = [100.0, 200.0, 400.0] if args.quick else [100.0, 200.0, 400.0, 800.0, 1600.0,
                                                      3200.0]
-    if set(args.parts) - set('1234'):
-        parser.error('--parts takes digits 1 to 4')
+    if set(args.parts) - set('12345'):
+        parser.error('--parts takes digits 1 to 5')
 
     # SIGTERM ends the run like ^C does, so every server started is stopped.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -302,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             '3': lambda: part_scale(res, bench, env, work, password),
             '4': lambda: part_load(res, bench, env, work, password, seconds, rates,
                                    refine=0 if args.quick else 2, connections=50),
+            '5': lambda: res.notes.append(placement_scale.suite_part(
+                bench.script('pci-cli'), quick=args.quick, rev=args.rev)),
         }
         for part in sorted(set(args.parts)):
             meter = CpuMeter()
