@@ -58,7 +58,11 @@ def test_pci_list_from_placement(plan, long):
             [(resource_class, inventory)] = detail['inventories'].items()
             assert row['Free'] == (inventory['total'] - inventory['reserved']
                                    - detail['usages'][resource_class])
-            assert row['Servers'] == sorted(detail['allocations'])
+            names = {s['id']: s['name'] for s in world.servers}
+            assert row['Servers'] == [
+                {'id': consumer, 'name': names.get(consumer),
+                 'amount': sum(detail['allocations'][consumer]['resources'].values())}
+                for consumer in sorted(detail['allocations'])]
 
 
 @given(plan=w.plans(ALL_KINDS, os_pci=True, mode='pristine'), long=st.booleans())
