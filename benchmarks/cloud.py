@@ -2,25 +2,22 @@
 
 Scenarios are generated hosts only (``generate: {pfs, vfs_per_pf, gpus, numa_nodes}``
 with ``count``), with Keystone password auth on: one admin user in project ``admin``.
-The server is a child process that dies with the benchmark (``PR_SET_PDEATHSIG``) and is
-always stopped by :meth:`FakeCloud.stop` (SIGTERM, then SIGKILL after 10 s).
+The server is started by the tests' one launcher (``tests/support/fake_cloud.py``; the
+benchmarks run from a checkout): a child process that dies with the benchmark
+(``PR_SET_PDEATHSIG``) and is always stopped by :meth:`FakeCloud.stop` (SIGTERM, then
+SIGKILL after 10 s).
 """
 from __future__ import annotations
 
-import ctypes
 import itertools
 import os
-import selectors
-import signal
-import subprocess
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.fake_cloud import FakeServerProcess
+
 ADMIN = 'admin'
 PROJECT = 'admin'
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -78,15 +75,9 @@ def listen_overflows() -> int:
     return -1
 
 
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
 class FakeCloud:
-    """``pci-fake-server --port 0 --scenario FILE`` (auth on) started from ``server_script``."""
+    """``pci-fake-server --port 0 --scenario FILE`` (auth on) started from ``server_script``,
+    through the tests' one launcher (:class:`tests.support.fake_cloud.FakeServerProcess`)."""
 
     def __init__(self, server_script: str, shape: Shape, password: str, workdir: Path,
                  env: dict[str, str], start_timeout: float = 120.0) -> None:
@@ -97,51 +88,17 @@ class FakeCloud:
         scenario.write_text(scenario_text(shape, password))
         scenario.chmod(0o600)
         self.log = workdir / f'server-{shape.devices}.log'
-        started = time.perf_counter()
-        with self.log.open('wb') as log:
-            self.proc = subprocess.Popen(
-                [server_script, '--port', '0', '--scenario', str(scenario)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env,
-                cwd=workdir, preexec_fn=_die_with_parent)
-        try:
-            self.url = self._first_line(start_timeout)
-        except BaseException:
-            self.stop()
-            raise
-        self.start_seconds = time.perf_counter() - started
+        self.server = FakeServerProcess('--scenario', str(scenario), log=self.log, env=env,
+                                        start_timeout=start_timeout, script=server_script,
+                                        cwd=workdir, die_with_parent=True)
+        self.proc = self.server.proc
+        self.url = self.server.url
+        self.start_seconds = self.server.start_seconds
         if not self.url.startswith('http://127.0.0.1:') or not self.url.endswith('/v2.1'):
             self.stop()
             raise RuntimeError(f'unexpected endpoint from pci-fake-server: {self.url!r}')
-        self.root = self.url[:-len('/v2.1')]
+        self.root = self.server.root
         self.auth_url = self.root + '/identity'
-        # The server prints nothing else on stdout; drain it anyway so it can never block.
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()  # type: ignore
-
-    def _log_tail(self) -> str:
-        try:
-            lines = self.log.read_text(errors='replace').strip().splitlines()
-        except OSError:
-            return ''
-        return ': ' + ' | '.join(lines[-3:])[-400:] if lines else ''
-
-    def _first_line(self, timeout: float) -> str:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        data = b''
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.proc.stdout, selectors.EVENT_READ)
-            while b'\n' not in data:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise RuntimeError(f'pci-fake-server printed no URL in {timeout:.0f} s'
-                                       + self._log_tail())
-                if selector.select(left):
-                    chunk = os.read(self.proc.stdout.fileno(), 4096)
-                    if not chunk:
-                        raise RuntimeError(f'pci-fake-server exited ({self.proc.wait()})'
-                                           + self._log_tail())
-                    data += chunk
-        return data.split(b'\n', 1)[0].decode().strip()
 
     def auth_args(self) -> list[str]:
         """Password-auth options every tool accepts, for this cloud's admin."""
@@ -171,13 +128,7 @@ class FakeCloud:
         return (int(fields[11]) + int(fields[12])) / ticks
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        self.server.stop()
 
     def __enter__(self) -> FakeCloud:
         return self

@@ -1,13 +1,13 @@
 """What tests that run pci-cli (or pci-fake-server) as a real process share: finding the
-console script of this venv, and an environment free of the machine's cloud settings."""
+console script of this venv, and an environment free of the machine's cloud settings.
+
+Free of pytest, like :mod:`tests.support.fake_cloud`, so that ``benchmarks/`` can use them."""
 from __future__ import annotations
 
 import os
 import shutil
 import sys
 from pathlib import Path
-
-import pytest
 
 #: Where this interpreter's console scripts are installed.
 BIN = Path(sys.executable).parent
@@ -16,8 +16,9 @@ BIN = Path(sys.executable).parent
 def console_script(name: str) -> str:
     path = BIN / name
     found = str(path) if path.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f'{name} is not installed next to {sys.executable}: pip install -e .')
+    if not found:  # an error, not a skip: a test that cannot run must not pass as skipped
+        raise FileNotFoundError(f'{name} is not installed next to {sys.executable}: '
+                                'pip install -e .')
     return found
 
 
