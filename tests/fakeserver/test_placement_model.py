@@ -190,11 +190,12 @@ def test_gpu_held(inventory: Inventory) -> None:
 
 
 def test_pf_held_while_its_vfs_are_tracked(inventory: Inventory) -> None:
-    """The PF is not a provider, so its allocation has nowhere to go; its VFs are reserved."""
+    """The PF is not a provider, so its allocation has nowhere to go. Its VFs are
+    ``unavailable`` in the tracker, but Nova 34 never reserves for that: reserved stays 0."""
     tree = build_tree(inventory.with_servers([
         Server(id=SERVER_UUID, name='vm', host=HOST, device_ids=(2,))]))
     pf = by_name(tree)[f'{HOST}_0000:04:00.0']
-    assert totals(pf) == {VF_CLASS: (2, 2, 0)}
+    assert totals(pf) == {VF_CLASS: (2, 0, 0)}
     consumer = tree.consumer(SERVER_UUID)
     assert consumer is not None and list(consumer.allocations) == [compute_node_uuid(HOST)]
 
@@ -210,6 +211,23 @@ def test_pf_held_without_tracked_vfs(standard_tree: Path,
     pf = tree.providers[1]
     assert totals(pf) == {'CUSTOM_PCI_8086_10FB': (1, 0, 1)}
     assert dict(pf.allocations[SERVER_UUID]) == {'CUSTOM_PCI_8086_10FB': 1}
+
+
+def test_unclaimable_pf_is_not_reserved(standard_tree: Path,
+                                       stores: list[InventoryStore]) -> None:
+    """A held Neutron VF makes its PF ``unclaimable``; Nova 34 still reports the PF's provider
+    with reserved 0 (only an allocated one-time-use device is ever reserved)."""
+    vm = Server(id=SERVER_UUID, name='vm', host=HOST)
+    store = _store(stores, standard_tree, ServerDevices(vm, (VF1,)), spec=[
+        {'vendor_id': '8086', 'product_id': '10ed', 'physical_network': 'physnet1'},
+        {'vendor_id': '8086', 'product_id': '10fb'},
+    ])
+    assert [d.status for d in store.current.devices if d.address == PF] == ['unclaimable']
+    pf = by_name(build_tree(store.current))[f'{HOST}_0000:04:00.0']
+    assert pf.inventories['CUSTOM_PCI_8086_10FB'].document() == {
+        'total': 1, 'reserved': 0, 'min_unit': 1, 'max_unit': 1, 'step_size': 1,
+        'allocation_ratio': 1.0}
+    assert totals(pf) == {'CUSTOM_PCI_8086_10FB': (1, 0, 0)}
 
 
 def test_vf_whose_pf_is_not_tracked_is_named_after_the_pf(standard_tree: Path,

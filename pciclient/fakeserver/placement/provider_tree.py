@@ -13,9 +13,12 @@ device. The rules are Nova's PCI-in-Placement model:
 - devices whose device_spec has a ``physical_network`` tag are Neutron's SR-IOV
   ports and are not reported at all (Nova leaves them out, as the reference
   capture of a real Nova 34 shows);
-- ``total`` counts the devices, ``reserved`` those Nova cannot hand out
-  (``unavailable``, ``unclaimable``, or ``removed`` and not held), ``used`` the
-  held ones; the holder is the consumer, the allocation is on the provider.
+- ``total`` counts the devices, ``reserved`` the ``removed`` ones not held,
+  ``used`` the held ones; the holder is the consumer, the allocation is on the
+  provider. An ``unavailable`` VF (its PF is held) or ``unclaimable`` PF (one of
+  its VFs is held) is counted like any other device and never reserved: Nova's
+  ``PciResourceProvider._get_inventories`` sends only ``total`` and
+  ``max_unit`` (the tracker's state does not enter Placement's inventory).
 
 A device that vanished and came back at the same address is counted once (the
 live one). Generations start where Nova's do after registering a provider
@@ -41,8 +44,6 @@ from pciclient.fakeserver.model.inventory import (
     SERVER_VCPUS,
     STATUS_ALLOCATED,
     STATUS_REMOVED,
-    STATUS_UNAVAILABLE,
-    STATUS_UNCLAIMABLE,
     Hypervisor,
     Inventory,
     PciDevice,
@@ -70,7 +71,6 @@ _REGISTERED_GENERATION = 2
 _FIRST_CONSUMER_GENERATION = 1
 
 _REPORTED_TYPES = frozenset({DEV_TYPE_PCI, DEV_TYPE_PF, DEV_TYPE_VF})
-_UNUSABLE = frozenset({STATUS_UNAVAILABLE, STATUS_UNCLAIMABLE, STATUS_REMOVED})
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 Resources = Mapping[str, int]
@@ -189,6 +189,9 @@ class _PciGroup:
         self.allocations: dict[str, dict[str, int]] = {}
 
     def add(self, device: PciDevice, resource_class: str, traits: frozenset[str]) -> None:
+        """Count ``device`` in its class: in the total whatever its state (an ``unavailable``
+        or ``unclaimable`` device is still one unit of inventory to Nova), and as used when a
+        server holds it."""
         counts = self.counts.get(resource_class)
         if counts is None:
             counts = self.counts[resource_class] = [0, 0, 0]
@@ -197,7 +200,7 @@ class _PciGroup:
             counts[2] += 1
             held = self.allocations.setdefault(device.instance_uuid, {})
             held[resource_class] = held.get(resource_class, 0) + 1
-        elif device.status in _UNUSABLE:
+        elif device.status == STATUS_REMOVED:
             counts[1] += 1
         self.traits |= traits
 
