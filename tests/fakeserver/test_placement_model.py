@@ -283,13 +283,13 @@ def test_rescans_update_the_tree_and_keep_uuids(standard_tree: Path,
     trees = ProviderTrees(store)
     before = by_name(trees.current())
     assert trees.current() is trees.current()                # one build per snapshot
+    gpu = before[f'{HOST}_0000:3B:00.0']
     os.unlink(bus_devices_dir(standard_tree) / GPU)
     assert store.rescan() is True
     after = by_name(trees.current())
-    gpu = after[f'{HOST}_0000:3B:00.0']
-    assert gpu.uuid == before[f'{HOST}_0000:3B:00.0'].uuid
-    assert totals(gpu) == {GPU_CLASS: (1, 1, 0)}              # removed: reserved
-    assert gpu.generation == before[gpu.name].generation + 1  # one inventory write
+    # Removed and not held: Nova drops it from its view, so the provider's total would be 0
+    # and Nova deletes the provider (it is not kept with the device reserved).
+    assert gpu.name not in after
     unchanged = after[f'{HOST}_0000:04:00.0']
     assert unchanged.generation == before[unchanged.name].generation
     os.symlink(f'../../../devices/pci0000:00/{GPU}', bus_devices_dir(standard_tree) / GPU)
@@ -298,7 +298,37 @@ def test_rescans_update_the_tree_and_keep_uuids(standard_tree: Path,
     assert [d.status for d in store.current.devices if d.address == GPU] == \
         ['removed', 'available']
     assert totals(back) == {GPU_CLASS: (1, 0, 0)}             # the live device, counted once
-    assert back.uuid == gpu.uuid and back.generation == gpu.generation + 1
+    assert back.uuid == gpu.uuid
+    assert back.generation > gpu.generation                   # never goes back for one uuid
+
+
+def test_removed_vf_lowers_the_total(standard_tree: Path, stores: list[InventoryStore]) -> None:
+    """A VF gone from the host and not held is not counted at all: total 2 -> 1, reserved 0,
+    and the inventory write bumps the provider's generation once."""
+    store = _store(stores, standard_tree)
+    trees = ProviderTrees(store)
+    pf = by_name(trees.current())[f'{HOST}_0000:04:00.0']
+    assert totals(pf) == {VF_CLASS: (2, 0, 0)}
+    os.unlink(bus_devices_dir(standard_tree) / VF1)
+    assert store.rescan() is True
+    assert [d.status for d in store.current.devices if d.address == VF1] == ['removed']
+    after = by_name(trees.current())[pf.name]
+    assert totals(after) == {VF_CLASS: (1, 0, 0)}
+    assert after.inventories[VF_CLASS].max_unit == 1
+    assert after.generation == pf.generation + 1
+
+
+def test_removed_vfs_no_longer_hide_their_pf(standard_tree: Path,
+                                             stores: list[InventoryStore]) -> None:
+    """Nova forgets removed VFs before placing their PF, so once both VFs are gone the PF
+    (tracked too) is reported under the same provider name with its own class."""
+    store = _store(stores, standard_tree)
+    trees = ProviderTrees(store)
+    for vf in (VF1, VF2):
+        os.unlink(bus_devices_dir(standard_tree) / vf)
+    assert store.rescan() is True
+    pf = by_name(trees.current())[f'{HOST}_0000:04:00.0']
+    assert totals(pf) == {'CUSTOM_PCI_8086_10FB': (1, 0, 0)}
 
 
 def test_held_device_that_vanishes_stays_used(standard_tree: Path,

@@ -13,18 +13,31 @@ device. The rules are Nova's PCI-in-Placement model:
 - devices whose device_spec has a ``physical_network`` tag are Neutron's SR-IOV
   ports and are not reported at all (Nova leaves them out, as the reference
   capture of a real Nova 34 shows);
-- ``total`` counts the devices, ``reserved`` the ``removed`` ones not held,
-  ``used`` the held ones; the holder is the consumer, the allocation is on the
-  provider. An ``unavailable`` VF (its PF is held) or ``unclaimable`` PF (one of
-  its VFs is held) is counted like any other device and never reserved: Nova's
+- ``total`` counts the devices, ``used`` the held ones, ``reserved`` is 0; the
+  holder is the consumer, the allocation is on the provider. An ``unavailable``
+  VF (its PF is held) or ``unclaimable`` PF (one of its VFs is held) is counted
+  like any other device and never reserved: Nova's
   ``PciResourceProvider._get_inventories`` sends only ``total`` and
-  ``max_unit`` (the tracker's state does not enter Placement's inventory).
+  ``max_unit`` (the tracker's state does not enter Placement's inventory);
+- a ``removed`` device is not counted at all, so it lowers its provider's
+  ``total``, and a provider left with none is gone (Nova's
+  ``PlacementView.process_dev`` drops a removed device from its view, and
+  ``PciResourceProvider.update_provider_tree`` deletes a provider whose total
+  is 0). A device a server still holds after it vanished is ``allocated``, not
+  ``removed`` (the tracker's ``_set_hvdevs`` cannot remove it), so it stays
+  counted and used; Nova's ``_adjust_for_removals_and_held_devices`` (total
+  never below the usage) therefore never has anything to add here. Removed VFs
+  do not stand in for their PF either: once its VFs are gone a tracked PF is
+  reported, under the same provider name, with its own class.
 
-A device that vanished and came back at the same address is counted once (the
-live one). Generations start where Nova's do after registering a provider
-(created, inventory set, traits set: 2) plus one per consumer holding something;
-a rebuild from a newer snapshot bumps a provider's generation once per change
-of inventory, of traits and of each consumer, so generations only ever grow.
+Generations start where Nova's do after registering a provider (created,
+inventory set, traits set: 2) plus one per consumer holding something; a
+rebuild from a newer snapshot bumps a provider's generation once per change of
+inventory, of traits and of each consumer, so generations only ever grow. A
+provider that went away and comes back keeps its uuid here (uuids derive from
+names, where a real Nova would make a new one), so it carries on from the
+generation it had, plus the writes of registering it again: the tree remembers
+the last generation of every provider it has dropped.
 """
 from __future__ import annotations
 
@@ -133,10 +146,12 @@ class ProviderTree:
     """Every provider of the cloud in Placement's listing order, with the lookups requests need."""
 
     def __init__(self, providers: Sequence[ResourceProvider], consumers: Mapping[str, Consumer],
-                 built_at: float) -> None:
+                 built_at: float, retired: Mapping[str, int] | None = None) -> None:
         self.providers = tuple(providers)
         self.consumers = MappingProxyType(dict(consumers))
         self.built_at = built_at
+        # uuid -> last generation of each provider an earlier tree had and this one has not
+        self.retired: Mapping[str, int] = MappingProxyType(dict(retired or {}))
         self._positions = {p.uuid: n for n, p in enumerate(self.providers)}
         self._names = {p.name: n for n, p in enumerate(self.providers)}
         trees: dict[str, array] = {}
@@ -189,9 +204,9 @@ class _PciGroup:
         self.allocations: dict[str, dict[str, int]] = {}
 
     def add(self, device: PciDevice, resource_class: str, traits: frozenset[str]) -> None:
-        """Count ``device`` in its class: in the total whatever its state (an ``unavailable``
-        or ``unclaimable`` device is still one unit of inventory to Nova), and as used when a
-        server holds it."""
+        """Count a reported device in its class: in the total whatever its state (an
+        ``unavailable`` or ``unclaimable`` device is still one unit of inventory to Nova), and
+        as used when a server holds it."""
         counts = self.counts.get(resource_class)
         if counts is None:
             counts = self.counts[resource_class] = [0, 0, 0]
@@ -200,8 +215,6 @@ class _PciGroup:
             counts[2] += 1
             held = self.allocations.setdefault(device.instance_uuid, {})
             held[resource_class] = held.get(resource_class, 0) + 1
-        elif device.status == STATUS_REMOVED:
-            counts[1] += 1
         self.traits |= traits
 
 
@@ -248,19 +261,16 @@ class _Builder:
         return record
 
     def _reported(self) -> list[tuple[PciDevice, _TagFacts]]:
-        """The devices Nova reports, one per address; PFs with reported VFs left out."""
-        inventory = self.inventory
+        """The devices Nova reports (none removed, so one per address); PFs with reported
+        VFs left out."""
         reported: list[tuple[PciDevice, _TagFacts]] = []
         vf_parents: set[tuple[str, str | None]] = set()
-        for device in inventory.devices:
-            if device.dev_type not in _REPORTED_TYPES:
+        for device in self.inventory.devices:
+            if device.dev_type not in _REPORTED_TYPES or device.status == STATUS_REMOVED:
                 continue
             facts = self._facts(device.tags)
             if facts.neutron:
                 continue
-            if device.status == STATUS_REMOVED and \
-                    inventory.device_at(device.hostname, device.address) is not device:
-                continue  # the address has a live device (or this is an older record)
             if device.dev_type == DEV_TYPE_VF:
                 vf_parents.add((device.hostname, device.parent_addr))
             reported.append((device, facts))
@@ -293,7 +303,20 @@ class _Builder:
             for address in sorted(host_groups, key=address_sort_key):
                 providers.append(self._pci_provider(hypervisor.hostname, address, root.uuid,
                                                     host_groups[address]))
-        return ProviderTree(providers, self._consumers(providers), time.time())
+        return ProviderTree(providers, self._consumers(providers), time.time(),
+                            self._retired(providers))
+
+    def _retired(self, providers: Sequence[ResourceProvider]) -> dict[str, int]:
+        previous = self.previous
+        if previous is None:
+            return {}
+        present = {provider.uuid for provider in providers}
+        retired = {uuid: generation for uuid, generation in previous.retired.items()
+                   if uuid not in present}
+        for provider in previous.providers:
+            if provider.uuid not in present:
+                retired[provider.uuid] = provider.generation
+        return retired
 
     def _compute_node(self, hypervisor: Hypervisor, server_ids: Sequence[str],
                       ) -> ResourceProvider:
@@ -330,9 +353,12 @@ class _Builder:
         for held in allocations.values():
             for rc, amount in held.items():
                 usages[rc] = usages.get(rc, 0) + amount
-        old = self.previous.provider(uuid) if self.previous is not None else None
+        previous = self.previous
+        old = previous.provider(uuid) if previous is not None else None
         if old is None:
             generation = _REGISTERED_GENERATION + len(allocations)
+            if previous is not None:
+                generation += previous.retired.get(uuid, 0)
         else:
             generation = old.generation + _changes(old, inventories, traits, allocations)
         return ResourceProvider(
