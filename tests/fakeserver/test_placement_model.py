@@ -17,6 +17,7 @@ from pciclient.fakeserver.placement.names import (
     compute_node_uuid,
     device_resource_class,
     device_traits,
+    is_true,
     normalize_resource_class,
     normalize_traits,
     pci_provider_name,
@@ -83,6 +84,8 @@ def test_names_as_nova_writes_them() -> None:
     assert device_traits({'traits': 'gold,,blue'}) == BASE_TRAITS | {'CUSTOM_GOLD',
                                                                       'CUSTOM_BLUE'}
     assert device_traits({}) == BASE_TRAITS
+    assert [is_true(text) for text in ('true', ' Yes', 'on', '1', 't', 'Y')] == [True] * 6
+    assert [is_true(text) for text in ('false', 'no', '0', '', 'maybe', None)] == [False] * 6
 
 
 def test_uuids_are_uuid5_of_the_names_and_stable() -> None:
@@ -228,6 +231,59 @@ def test_unclaimable_pf_is_not_reserved(standard_tree: Path,
         'total': 1, 'reserved': 0, 'min_unit': 1, 'max_unit': 1, 'step_size': 1,
         'allocation_ratio': 1.0}
     assert totals(pf) == {'CUSTOM_PCI_8086_10FB': (1, 0, 0)}
+
+
+# --- one-time-use devices (device_spec tag one_time_use) ------------------------------------
+
+OTU_TRAIT = 'HW_PCI_ONE_TIME_USE'
+
+
+def test_one_time_use_device_reserved_once_allocated(standard_tree: Path,
+                                                     stores: list[InventoryStore]) -> None:
+    """Nova 34 marks a one-time-use type-PCI/PF provider with a trait, and reserves its whole
+    total once a server holds the device; a free one is not reserved."""
+    vm = Server(id=SERVER_UUID, name='vm', host=HOST)
+    spec: list[dict[str, object]] = [{'vendor_id': '10de', 'one_time_use': 'yes'}]
+    free = by_name(build_tree(_store(stores, standard_tree, spec=spec).current))
+    gpu = free[f'{HOST}_0000:3B:00.0']
+    assert gpu.traits == BASE_TRAITS | {OTU_TRAIT}
+    assert totals(gpu) == {GPU_CLASS: (1, 0, 0)}
+    held = by_name(build_tree(_store(stores, standard_tree, ServerDevices(vm, (GPU,)),
+                                     spec=spec).current))[gpu.name]
+    assert held.traits == BASE_TRAITS | {OTU_TRAIT}
+    assert held.inventories[GPU_CLASS].document() == {
+        'total': 1, 'reserved': 1, 'min_unit': 1, 'max_unit': 1, 'step_size': 1,
+        'allocation_ratio': 1.0}
+    assert totals(held) == {GPU_CLASS: (1, 1, 1)}
+
+
+def test_one_time_use_stays_reserved_after_the_server_lets_go(
+        standard_tree: Path, stores: list[InventoryStore]) -> None:
+    """Nova never lowers that reservation itself (an unchanged total is not re-sent), so the
+    device stays reserved in a rebuilt tree after its holder is gone."""
+    vm = Server(id=SERVER_UUID, name='vm', host=HOST)
+    spec: list[dict[str, object]] = [{'vendor_id': '10de', 'one_time_use': True}]
+    store = _store(stores, standard_tree, ServerDevices(vm, (GPU,)), spec=spec)
+    held = build_tree(store.current)
+    freed = build_tree(store.current.with_servers([]), previous=held)
+    gpu = by_name(freed)[f'{HOST}_0000:3B:00.0']
+    assert totals(gpu) == {GPU_CLASS: (1, 1, 0)}
+    assert gpu.generation == by_name(held)[gpu.name].generation + 1  # the consumer left
+
+
+def test_one_time_use_false_or_on_vfs_reserves_nothing(standard_tree: Path,
+                                                       stores: list[InventoryStore]) -> None:
+    """``one_time_use: false`` is no one-time use; on VFs Nova refuses the tag (only type-PCI
+    and type-PF devices may be one-time-use), the fake ignores it there."""
+    vm = Server(id=SERVER_UUID, name='vm', host=HOST)
+    store = _store(stores, standard_tree, ServerDevices(vm, (GPU, VF1)), spec=[
+        {'vendor_id': '10de', 'one_time_use': 'false'},
+        {'vendor_id': '8086', 'product_id': '10ed', 'one_time_use': 'true'}])
+    providers = by_name(build_tree(store.current))
+    assert totals(providers[f'{HOST}_0000:3B:00.0']) == {GPU_CLASS: (1, 0, 1)}
+    pf = providers[f'{HOST}_0000:04:00.0']
+    assert totals(pf) == {VF_CLASS: (2, 0, 1)}
+    assert OTU_TRAIT not in pf.traits | providers[f'{HOST}_0000:3B:00.0'].traits
 
 
 def test_vf_whose_pf_is_not_tracked_is_named_after_the_pf(standard_tree: Path,

@@ -28,7 +28,19 @@ device. The rules are Nova's PCI-in-Placement model:
   counted and used; Nova's ``_adjust_for_removals_and_held_devices`` (total
   never below the usage) therefore never has anything to add here. Removed VFs
   do not stand in for their PF either: once its VFs are gone a tracked PF is
-  reported, under the same provider name, with its own class.
+  reported, under the same provider name, with its own class;
+- the one exception to ``reserved`` 0 is Nova's one-time-use device: a type-PCI
+  or type-PF device whose device_spec tag ``one_time_use`` is true gets the
+  ``HW_PCI_ONE_TIME_USE`` trait (``PciResourceProvider.add_parent``), and once a
+  server holds it its whole total is reserved
+  (``PciResourceProvider._handle_one_time_use``). Nova never takes that back:
+  when the device is freed it sends the same total without ``reserved``, which
+  ``ProviderTree.has_inventory_changed`` does not count as a change, so nothing
+  is written and the reservation stands until someone else lowers it; a
+  rebuild keeps it likewise while the provider's classes and totals are
+  unchanged. (A tree built from scratch has no such history.) Nova refuses the
+  tag on VFs (``PciResourceProvider.add_child``) and stops reporting the host;
+  the fake ignores it there.
 
 Generations start where Nova's do after registering a provider (created,
 inventory set, traits set: 2) plus one per consumer holding something; a
@@ -64,10 +76,12 @@ from pciclient.fakeserver.model.inventory import (
 from pciclient.fakeserver.model.sysfs import address_sort_key
 from pciclient.fakeserver.placement.names import (
     COMPUTE_NODE_TRAITS,
+    ONE_TIME_USE_TRAIT,
     STANDARD_RESOURCE_CLASSES,
     compute_node_uuid,
     device_resource_class,
     device_traits,
+    is_true,
     pci_provider_name,
     provider_uuid,
 )
@@ -196,26 +210,31 @@ class ProviderTree:
 class _PciGroup:
     """The devices behind one PCI provider while the tree is being built."""
 
-    __slots__ = ('counts', 'traits', 'allocations')
+    __slots__ = ('counts', 'traits', 'allocations', 'spent')
 
     def __init__(self) -> None:
-        self.counts: dict[str, list[int]] = {}          # class -> [total, reserved, used]
+        self.counts: dict[str, list[int]] = {}          # class -> [total, used]
         self.traits: set[str] = set()
         self.allocations: dict[str, dict[str, int]] = {}
+        self.spent = False            # a one-time-use PCI/PF device held: all of it reserved
 
-    def add(self, device: PciDevice, resource_class: str, traits: frozenset[str]) -> None:
+    def add(self, device: PciDevice, resource_class: str, facts: _TagFacts) -> None:
         """Count a reported device in its class: in the total whatever its state (an
         ``unavailable`` or ``unclaimable`` device is still one unit of inventory to Nova), and
         as used when a server holds it."""
         counts = self.counts.get(resource_class)
         if counts is None:
-            counts = self.counts[resource_class] = [0, 0, 0]
+            counts = self.counts[resource_class] = [0, 0]
         counts[0] += 1
+        one_time_use = facts.one_time_use and device.dev_type != DEV_TYPE_VF
         if device.status == STATUS_ALLOCATED and device.instance_uuid is not None:
-            counts[2] += 1
+            counts[1] += 1
             held = self.allocations.setdefault(device.instance_uuid, {})
             held[resource_class] = held.get(resource_class, 0) + 1
-        self.traits |= traits
+            self.spent |= one_time_use
+        self.traits |= facts.traits
+        if one_time_use:
+            self.traits.add(ONE_TIME_USE_TRAIT)
 
 
 @dataclass(frozen=True)
@@ -225,6 +244,7 @@ class _TagFacts:
     tags: dict[str, str]
     neutron: bool
     traits: frozenset[str]
+    one_time_use: bool
 
 
 class _Builder:
@@ -241,7 +261,7 @@ class _Builder:
             as_dict = dict(tags)
             facts = self._tag_facts[tags] = _TagFacts(
                 as_dict, bool(as_dict.get('physical_network', '').strip()),
-                device_traits(as_dict))
+                device_traits(as_dict), is_true(as_dict.get('one_time_use')))
         return facts
 
     def _resource_class(self, device: PciDevice, facts: _TagFacts) -> str:
@@ -287,7 +307,7 @@ class _Builder:
             group = host_groups.get(address or device.address)
             if group is None:
                 group = host_groups[address or device.address] = _PciGroup()
-            group.add(device, self._resource_class(device, facts), facts.traits)
+            group.add(device, self._resource_class(device, facts), facts)
         return groups
 
     def build(self) -> ProviderTree:
@@ -339,11 +359,21 @@ class _Builder:
     def _pci_provider(self, hostname: str, address: str, root_uuid: str,
                       group: _PciGroup) -> ResourceProvider:
         name = pci_provider_name(hostname, address)
-        inventories = {rc: self._record(total, reserved)
-                       for rc, (total, reserved, _) in sorted(group.counts.items())}
+        uuid = provider_uuid(name)
+        old = self.previous.provider(uuid) if self.previous is not None else None
+        same_classes = old is not None and set(old.inventories) == set(group.counts)
+        inventories = {}
+        for rc, (total, _) in sorted(group.counts.items()):
+            reserved = total if group.spent else 0
+            if not reserved and same_classes and old is not None:
+                # Nova would not rewrite an inventory whose total is unchanged.
+                kept = old.inventories[rc]
+                if kept.total == total:
+                    reserved = kept.reserved
+            inventories[rc] = self._record(total, reserved)
         allocations = {consumer: MappingProxyType(held)
                        for consumer, held in group.allocations.items()}
-        return self._provider(provider_uuid(name), name, root_uuid, root_uuid, inventories,
+        return self._provider(uuid, name, root_uuid, root_uuid, inventories,
                               frozenset(group.traits), allocations)
 
     def _provider(self, uuid: str, name: str, parent: str | None, root: str,
