@@ -59,8 +59,10 @@ def write_scenario(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def reference_scenario(tmp_path: Path, extra: str = '') -> Scenario:
-    """compute1 and compute2 as in the reference, the PCI server and an idle one on compute1."""
+def reference_scenario(tmp_path: Path, extra: str = '', device_spec: str = DEVICE_SPEC,
+                       ) -> Scenario:
+    """compute1 and compute2 as in the reference, the PCI server and an idle one on compute1
+    (``device_spec``: the hosts' ``device_spec:`` block, the reference's unless given)."""
     build_reference_tree(tmp_path / 'sys')
     return load_scenario(str(write_scenario(tmp_path, f'''\
 rescan_interval: 0
@@ -70,7 +72,7 @@ hosts:
   - hostname: "compute{{index}}"
     count: 2
     sysfs_root: sys
-{DEVICE_SPEC}servers:
+{device_spec}servers:
   - {{name: demo-server-pci, id: {PCI_SERVER}, project: demo, host: compute1,
       devices: ["0000:04:00.0"]}}
   - {{name: demo-server, id: {IDLE_SERVER}, project: demo, host: compute1}}

@@ -17,6 +17,7 @@ from pciclient.fakeserver.placement.views import provider_document, provider_jso
 from pciclient.fakeserver.scenario.loader import load_scenario
 from tests.fakeserver.cloud_helpers import call
 from tests.fakeserver.placement_helpers import (
+    DEVICE_SPEC,
     PCI_SERVER,
     PROJECT_ID,
     error_detail,
@@ -133,6 +134,24 @@ def test_provider_allocations_and_one_inventory(app: ServiceApis) -> None:
     assert missing.status == 404
     assert error_detail(missing) == \
         f'The resource could not be found.\n\n No inventory of class VCPU for {GPU1}  '
+
+
+def test_one_time_use_gpu_held_is_reserved(tmp_path: Path) -> None:
+    """The GPUs tagged ``one_time_use``: the held one's inventory is all reserved, as Nova 34
+    writes it, and every one of them carries HW_PCI_ONE_TIME_USE."""
+    spec = DEVICE_SPEC.replace('traits: gold}', 'traits: gold, one_time_use: "true"}')
+    assert spec != DEVICE_SPEC
+    otu = service_apis(reference_scenario(tmp_path, device_spec=spec).store)
+    response = get(otu, f'/resource_providers/{GPU1}/inventories/CUSTOM_PCI_10DE_1EB8', '1.26')
+    assert response.json == {'total': 1, 'reserved': 1, 'min_unit': 1, 'max_unit': 1,
+                             'step_size': 1, 'allocation_ratio': 1.0,
+                             'resource_provider_generation': 3}
+    assert names(get(otu, '/resource_providers', '1.18', 'required=HW_PCI_ONE_TIME_USE')) == [
+        'compute1_0000:04:00.0', 'compute1_0000:05:00.0', 'compute2_0000:04:00.0',
+        'compute2_0000:05:00.0']
+    free = provider_uuid('compute1_0000:05:00.0')
+    assert get(otu, f'/resource_providers/{free}/inventories', '1.26').json['inventories'][
+        'CUSTOM_PCI_10DE_1EB8']['reserved'] == 0
 
 
 def test_provider_document_by_microversion(app: ServiceApis) -> None:

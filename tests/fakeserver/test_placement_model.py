@@ -17,6 +17,7 @@ from pciclient.fakeserver.placement.names import (
     compute_node_uuid,
     device_resource_class,
     device_traits,
+    is_true,
     normalize_resource_class,
     normalize_traits,
     pci_provider_name,
@@ -83,6 +84,8 @@ def test_names_as_nova_writes_them() -> None:
     assert device_traits({'traits': 'gold,,blue'}) == BASE_TRAITS | {'CUSTOM_GOLD',
                                                                       'CUSTOM_BLUE'}
     assert device_traits({}) == BASE_TRAITS
+    assert [is_true(text) for text in ('true', ' Yes', 'on', '1', 't', 'Y')] == [True] * 6
+    assert [is_true(text) for text in ('false', 'no', '0', '', 'maybe', None)] == [False] * 6
 
 
 def test_uuids_are_uuid5_of_the_names_and_stable() -> None:
@@ -190,11 +193,12 @@ def test_gpu_held(inventory: Inventory) -> None:
 
 
 def test_pf_held_while_its_vfs_are_tracked(inventory: Inventory) -> None:
-    """The PF is not a provider, so its allocation has nowhere to go; its VFs are reserved."""
+    """The PF is not a provider, so its allocation has nowhere to go. Its VFs are
+    ``unavailable`` in the tracker, but Nova 34 never reserves for that: reserved stays 0."""
     tree = build_tree(inventory.with_servers([
         Server(id=SERVER_UUID, name='vm', host=HOST, device_ids=(2,))]))
     pf = by_name(tree)[f'{HOST}_0000:04:00.0']
-    assert totals(pf) == {VF_CLASS: (2, 2, 0)}
+    assert totals(pf) == {VF_CLASS: (2, 0, 0)}
     consumer = tree.consumer(SERVER_UUID)
     assert consumer is not None and list(consumer.allocations) == [compute_node_uuid(HOST)]
 
@@ -210,6 +214,76 @@ def test_pf_held_without_tracked_vfs(standard_tree: Path,
     pf = tree.providers[1]
     assert totals(pf) == {'CUSTOM_PCI_8086_10FB': (1, 0, 1)}
     assert dict(pf.allocations[SERVER_UUID]) == {'CUSTOM_PCI_8086_10FB': 1}
+
+
+def test_unclaimable_pf_is_not_reserved(standard_tree: Path,
+                                       stores: list[InventoryStore]) -> None:
+    """A held Neutron VF makes its PF ``unclaimable``; Nova 34 still reports the PF's provider
+    with reserved 0 (only an allocated one-time-use device is ever reserved)."""
+    vm = Server(id=SERVER_UUID, name='vm', host=HOST)
+    store = _store(stores, standard_tree, ServerDevices(vm, (VF1,)), spec=[
+        {'vendor_id': '8086', 'product_id': '10ed', 'physical_network': 'physnet1'},
+        {'vendor_id': '8086', 'product_id': '10fb'},
+    ])
+    assert [d.status for d in store.current.devices if d.address == PF] == ['unclaimable']
+    pf = by_name(build_tree(store.current))[f'{HOST}_0000:04:00.0']
+    assert pf.inventories['CUSTOM_PCI_8086_10FB'].document() == {
+        'total': 1, 'reserved': 0, 'min_unit': 1, 'max_unit': 1, 'step_size': 1,
+        'allocation_ratio': 1.0}
+    assert totals(pf) == {'CUSTOM_PCI_8086_10FB': (1, 0, 0)}
+
+
+# --- one-time-use devices (device_spec tag one_time_use) ------------------------------------
+
+OTU_TRAIT = 'HW_PCI_ONE_TIME_USE'
+
+
+def test_one_time_use_device_reserved_once_allocated(standard_tree: Path,
+                                                     stores: list[InventoryStore]) -> None:
+    """Nova 34 marks a one-time-use type-PCI/PF provider with a trait, and reserves its whole
+    total once a server holds the device; a free one is not reserved."""
+    vm = Server(id=SERVER_UUID, name='vm', host=HOST)
+    spec: list[dict[str, object]] = [{'vendor_id': '10de', 'one_time_use': 'yes'}]
+    free = by_name(build_tree(_store(stores, standard_tree, spec=spec).current))
+    gpu = free[f'{HOST}_0000:3B:00.0']
+    assert gpu.traits == BASE_TRAITS | {OTU_TRAIT}
+    assert totals(gpu) == {GPU_CLASS: (1, 0, 0)}
+    held = by_name(build_tree(_store(stores, standard_tree, ServerDevices(vm, (GPU,)),
+                                     spec=spec).current))[gpu.name]
+    assert held.traits == BASE_TRAITS | {OTU_TRAIT}
+    assert held.inventories[GPU_CLASS].document() == {
+        'total': 1, 'reserved': 1, 'min_unit': 1, 'max_unit': 1, 'step_size': 1,
+        'allocation_ratio': 1.0}
+    assert totals(held) == {GPU_CLASS: (1, 1, 1)}
+
+
+def test_one_time_use_stays_reserved_after_the_server_lets_go(
+        standard_tree: Path, stores: list[InventoryStore]) -> None:
+    """Nova never lowers that reservation itself (an unchanged total is not re-sent), so the
+    device stays reserved in a rebuilt tree after its holder is gone."""
+    vm = Server(id=SERVER_UUID, name='vm', host=HOST)
+    spec: list[dict[str, object]] = [{'vendor_id': '10de', 'one_time_use': True}]
+    store = _store(stores, standard_tree, ServerDevices(vm, (GPU,)), spec=spec)
+    held = build_tree(store.current)
+    freed = build_tree(store.current.with_servers([]), previous=held)
+    gpu = by_name(freed)[f'{HOST}_0000:3B:00.0']
+    assert totals(gpu) == {GPU_CLASS: (1, 1, 0)}
+    assert gpu.generation == by_name(held)[gpu.name].generation + 1  # the consumer left
+
+
+def test_one_time_use_false_or_on_vfs_reserves_nothing(standard_tree: Path,
+                                                       stores: list[InventoryStore]) -> None:
+    """``one_time_use: false`` is no one-time use; on VFs Nova refuses the tag (only type-PCI
+    and type-PF devices may be one-time-use), the fake ignores it there."""
+    vm = Server(id=SERVER_UUID, name='vm', host=HOST)
+    store = _store(stores, standard_tree, ServerDevices(vm, (GPU, VF1)), spec=[
+        {'vendor_id': '10de', 'one_time_use': 'false'},
+        {'vendor_id': '8086', 'product_id': '10ed', 'one_time_use': 'true'}])
+    providers = by_name(build_tree(store.current))
+    assert totals(providers[f'{HOST}_0000:3B:00.0']) == {GPU_CLASS: (1, 0, 1)}
+    pf = providers[f'{HOST}_0000:04:00.0']
+    assert totals(pf) == {VF_CLASS: (2, 0, 1)}
+    assert OTU_TRAIT not in pf.traits | providers[f'{HOST}_0000:3B:00.0'].traits
 
 
 def test_vf_whose_pf_is_not_tracked_is_named_after_the_pf(standard_tree: Path,
@@ -265,13 +339,13 @@ def test_rescans_update_the_tree_and_keep_uuids(standard_tree: Path,
     trees = ProviderTrees(store)
     before = by_name(trees.current())
     assert trees.current() is trees.current()                # one build per snapshot
+    gpu = before[f'{HOST}_0000:3B:00.0']
     os.unlink(bus_devices_dir(standard_tree) / GPU)
     assert store.rescan() is True
     after = by_name(trees.current())
-    gpu = after[f'{HOST}_0000:3B:00.0']
-    assert gpu.uuid == before[f'{HOST}_0000:3B:00.0'].uuid
-    assert totals(gpu) == {GPU_CLASS: (1, 1, 0)}              # removed: reserved
-    assert gpu.generation == before[gpu.name].generation + 1  # one inventory write
+    # Removed and not held: Nova drops it from its view, so the provider's total would be 0
+    # and Nova deletes the provider (it is not kept with the device reserved).
+    assert gpu.name not in after
     unchanged = after[f'{HOST}_0000:04:00.0']
     assert unchanged.generation == before[unchanged.name].generation
     os.symlink(f'../../../devices/pci0000:00/{GPU}', bus_devices_dir(standard_tree) / GPU)
@@ -280,7 +354,37 @@ def test_rescans_update_the_tree_and_keep_uuids(standard_tree: Path,
     assert [d.status for d in store.current.devices if d.address == GPU] == \
         ['removed', 'available']
     assert totals(back) == {GPU_CLASS: (1, 0, 0)}             # the live device, counted once
-    assert back.uuid == gpu.uuid and back.generation == gpu.generation + 1
+    assert back.uuid == gpu.uuid
+    assert back.generation > gpu.generation                   # never goes back for one uuid
+
+
+def test_removed_vf_lowers_the_total(standard_tree: Path, stores: list[InventoryStore]) -> None:
+    """A VF gone from the host and not held is not counted at all: total 2 -> 1, reserved 0,
+    and the inventory write bumps the provider's generation once."""
+    store = _store(stores, standard_tree)
+    trees = ProviderTrees(store)
+    pf = by_name(trees.current())[f'{HOST}_0000:04:00.0']
+    assert totals(pf) == {VF_CLASS: (2, 0, 0)}
+    os.unlink(bus_devices_dir(standard_tree) / VF1)
+    assert store.rescan() is True
+    assert [d.status for d in store.current.devices if d.address == VF1] == ['removed']
+    after = by_name(trees.current())[pf.name]
+    assert totals(after) == {VF_CLASS: (1, 0, 0)}
+    assert after.inventories[VF_CLASS].max_unit == 1
+    assert after.generation == pf.generation + 1
+
+
+def test_removed_vfs_no_longer_hide_their_pf(standard_tree: Path,
+                                             stores: list[InventoryStore]) -> None:
+    """Nova forgets removed VFs before placing their PF, so once both VFs are gone the PF
+    (tracked too) is reported under the same provider name with its own class."""
+    store = _store(stores, standard_tree)
+    trees = ProviderTrees(store)
+    for vf in (VF1, VF2):
+        os.unlink(bus_devices_dir(standard_tree) / vf)
+    assert store.rescan() is True
+    pf = by_name(trees.current())[f'{HOST}_0000:04:00.0']
+    assert totals(pf) == {'CUSTOM_PCI_8086_10FB': (1, 0, 0)}
 
 
 def test_held_device_that_vanishes_stays_used(standard_tree: Path,

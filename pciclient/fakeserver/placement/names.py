@@ -9,7 +9,9 @@ Kept apart from the tree building so the rules a reader checks against Nova's
 - a device's resource class is ``CUSTOM_PCI_<VENDOR>_<PRODUCT>``, or its
   device_spec ``resource_class`` tag normalised the way Nova does it;
 - its traits are ``COMPUTE_MANAGED_PCI_DEVICE``, ``OWNER_NOVA`` and the
-  device_spec ``traits`` tag (comma-separated), custom ones ``CUSTOM_``-prefixed.
+  device_spec ``traits`` tag (comma-separated), custom ones ``CUSTOM_``-prefixed;
+  a type-PCI or type-PF device whose ``one_time_use`` tag is true also has
+  ``HW_PCI_ONE_TIME_USE`` (added by the tree, which knows the device's type).
 
 Provider uuids are uuid5 of the provider's name, so they stay the same across
 rescans and restarts (a real Nova keeps them in its database).
@@ -25,11 +27,13 @@ __all__ = [
     'COMPUTE_NODE_TRAITS',
     'CUSTOM_PREFIX',
     'MANAGED_PCI_TRAIT',
+    'ONE_TIME_USE_TRAIT',
     'OWNER_TRAIT',
     'STANDARD_RESOURCE_CLASSES',
     'compute_node_uuid',
     'device_resource_class',
     'device_traits',
+    'is_true',
     'normalize_resource_class',
     'normalize_traits',
     'pci_provider_name',
@@ -39,6 +43,9 @@ __all__ = [
 CUSTOM_PREFIX = 'CUSTOM_'
 MANAGED_PCI_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
 OWNER_TRAIT = 'OWNER_NOVA'
+ONE_TIME_USE_TRAIT = 'HW_PCI_ONE_TIME_USE'
+# oslo's bool_from_string: these read as true, anything else as false.
+_TRUE_TEXT = frozenset({'1', 't', 'true', 'on', 'y', 'yes'})
 
 # Placement's standard resource classes (os-resource-classes), as a real Placement 16 lists them.
 STANDARD_RESOURCE_CLASSES = frozenset({
@@ -118,6 +125,11 @@ def device_resource_class(vendor_id: str, product_id: str, tags: dict[str, str])
     if tagged:
         return normalize_resource_class(tagged)
     return f'{CUSTOM_PREFIX}PCI_{vendor_id}_{product_id}'.upper()
+
+
+def is_true(text: str | None) -> bool:
+    """How Nova reads a boolean device_spec tag (``one_time_use``, ``live_migratable``)."""
+    return text is not None and text.strip().lower() in _TRUE_TEXT
 
 
 def device_traits(tags: dict[str, str]) -> frozenset[str]:

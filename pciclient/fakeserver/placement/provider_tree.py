@@ -13,15 +13,43 @@ device. The rules are Nova's PCI-in-Placement model:
 - devices whose device_spec has a ``physical_network`` tag are Neutron's SR-IOV
   ports and are not reported at all (Nova leaves them out, as the reference
   capture of a real Nova 34 shows);
-- ``total`` counts the devices, ``reserved`` those Nova cannot hand out
-  (``unavailable``, ``unclaimable``, or ``removed`` and not held), ``used`` the
-  held ones; the holder is the consumer, the allocation is on the provider.
+- ``total`` counts the devices, ``used`` the held ones, ``reserved`` is 0; the
+  holder is the consumer, the allocation is on the provider. An ``unavailable``
+  VF (its PF is held) or ``unclaimable`` PF (one of its VFs is held) is counted
+  like any other device and never reserved: Nova's
+  ``PciResourceProvider._get_inventories`` sends only ``total`` and
+  ``max_unit`` (the tracker's state does not enter Placement's inventory);
+- a ``removed`` device is not counted at all, so it lowers its provider's
+  ``total``, and a provider left with none is gone (Nova's
+  ``PlacementView.process_dev`` drops a removed device from its view, and
+  ``PciResourceProvider.update_provider_tree`` deletes a provider whose total
+  is 0). A device a server still holds after it vanished is ``allocated``, not
+  ``removed`` (the tracker's ``_set_hvdevs`` cannot remove it), so it stays
+  counted and used; Nova's ``_adjust_for_removals_and_held_devices`` (total
+  never below the usage) therefore never has anything to add here. Removed VFs
+  do not stand in for their PF either: once its VFs are gone a tracked PF is
+  reported, under the same provider name, with its own class;
+- the one exception to ``reserved`` 0 is Nova's one-time-use device: a type-PCI
+  or type-PF device whose device_spec tag ``one_time_use`` is true gets the
+  ``HW_PCI_ONE_TIME_USE`` trait (``PciResourceProvider.add_parent``), and once a
+  server holds it its whole total is reserved
+  (``PciResourceProvider._handle_one_time_use``). Nova never takes that back:
+  when the device is freed it sends the same total without ``reserved``, which
+  ``ProviderTree.has_inventory_changed`` does not count as a change, so nothing
+  is written and the reservation stands until someone else lowers it; a
+  rebuild keeps it likewise while the provider's classes and totals are
+  unchanged. (A tree built from scratch has no such history.) Nova refuses the
+  tag on VFs (``PciResourceProvider.add_child``) and stops reporting the host;
+  the fake ignores it there.
 
-A device that vanished and came back at the same address is counted once (the
-live one). Generations start where Nova's do after registering a provider
-(created, inventory set, traits set: 2) plus one per consumer holding something;
-a rebuild from a newer snapshot bumps a provider's generation once per change
-of inventory, of traits and of each consumer, so generations only ever grow.
+Generations start where Nova's do after registering a provider (created,
+inventory set, traits set: 2) plus one per consumer holding something; a
+rebuild from a newer snapshot bumps a provider's generation once per change of
+inventory, of traits and of each consumer, so generations only ever grow. A
+provider that went away and comes back keeps its uuid here (uuids derive from
+names, where a real Nova would make a new one), so it carries on from the
+generation it had, plus the writes of registering it again: the tree remembers
+the last generation of every provider it has dropped.
 """
 from __future__ import annotations
 
@@ -41,8 +69,6 @@ from pciclient.fakeserver.model.inventory import (
     SERVER_VCPUS,
     STATUS_ALLOCATED,
     STATUS_REMOVED,
-    STATUS_UNAVAILABLE,
-    STATUS_UNCLAIMABLE,
     Hypervisor,
     Inventory,
     PciDevice,
@@ -50,10 +76,12 @@ from pciclient.fakeserver.model.inventory import (
 from pciclient.fakeserver.model.sysfs import address_sort_key
 from pciclient.fakeserver.placement.names import (
     COMPUTE_NODE_TRAITS,
+    ONE_TIME_USE_TRAIT,
     STANDARD_RESOURCE_CLASSES,
     compute_node_uuid,
     device_resource_class,
     device_traits,
+    is_true,
     pci_provider_name,
     provider_uuid,
 )
@@ -70,7 +98,6 @@ _REGISTERED_GENERATION = 2
 _FIRST_CONSUMER_GENERATION = 1
 
 _REPORTED_TYPES = frozenset({DEV_TYPE_PCI, DEV_TYPE_PF, DEV_TYPE_VF})
-_UNUSABLE = frozenset({STATUS_UNAVAILABLE, STATUS_UNCLAIMABLE, STATUS_REMOVED})
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 Resources = Mapping[str, int]
@@ -133,10 +160,12 @@ class ProviderTree:
     """Every provider of the cloud in Placement's listing order, with the lookups requests need."""
 
     def __init__(self, providers: Sequence[ResourceProvider], consumers: Mapping[str, Consumer],
-                 built_at: float) -> None:
+                 built_at: float, retired: Mapping[str, int] | None = None) -> None:
         self.providers = tuple(providers)
         self.consumers = MappingProxyType(dict(consumers))
         self.built_at = built_at
+        # uuid -> last generation of each provider an earlier tree had and this one has not
+        self.retired: Mapping[str, int] = MappingProxyType(dict(retired or {}))
         self._positions = {p.uuid: n for n, p in enumerate(self.providers)}
         self._names = {p.name: n for n, p in enumerate(self.providers)}
         trees: dict[str, array] = {}
@@ -181,25 +210,31 @@ class ProviderTree:
 class _PciGroup:
     """The devices behind one PCI provider while the tree is being built."""
 
-    __slots__ = ('counts', 'traits', 'allocations')
+    __slots__ = ('counts', 'traits', 'allocations', 'spent')
 
     def __init__(self) -> None:
-        self.counts: dict[str, list[int]] = {}          # class -> [total, reserved, used]
+        self.counts: dict[str, list[int]] = {}          # class -> [total, used]
         self.traits: set[str] = set()
         self.allocations: dict[str, dict[str, int]] = {}
+        self.spent = False            # a one-time-use PCI/PF device held: all of it reserved
 
-    def add(self, device: PciDevice, resource_class: str, traits: frozenset[str]) -> None:
+    def add(self, device: PciDevice, resource_class: str, facts: _TagFacts) -> None:
+        """Count a reported device in its class: in the total whatever its state (an
+        ``unavailable`` or ``unclaimable`` device is still one unit of inventory to Nova), and
+        as used when a server holds it."""
         counts = self.counts.get(resource_class)
         if counts is None:
-            counts = self.counts[resource_class] = [0, 0, 0]
+            counts = self.counts[resource_class] = [0, 0]
         counts[0] += 1
+        one_time_use = facts.one_time_use and device.dev_type != DEV_TYPE_VF
         if device.status == STATUS_ALLOCATED and device.instance_uuid is not None:
-            counts[2] += 1
+            counts[1] += 1
             held = self.allocations.setdefault(device.instance_uuid, {})
             held[resource_class] = held.get(resource_class, 0) + 1
-        elif device.status in _UNUSABLE:
-            counts[1] += 1
-        self.traits |= traits
+            self.spent |= one_time_use
+        self.traits |= facts.traits
+        if one_time_use:
+            self.traits.add(ONE_TIME_USE_TRAIT)
 
 
 @dataclass(frozen=True)
@@ -209,6 +244,7 @@ class _TagFacts:
     tags: dict[str, str]
     neutron: bool
     traits: frozenset[str]
+    one_time_use: bool
 
 
 class _Builder:
@@ -225,7 +261,7 @@ class _Builder:
             as_dict = dict(tags)
             facts = self._tag_facts[tags] = _TagFacts(
                 as_dict, bool(as_dict.get('physical_network', '').strip()),
-                device_traits(as_dict))
+                device_traits(as_dict), is_true(as_dict.get('one_time_use')))
         return facts
 
     def _resource_class(self, device: PciDevice, facts: _TagFacts) -> str:
@@ -245,19 +281,16 @@ class _Builder:
         return record
 
     def _reported(self) -> list[tuple[PciDevice, _TagFacts]]:
-        """The devices Nova reports, one per address; PFs with reported VFs left out."""
-        inventory = self.inventory
+        """The devices Nova reports (none removed, so one per address); PFs with reported
+        VFs left out."""
         reported: list[tuple[PciDevice, _TagFacts]] = []
         vf_parents: set[tuple[str, str | None]] = set()
-        for device in inventory.devices:
-            if device.dev_type not in _REPORTED_TYPES:
+        for device in self.inventory.devices:
+            if device.dev_type not in _REPORTED_TYPES or device.status == STATUS_REMOVED:
                 continue
             facts = self._facts(device.tags)
             if facts.neutron:
                 continue
-            if device.status == STATUS_REMOVED and \
-                    inventory.device_at(device.hostname, device.address) is not device:
-                continue  # the address has a live device (or this is an older record)
             if device.dev_type == DEV_TYPE_VF:
                 vf_parents.add((device.hostname, device.parent_addr))
             reported.append((device, facts))
@@ -274,7 +307,7 @@ class _Builder:
             group = host_groups.get(address or device.address)
             if group is None:
                 group = host_groups[address or device.address] = _PciGroup()
-            group.add(device, self._resource_class(device, facts), facts.traits)
+            group.add(device, self._resource_class(device, facts), facts)
         return groups
 
     def build(self) -> ProviderTree:
@@ -290,7 +323,20 @@ class _Builder:
             for address in sorted(host_groups, key=address_sort_key):
                 providers.append(self._pci_provider(hypervisor.hostname, address, root.uuid,
                                                     host_groups[address]))
-        return ProviderTree(providers, self._consumers(providers), time.time())
+        return ProviderTree(providers, self._consumers(providers), time.time(),
+                            self._retired(providers))
+
+    def _retired(self, providers: Sequence[ResourceProvider]) -> dict[str, int]:
+        previous = self.previous
+        if previous is None:
+            return {}
+        present = {provider.uuid for provider in providers}
+        retired = {uuid: generation for uuid, generation in previous.retired.items()
+                   if uuid not in present}
+        for provider in previous.providers:
+            if provider.uuid not in present:
+                retired[provider.uuid] = provider.generation
+        return retired
 
     def _compute_node(self, hypervisor: Hypervisor, server_ids: Sequence[str],
                       ) -> ResourceProvider:
@@ -313,11 +359,21 @@ class _Builder:
     def _pci_provider(self, hostname: str, address: str, root_uuid: str,
                       group: _PciGroup) -> ResourceProvider:
         name = pci_provider_name(hostname, address)
-        inventories = {rc: self._record(total, reserved)
-                       for rc, (total, reserved, _) in sorted(group.counts.items())}
+        uuid = provider_uuid(name)
+        old = self.previous.provider(uuid) if self.previous is not None else None
+        same_classes = old is not None and set(old.inventories) == set(group.counts)
+        inventories = {}
+        for rc, (total, _) in sorted(group.counts.items()):
+            reserved = total if group.spent else 0
+            if not reserved and same_classes and old is not None:
+                # Nova would not rewrite an inventory whose total is unchanged.
+                kept = old.inventories[rc]
+                if kept.total == total:
+                    reserved = kept.reserved
+            inventories[rc] = self._record(total, reserved)
         allocations = {consumer: MappingProxyType(held)
                        for consumer, held in group.allocations.items()}
-        return self._provider(provider_uuid(name), name, root_uuid, root_uuid, inventories,
+        return self._provider(uuid, name, root_uuid, root_uuid, inventories,
                               frozenset(group.traits), allocations)
 
     def _provider(self, uuid: str, name: str, parent: str | None, root: str,
@@ -327,9 +383,12 @@ class _Builder:
         for held in allocations.values():
             for rc, amount in held.items():
                 usages[rc] = usages.get(rc, 0) + amount
-        old = self.previous.provider(uuid) if self.previous is not None else None
+        previous = self.previous
+        old = previous.provider(uuid) if previous is not None else None
         if old is None:
             generation = _REGISTERED_GENERATION + len(allocations)
+            if previous is not None:
+                generation += previous.retired.get(uuid, 0)
         else:
             generation = old.generation + _changes(old, inventories, traits, allocations)
         return ResourceProvider(
