@@ -24,6 +24,11 @@ class Response:
         return json.loads(self.raw)
 
 
+def listed_ids(body: dict, key: str = 'pci_devices') -> list:
+    """The ids of a listing's items, in the order the API gave them."""
+    return [item['id'] for item in body[key]]
+
+
 def call_app(app: Callable[..., Any], path: str, method: str = 'GET', query: str = '',
              host: str = 'fake.example:8774') -> Response:
     """Drive a WSGI app the way wsgiref would, without a socket."""

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz import world as w
 from tests.fuzz.harness import WITH_PLACEMENT
+from tests.fuzz.wrong_answers import Plan, plans
 
 LIST_FORMATS = ('json', 'json', 'json', 'table', 'csv', 'value', 'yaml')
 SHOW_FORMATS = ('json', 'json', 'json', 'table', 'shell', 'value', 'yaml')
@@ -110,7 +111,7 @@ SOURCES = {
 class Invocation:
     argv: list[str]
     fmt: str
-    plan: w.Plan
+    plan: Plan
     command: Command
 
 
@@ -121,11 +122,11 @@ _RETRIES = st.sampled_from([[], [], [], ['--os-retries', '1'], ['--os-retries', 
 @st.composite
 def invocations(draw, name: str, source: str, mode: str = 'any') -> Invocation:
     """``name`` run with PCI source ``source`` on a world broken as ``mode`` says
-    (see :func:`tests.fuzz.world.plans`)."""
+    (see :func:`tests.fuzz.wrong_answers.plans`)."""
     command = COMMANDS[name]
     kinds = command.compute + (command.placement if source != 'os-pci' else ())
     os_pci = True if source == 'os-pci' else None
-    plan = draw(w.plans(kinds, os_pci=os_pci, mode=mode))
+    plan = draw(plans(kinds, os_pci=os_pci, mode=mode))
     argv = draw(command.options(plan.world))
     fmt = draw(st.sampled_from(LIST_FORMATS if command.shape is list else SHOW_FORMATS))
     extra = draw(st.sampled_from([[], [], ['--noindent']])) if fmt == 'json' else []

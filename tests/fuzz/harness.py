@@ -1,5 +1,5 @@
-"""Running ``pci-cli`` in-process against a :class:`~tests.fuzz.world.Plan` over requests-mock,
-and the properties every run must have.
+"""Running ``pci-cli`` in-process against a :class:`~tests.fuzz.wrong_answers.Plan` over
+requests-mock, and the properties every run must have.
 
 ``shell.main(argv)`` builds a new cliff App per call, which takes ``sys.stdout`` and
 ``sys.stderr`` as they are then: each run gets its own streams, encoded as a real pipe
@@ -23,17 +23,15 @@ from pciclient import exceptions as exc
 from pciclient import http as pci_http
 from pciclient import shell
 from tests.fuzz import jsontext
-from tests.fuzz.world import (
+from tests.fuzz.documents import (
     COMPUTE,
     PLACEMENT,
     PLACEMENT_KINDS,
-    Answer,
     Doc,
-    Plan,
     compute_doc,
-    mutate,
     placement_doc,
 )
+from tests.fuzz.wrong_answers import Answer, Plan, mutate
 
 #: The longest wait between two tries of a request (pciclient.http says so, or a minute).
 MAX_RETRY_DELAY = getattr(pci_http, 'MAX_RETRY_DELAY', 60.0)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.fuzz import harness, known_bugs
 from tests.fuzz.commands import COMMANDS, invocations
 
-#: One field of one route wrong (any value), or anything wrong anywhere (see world.plans).
+#: One field of one route wrong (any value), or anything wrong anywhere (see wrong_answers.plans).
 MODES = ('field', 'any')
 
 

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from tests.fuzz import harness, known_bugs
 from tests.fuzz import world as w
 from tests.fuzz.commands import COMMANDS
+from tests.fuzz.wrong_answers import Plan, plans
 
 #: A cloud with nothing in it.
-EMPTY = w.Plan(world=w.World([], [], [], [], {}, {}))
+EMPTY = Plan(world=w.World([], [], [], [], {}, {}))
 
 #: Options some command has, and values of every kind.
 OPTIONS = ('--long', '--host', '--status', '--vendor-id', '--product-id', '--type',
@@ -30,7 +31,7 @@ TOKENS = st.one_of(st.sampled_from(OPTIONS), st.sampled_from(VALUES),
 
 
 @pytest.mark.parametrize('name', list(COMMANDS))
-@given(plan=w.plans(('pci_list',), os_pci=True, mode='pristine'),
+@given(plan=plans(('pci_list',), os_pci=True, mode='pristine'),
        tokens=st.lists(TOKENS, max_size=6), positional=w.arg_texts(min_size=1))
 def test_any_arguments(name, plan, tokens, positional):
     argv = [name, *([positional] if COMMANDS[name].shape is dict else []), *tokens]

@@ -22,13 +22,15 @@ from pciclient import client as pci_client
 from pciclient import exceptions as exc
 from tests.fuzz import jsontext, known_bugs
 from tests.fuzz import world as w
+from tests.fuzz.documents import COMPUTE, COMPUTE_KINDS, PLACEMENT, PLACEMENT_KINDS
 from tests.fuzz.harness import Router, plain
+from tests.fuzz.wrong_answers import Answer, Plan, Replacement, answers, plans
 
 
 def make_client(source: str) -> Any:
     return pci_client.Client('2', session=session.Session(auth=noauth.NoAuth()),
-                             endpoint_override=w.COMPUTE, pci_source=source,
-                             placement_endpoint_override=w.PLACEMENT)
+                             endpoint_override=COMPUTE, pci_source=source,
+                             placement_endpoint_override=PLACEMENT)
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,13 @@ BY_NAME = {op.name: op for op in OPERATIONS}
 SOURCES = ('os-pci', 'placement', 'auto')
 
 
-def attempt(operation: Operation, plan: w.Plan, source: str, data: Any) -> tuple[Any, Any]:
+def attempt(operation: Operation, plan: Plan, source: str, data: Any) -> tuple[Any, Any]:
     """(result, error) of ``operation`` against ``plan``."""
     result, error, _ = attempt_asking(operation, plan, source, data)
     return result, error
 
 
-def attempt_asking(operation: Operation, plan: w.Plan, source: str,
+def attempt_asking(operation: Operation, plan: Plan, source: str,
                    data: Any) -> tuple[Any, Any, bool]:
     """(result, error, whether the cloud was asked at all) of ``operation``."""
     router = Router(plan)
@@ -132,7 +134,7 @@ def check_result(result: Any, error: Any) -> None:
 @given(data=st.data())
 def test_call_decodes_or_raises_client_exception(name, data):
     operation = BY_NAME[name]
-    plan = data.draw(w.plans(operation.kinds, mode=data.draw(st.sampled_from(['field', 'any']))))
+    plan = data.draw(plans(operation.kinds, mode=data.draw(st.sampled_from(['field', 'any']))))
     result, error = attempt(operation, plan, data.draw(st.sampled_from(SOURCES)), data)
     if known_bugs.library_tolerated(result, error):
         return
@@ -156,11 +158,11 @@ def _decodes(body: bytes) -> bool:
     return True
 
 
-def everywhere(answer: w.Answer, data: st.DataObject) -> w.Plan:
+def everywhere(answer: Answer, data: st.DataObject) -> Plan:
     """A drawn cloud whose every compute and Placement route gives ``answer``."""
-    return w.Plan(world=data.draw(w.worlds()),
-                  replacements={kind: w.Replacement(answer) for kind in
-                                (*w.COMPUTE_KINDS, *w.PLACEMENT_KINDS)})
+    return Plan(world=data.draw(w.worlds()),
+                replacements={kind: Replacement(answer) for kind in
+                              (*COMPUTE_KINDS, *PLACEMENT_KINDS)})
 
 
 @pytest.mark.parametrize('name', list(BY_NAME))
@@ -171,8 +173,8 @@ def test_a_2xx_answer_that_is_not_json_is_invalid_response(name, data):
     operation = BY_NAME[name]
     body = data.draw(jsontext.body_bytes())
     assume(not _decodes(body))
-    answer = w.Answer(status=data.draw(st.sampled_from(jsontext.SUCCESS)), body=body,
-                      content_type=data.draw(st.sampled_from(jsontext.CONTENT_TYPES)))
+    answer = Answer(status=data.draw(st.sampled_from(jsontext.SUCCESS)), body=body,
+                    content_type=data.draw(st.sampled_from(jsontext.CONTENT_TYPES)))
     result, error, asked = attempt_asking(operation, everywhere(answer, data),
                                           data.draw(st.sampled_from(SOURCES)), data)
     if known_bugs.library_tolerated(result, error) or unaskable(error, asked):
@@ -188,7 +190,7 @@ def test_an_error_status_is_an_http_error(name, data):
     a ServerError with that status), or, where a 404 means "none", goes on to one."""
     operation = BY_NAME[name]
     status = data.draw(st.one_of(st.sampled_from(jsontext.ERRORS), st.integers(400, 599)))
-    answer = data.draw(w.answers(success=False))
+    answer = data.draw(answers(success=False))
     answer.status = status
     result, error, asked = attempt_asking(operation, everywhere(answer, data),
                                           data.draw(st.sampled_from(SOURCES)), data)

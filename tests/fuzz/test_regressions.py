@@ -13,7 +13,7 @@ from keystoneauth1 import noauth, session
 from pciclient import client as pci_client
 from pciclient import exceptions as exc
 from tests.fuzz import harness
-from tests.fuzz.world import COMPUTE, PLACEMENT
+from tests.fuzz.documents import COMPUTE, PLACEMENT
 
 SERVER = '0ff843f8-04ef-4729-bac5-edbd520ba004'
 ROOT = '36e81c1a-6cb9-465f-919f-f2fd6abc0c58'

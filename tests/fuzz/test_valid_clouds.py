@@ -9,14 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz import harness
+from tests.fuzz import harness, jsontext
 from tests.fuzz import world as w
 from tests.fuzz.commands import SOURCES
+from tests.fuzz.documents import COMPUTE_KINDS, PLACEMENT_KINDS
+from tests.fuzz.wrong_answers import Plan, plans
 
-ALL_KINDS = (*w.COMPUTE_KINDS, *w.PLACEMENT_KINDS)
+ALL_KINDS = (*COMPUTE_KINDS, *PLACEMENT_KINDS)
 
 
-def listing(argv: list[str], plan: w.Plan, source: str = 'os-pci') -> list[dict]:
+def listing(argv: list[str], plan: Plan, source: str = 'os-pci') -> list[dict]:
     outcome = harness.run([*SOURCES[source], *argv, '-f', 'json'], plan)
     rows = harness.check(outcome, 'json', list)
     assert outcome.code == 0, outcome
@@ -27,7 +29,7 @@ def _hosts(world: w.World) -> dict:
     return {h['id']: h['hypervisor_hostname'] for h in world.hypervisors}
 
 
-@given(plan=w.plans(ALL_KINDS, os_pci=True, mode='pristine'), long=st.booleans())
+@given(plan=plans(ALL_KINDS, os_pci=True, mode='pristine'), long=st.booleans())
 def test_pci_list_from_os_pci(plan, long):
     rows = listing(['pci-list', *(['--long'] if long else [])], plan)
     world = plan.world
@@ -42,7 +44,7 @@ def test_pci_list_from_os_pci(plan, long):
         assert [row['Extra Info'] for row in rows] == [d['extra_info'] for d in world.devices]
 
 
-@given(plan=w.plans(ALL_KINDS, mode='pristine'), long=st.booleans())
+@given(plan=plans(ALL_KINDS, mode='pristine'), long=st.booleans())
 def test_pci_list_from_placement(plan, long):
     rows = listing(['pci-list', *(['--long'] if long else [])], plan, 'placement')
     world = plan.world
@@ -65,14 +67,14 @@ def test_pci_list_from_placement(plan, long):
                 for consumer in sorted(detail['allocations'])]
 
 
-@given(plan=w.plans(ALL_KINDS, os_pci=True, mode='pristine'), long=st.booleans())
+@given(plan=plans(ALL_KINDS, os_pci=True, mode='pristine'), long=st.booleans())
 def test_hypervisor_list(plan, long):
     rows = listing(['hypervisor-list', *(['--long'] if long else [])], plan)
     assert [(row['ID'], row['Hostname']) for row in rows] == [
         (h['id'], h['hypervisor_hostname']) for h in plan.world.hypervisors]
 
 
-@given(plan=w.plans(ALL_KINDS, os_pci=True, mode='pristine'))
+@given(plan=plans(ALL_KINDS, os_pci=True, mode='pristine'))
 def test_server_list(plan):
     rows = listing(['server-list'], plan)
     assert [(row['ID'], row['Name'], row['PCI Devices']) for row in rows] == [
@@ -81,14 +83,14 @@ def test_server_list(plan):
 
 
 def _pool_count(value) -> int:
-    if isinstance(value, w.jsontext.Raw):
+    if isinstance(value, jsontext.Raw):
         value = json.loads(json.loads(value.text))
     if isinstance(value, dict):
         value = value['nova_object.data']['objects']
     return len(value)
 
 
-@given(plan=w.plans(ALL_KINDS, os_pci=True, mode='pristine'))
+@given(plan=plans(ALL_KINDS, os_pci=True, mode='pristine'))
 def test_pci_pool_list(plan):
     rows = listing(['pci-pool-list'], plan)
     expected = sum(_pool_count(h.get('pci_stats', h.get('os-pci:pci_stats')))
@@ -99,7 +101,7 @@ def test_pci_pool_list(plan):
 @pytest.mark.parametrize('source', ['os-pci', 'placement'])
 @given(data=st.data())
 def test_every_device_shows(source, data):
-    plan = data.draw(w.plans(ALL_KINDS, os_pci=True, mode='pristine'))
+    plan = data.draw(plans(ALL_KINDS, os_pci=True, mode='pristine'))
     world = plan.world
     keys = [str(d['id']) for d in world.devices] if source == 'os-pci' else \
         [p['uuid'] for p in world.providers]

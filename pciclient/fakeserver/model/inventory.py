@@ -10,29 +10,29 @@ Device states follow Nova's PCI tracker: a device a server holds is
 ``unavailable``; a device gone from its host is ``removed`` (unless a server still
 holds it: Nova keeps that one ``allocated``). Pools group devices the way
 Nova's ``PciDeviceStats`` does today and count only ``available`` ones; a pool
-whose devices are all taken stays, with count 0.
+whose devices are all taken stays, with count 0. Nova's rules on who may hold
+what are checked in :mod:`holdings`; lookups by id, place or field go through the
+lazily built :mod:`device_index`.
 
 Documents here are in the blueprint's form; other API shapes are derived from
 them by the presentation layer.
 """
 from __future__ import annotations
 
-import bisect
 import datetime
 import hashlib
 import itertools
 import json
-import threading
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from pciclient.fakeserver.model.device_index import DeviceIndex
+from pciclient.fakeserver.model.holdings import Holdings
 from pciclient.fakeserver.model.sysfs import PciFunction, address_sort_key
 
 __all__ = [
-    'DEVICE_FIELDS',
     'DEV_TYPE_PCI',
     'DEV_TYPE_PF',
     'DEV_TYPE_VF',
@@ -63,10 +63,6 @@ STATUS_ALLOCATED = 'allocated'
 STATUS_UNCLAIMABLE = 'unclaimable'
 STATUS_UNAVAILABLE = 'unavailable'
 STATUS_REMOVED = 'removed'
-
-# Device attributes the API filters on; each gets a lazily built index per snapshot.
-DEVICE_FIELDS = ('hostname', 'status', 'vendor_id', 'product_id', 'dev_type',
-                 'instance_uuid', 'address')
 
 # Device-spec tags Nova matches in Placement and therefore leaves out of its pools.
 _IGNORED_POOL_TAGS = frozenset({'resource_class', 'traits'})
@@ -330,48 +326,6 @@ def _startup_timestamp() -> str:
     return now.isoformat(timespec='microseconds')
 
 
-class _Holdings:
-    """Which server holds which device, checked against Nova's rules while it is worked out."""
-
-    def __init__(self, tracked: Mapping[int, TrackedDevice], servers: Sequence[Server],
-                 hostnames: Iterable[str]) -> None:
-        self.by_device: dict[int, str] = {}
-        self.held_pfs: set[tuple[str, str]] = set()        # (host, PF address) held whole
-        self.busy_pfs: dict[tuple[str, str], int] = {}     # (host, PF address) -> a held VF's id
-        known_hosts = set(hostnames)
-        seen_ids: set[str] = set()
-        for server in servers:
-            if server.id in seen_ids:
-                raise ValueError(f'duplicate server id {server.id!r}')
-            seen_ids.add(server.id)
-            if server.host not in known_hosts:
-                raise ValueError(f'server {server.id} is on unknown host {server.host!r}')
-            for device_id in server.device_ids:
-                self._hold(server, device_id, tracked.get(device_id))
-
-    def _hold(self, server: Server, device_id: int, device: TrackedDevice | None) -> None:
-        if device is None:
-            raise ValueError(f'server {server.id} holds unknown PCI device {device_id}')
-        if device.hostname != server.host:
-            raise ValueError(f'server {server.id} on {server.host!r} cannot hold device '
-                             f'{device_id} of host {device.hostname!r}')
-        if device_id in self.by_device:
-            raise ValueError(f'PCI device {device_id} is held by two servers')
-        function = device.function
-        if function.is_vf:
-            parent = (device.hostname, function.physfn or '')
-            if parent in self.held_pfs:
-                raise ValueError(f'PCI device {device_id} is a VF of a PF a server holds')
-            self.busy_pfs.setdefault(parent, device_id)
-        elif function.is_pf:
-            place = (device.hostname, function.address)
-            if place in self.busy_pfs:
-                raise ValueError(f'PCI device {device_id} is a PF whose VF '
-                                 f'{self.busy_pfs[place]} a server holds')
-            self.held_pfs.add(place)
-        self.by_device[device_id] = server.id
-
-
 class Inventory:
     """Read-only view of the fake cloud; build it with :meth:`from_hosts` or
     :meth:`from_tracked`."""
@@ -386,16 +340,11 @@ class Inventory:
         self._hostnames = hostnames
         self._tracked = tracked
         self._resources = resources
-        # Ids ascend with position, so a binary search finds a marker without a scan.
-        self._ids = array('q', (device.id for device in devices))
+        self._index = DeviceIndex(devices, removed_status=STATUS_REMOVED)
         self._hypervisors_by_id = {str(h.id): h for h in hypervisors}
         self._hypervisors_by_name = {h.hostname: h for h in hypervisors}
         self._hypervisor_positions = {str(h.id): n for n, h in enumerate(hypervisors)}
         self._servers_by_id = {s.id: s for s in servers}
-        # Built on first use: most snapshots of a big cloud are never asked everything.
-        self._lazy_lock = threading.Lock()
-        self._indexes: dict[str, Mapping[Any, Sequence[int]]] = {}
-        self._places: Mapping[tuple[str, str], PciDevice] | None = None
 
     # Construction
 
@@ -453,7 +402,7 @@ class Inventory:
                servers: tuple[Server, ...], created_at: str,
                resources: HostResources) -> Inventory:
         node_ids = {name: index for index, name in enumerate(hostnames, start=1)}
-        holdings = _Holdings({d.id: d for d in tracked}, servers, hostnames)
+        holdings = Holdings({d.id: d for d in tracked}, servers, hostnames)
         # by id(function): generated hosts share them
         extra_infos: dict[int, Mapping[str, str]] = {}
         devices = []
@@ -514,45 +463,16 @@ class Inventory:
 
     def position_of(self, device_id: int) -> int | None:
         """Where a device id sits in :attr:`devices` (which is in id order), or None."""
-        position = bisect.bisect_left(self._ids, device_id)
-        if position < len(self._ids) and self._ids[position] == device_id:
-            return position
-        return None
+        return self._index.position_of(device_id)
 
     def device_at(self, hostname: str, address: str) -> PciDevice | None:
         """The device at a place (the live one, if a removed one was there before)."""
-        places = self._places
-        if places is None:
-            with self._lazy_lock:
-                if self._places is None:
-                    built: dict[tuple[str, str], PciDevice] = {}
-                    for device in self.devices:
-                        key = (device.hostname, device.address)
-                        if device.status != STATUS_REMOVED or key not in built:
-                            built[key] = device
-                    self._places = MappingProxyType(built)
-                places = self._places
-        return places.get((hostname, address))
+        return self._index.device_at(hostname, address)
 
     def positions(self, field_name: str, value: Any) -> Sequence[int]:
         """Ascending positions in :attr:`devices` of the devices whose ``field_name`` is
         ``value``."""
-        index = self._indexes.get(field_name)
-        if index is None:
-            if field_name not in DEVICE_FIELDS:
-                raise ValueError(f'no index on {field_name!r}')
-            with self._lazy_lock:
-                index = self._indexes.get(field_name)
-                if index is None:
-                    built: dict[Any, array] = {}
-                    for position, device in enumerate(self.devices):
-                        key = getattr(device, field_name)
-                        bucket = built.get(key)
-                        if bucket is None:
-                            bucket = built[key] = array('l')
-                        bucket.append(position)
-                    index = self._indexes[field_name] = MappingProxyType(built)
-        return index.get(value, ())
+        return self._index.positions(field_name, value)
 
     def hypervisor(self, id_or_hostname: str) -> Hypervisor | None:
         """Nova 2.1 accepted the integer id; the blueprint's examples use the hostname."""
