@@ -36,5 +36,8 @@ class ShowHypervisor(common.ShowOne):
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
-        hypervisor = common.compute_client(self.app).hypervisors.get(parsed_args.hypervisor)
-        return common.show_output(fields.HYPERVISOR_SHOW, hypervisor.to_dict())
+        client = common.compute_client(self.app)
+        hypervisor = client.hypervisors.get(parsed_args.hypervisor)
+        pools, source = client.pci_pools.of_hypervisor(hypervisor)
+        shown = {**hypervisor.to_dict(), 'pci_stats': pools, 'pci_source': source}
+        return common.show_output(fields.HYPERVISOR_SHOW, shown)

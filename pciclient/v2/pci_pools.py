@@ -1,6 +1,7 @@
 """Free PCI capacity per host: the hypervisors' ``pci_stats`` pools, or Placement's."""
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,3 +54,18 @@ class PciPoolManager:
                  and _same_id(pool['vendor_id'], vendor_id)
                  and _same_id(pool['product_id'], product_id)]
         return PoolList(pools, 'placement', [])
+
+    def of_hypervisor(self, hypervisor: Any) -> tuple[builtins.list[dict[str, Any]] | None,
+                                                     str | None]:
+        """A hypervisor's pools and where they were read: its own ``pci_stats``, or, where
+        the compute API reports none (today's Nova), Placement's pools of its tree alone
+        (its root is named after the nodename); ``(None, None)`` when neither tells."""
+        pools = hypervisor.pci_stats
+        if pools is not None and self.source != 'placement':
+            return pools, 'os-pci'
+        if self.source == 'os-pci' or not self._placement.available():
+            return None, None
+        try:
+            return self._placement.pools(hypervisor.raw.get('hypervisor_hostname')), 'placement'
+        except exc.NotFound:  # no compute node of that name in Placement
+            return None, None

@@ -102,7 +102,9 @@ HYPERVISOR_LIST = View(('id', 'hypervisor_hostname', 'state', 'status'))
 HYPERVISOR_LIST_LONG = HYPERVISOR_LIST.extend(
     'hypervisor_type', 'host_ip', 'vcpus', 'vcpus_used', 'memory_mb', 'memory_mb_used',
     'local_gb', 'local_gb_used', 'running_vms')
-HYPERVISOR_SHOW = View(('hypervisor_hostname', 'id', 'pci_stats', 'state', 'status'))
+#: ``pci_stats`` from the compute API, else Placement's pools of its tree (``pci_source``).
+HYPERVISOR_SHOW = View(('hypervisor_hostname', 'id', 'pci_source', 'pci_stats', 'state',
+                        'status'))
 
 # --- PCI pools (free capacity per host) -----------------------------------------
 PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node', 'tags', 'count',

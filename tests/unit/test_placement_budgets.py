@@ -98,6 +98,8 @@ QUESTIONS = {
     'list --server': lambda c: c.pci_devices.list(instance_uuid=HOLDER),
     'list --server --long': lambda c: c.pci_devices.list(detailed=True, instance_uuid=HOLDER),
     'pools --host': lambda c: c.pci_pools.list(host='compute0001.example.com'),
+    'hypervisor-show': lambda c: c.pci_pools.of_hypervisor(c.hypervisors.resource_class(
+        {'id': 2, 'hypervisor_hostname': 'compute0001.example.com'})),
     'server-show --long': lambda c: c.pci_devices.held_by(
         c.servers.resource_class({'id': HOLDER, 'name': 'vm'}), detailed=True),
 }
@@ -105,7 +107,7 @@ QUESTIONS = {
 BUDGETS = {'show HOST_ADDRESS': 8, 'show UUID': 8, 'list --host': 2 + 5 * 3,
            'list --host --long': 2 + 5 * 3, 'list --server': 1 + 2 + 3,
            'list --server --long': 1 + 2 + 3, 'pools --host': 2 + 5 * 3,
-           'server-show --long': 1 + 2 + 3}
+           'server-show --long': 1 + 2 + 3, 'hypervisor-show': 2 + 5 * 3}
 
 
 @pytest.mark.parametrize('question', QUESTIONS)

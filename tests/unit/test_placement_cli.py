@@ -74,3 +74,16 @@ def test_server_show_long_table_says_a_custom_class(placement, capsys):
     code, out, _ = run(capsys, 'server-show', SERVER, '--long', '-c', 'pci_devices')
     assert code == 0
     assert f'{ODD}: ? CUSTOM_GPU_GOLD x1 on compute2' in out
+
+
+def test_hypervisor_show_reads_its_pools_from_its_tree(placement, capsys):
+    placement.get(f'{NOVA}/os-hypervisors/1', json={'hypervisor': {
+        'id': 1, 'hypervisor_hostname': 'compute1', 'state': 'up', 'status': 'enabled'}})
+    code, out, err = run(capsys, 'hypervisor-show', '1', '-f', 'json')
+    assert (code, err) == (0, '')
+    shown = json.loads(out)
+    assert shown['pci_source'] == 'placement'
+    assert [(p['vendor_id'], p['product_id'], p['count']) for p in shown['pci_stats']] == [
+        ('10de', '1eb8', 0)]
+    asked = [r for r in placement.request_history if r.path.startswith('/placement')]
+    assert not [r for r in asked if PF_VFS in r.path or ODD in r.path]  # compute2's tree
