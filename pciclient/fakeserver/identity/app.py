@@ -29,7 +29,7 @@ from pciclient.fakeserver.identity.documents import (
     version_document,
     versions_document,
 )
-from pciclient.fakeserver.identity.errors import IdentityError, unauthorized
+from pciclient.fakeserver.identity.errors import IdentityError, internal_error, unauthorized
 from pciclient.fakeserver.identity.tokens import Token, TokenStore, fingerprint, keystone_time
 from pciclient.fakeserver.wsgi.request import Request
 from pciclient.fakeserver.wsgi.responses import StartResponse, respond_json
@@ -94,9 +94,7 @@ class IdentityApp:
             status, body, headers = error.status, error.body(), error.headers
         except Exception:  # a bug must cost one request, never the server
             LOG.exception('unhandled error serving %s %s', request.method, request.path)
-            fault = IdentityError(500, 'Internal Server Error',
-                                  'An unexpected error prevented the server from fulfilling '
-                                  'your request.')
+            fault = internal_error()
             status, body, headers = fault.status, fault.body(), ()
         return respond_json(start_response, status, body, (('Vary', 'X-Auth-Token'), *headers),
                             request.method, request.request_id)

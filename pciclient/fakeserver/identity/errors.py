@@ -5,7 +5,7 @@ from typing import Any
 
 from pciclient.fakeserver.wsgi.errors import ApiError
 
-__all__ = ['UNAUTHORIZED_MESSAGE', 'IdentityError', 'unauthorized']
+__all__ = ['UNAUTHORIZED_MESSAGE', 'IdentityError', 'internal_error', 'unauthorized']
 
 
 class IdentityError(ApiError):
@@ -31,3 +31,9 @@ def unauthorized(www_authenticate_uri: str, message: str = UNAUTHORIZED_MESSAGE)
     """A 401 that tells the client where to get a token, as Keystone and its middleware do."""
     return IdentityError(401, 'Unauthorized', message,
                          (('WWW-Authenticate', f'Keystone uri="{www_authenticate_uri}"'),))
+
+
+def internal_error() -> IdentityError:
+    """A bug on our side: said generically, as Keystone's 500 is; the traceback is logged."""
+    return IdentityError(500, 'Internal Server Error',
+                         'An unexpected error prevented the server from fulfilling your request.')

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pciclient.fakeserver.identity.errors import IdentityError, unauthorized
+from pciclient.fakeserver.identity.errors import IdentityError, internal_error, unauthorized
 from pciclient.fakeserver.identity.tokens import fingerprint
 from pciclient.fakeserver.identity.validation import IdentityUnavailable, TokenValidator
 from pciclient.fakeserver.wsgi.context import ANONYMOUS, ENVIRON_KEY
@@ -26,10 +26,6 @@ from pciclient.fakeserver.wsgi.responses import StartResponse, WsgiApp, respond_
 __all__ = ['ComputeAuth']
 
 LOG = logging.getLogger('pciclient.fakeserver.identity.middleware')
-# A bug in the check itself: said generically, as an OpenStack service's 500 is.
-_INTERNAL_ERROR = IdentityError(500, 'Internal Server Error',
-                                'An unexpected error prevented the server from fulfilling '
-                                'your request.')
 
 
 def _local_identity(request: Request) -> str:
@@ -49,7 +45,8 @@ class ComputeAuth:
     def __init__(self, app: WsgiApp, validator: TokenValidator,
                  identity_url: Callable[[Request], str] = _local_identity, *,
                  public_paths: frozenset[str] = frozenset(),
-                 internal_error: Callable[[], dict[str, Any]] = _INTERNAL_ERROR.body) -> None:
+                 internal_error: Callable[[], dict[str, Any]] = lambda: internal_error().body(),
+                 ) -> None:
         self.app = app
         self.validator = validator
         self.identity_url = identity_url
