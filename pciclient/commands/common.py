@@ -49,6 +49,14 @@ def show_output(view: View, fields: dict[str, Any],
     return names, tuple(format_value(name, fields.get(name), overrides) for name in names)
 
 
+def say_unjudged(app: Any, unjudged: dict[str, int], noun: str) -> None:
+    """One line on stderr per reason rows were left out unjudged: never silently."""
+    for reason, count in sorted(unjudged.items()):
+        many = count > 1
+        app.stderr.write(f'{count} {noun}{"s" if many else ""} left out: {reason}, so whether '
+                         f'{"they match" if many else "it matches"} the filters is unknown.\n')
+
+
 def one_line_errors(parser: Any, hint: str) -> Any:
     """Usage errors as one line (argparse prints the whole usage first), exit code 2.
 

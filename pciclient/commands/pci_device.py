@@ -74,11 +74,7 @@ class ListPciDevice(common.Lister):
             dev_type=parsed_args.dev_type, instance_uuid=instance_uuid,
             address=parsed_args.address,
             limit=parsed_args.limit, marker=parsed_args.marker)
-        for reason, count in sorted(devices.unjudged.items()):
-            self.app.stderr.write(f'{count} PCI device provider{"s" if count > 1 else ""} '
-                                  f'left out: {reason}, so whether '
-                                  f'{"they match" if count > 1 else "it matches"} '
-                                  'the filters is unknown.\n')
+        common.say_unjudged(self.app, devices.unjudged, 'PCI device provider')
         rows = (device.to_dict() for device in devices)
         if not parsed_args.long:
             return common.list_output(fields.PCI_DEVICE_LIST, rows)

@@ -30,6 +30,7 @@ class ListPciPool(common.Lister):
         pools = common.compute_client(self.app).pci_pools.list(
             host=parsed_args.host, vendor_id=parsed_args.vendor_id,
             product_id=parsed_args.product_id)
+        common.say_unjudged(self.app, pools.unjudged, 'PCI pool')
         if pools.silent_hosts:
             LOG.warning('Hypervisors that report no PCI pools: %s',
                         printable(', '.join(str(host) for host in pools.silent_hosts)))

@@ -45,6 +45,15 @@ def _configuration(instance: Any) -> dict[str, Any]:
         return {}
 
 
+def _concurrency(value: Any) -> int:
+    """clouds.yaml's ``placement_concurrency``, kept within what the CLI option allows."""
+    try:
+        number = int(value) if value is not None else PLACEMENT_CONCURRENCY
+    except (TypeError, ValueError):
+        return PLACEMENT_CONCURRENCY
+    return min(max(number, 1), 64)
+
+
 def make_client(instance: Any) -> Client:
     """Our v2 client on OSC's session, region, interface and endpoint override."""
     from pciclient import client as pci_client
@@ -64,7 +73,7 @@ def make_client(instance: Any) -> Client:
         pci_source=config.get('pci_source') or 'auto',
         placement=bool(placement_override) or not no_catalog,
         placement_endpoint_override=placement_override,
-        placement_concurrency=int(config.get('placement_concurrency') or PLACEMENT_CONCURRENCY),
+        placement_concurrency=_concurrency(config.get('placement_concurrency')),
     )
 
 

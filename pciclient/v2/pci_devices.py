@@ -134,6 +134,7 @@ class PciDeviceManager(Manager[PciDevice]):
 
     def list(self, detailed: bool = False, *, resolve_hosts: bool = True,
              limit: int | None = None, marker: int | str | None = None,
+             name_holders: bool = True,
              **filters: str | Iterable[str] | None) -> DeviceList:
         """Devices of the cloud, optionally filtered; ``.source`` says where from.
 
@@ -144,7 +145,8 @@ class PciDeviceManager(Manager[PciDevice]):
         listing, because only it carries those fields. ``limit`` caps the number of
         devices returned (further pages are fetched only as needed); ``marker``
         starts after the device with that id. Without os-pci (``source`` auto or
-        placement) the devices are Nova's PCI providers in Placement.
+        placement) the devices are Nova's PCI providers in Placement. A detailed
+        listing names its holders (``servers``) unless ``name_holders`` is False.
         """
         unknown = set(filters) - set(FILTERS)
         if unknown:
@@ -155,8 +157,9 @@ class PciDeviceManager(Manager[PciDevice]):
         for key in ('vendor_id', 'product_id'):
             if key in wanted:
                 wanted[key] = [normalise_hex_id(v) for v in wanted[key]]
-        if 'address' in wanted:
-            wanted['address'] = [v.lower() for v in wanted['address']]
+        for key in ('address', 'instance_uuid'):  # Nova and Placement write them lower-case
+            if key in wanted:
+                wanted[key] = [v.lower() for v in wanted[key]]
         if 'dev_type' in wanted:
             wanted['dev_type'] = [normalise_dev_type(v) for v in wanted['dev_type']]
         if self.source != 'placement':
@@ -165,13 +168,13 @@ class PciDeviceManager(Manager[PciDevice]):
             except exc.NoPciApi as error:
                 self._fallback(error)
             else:
-                if detailed:
+                if detailed and name_holders:
                     names = self._holder_names(i for d in devices
                                                for i in _holders(d.to_dict()))
                     for device in devices:
                         device.set_holder_names(names)
                 return DeviceList(devices, 'os-pci')
-        return self._placement_list(detailed, limit, marker, wanted)
+        return self._placement_list(detailed, limit, marker, wanted, name_holders)
 
     def _os_pci_list(self, detailed: bool, resolve_hosts: bool, limit: int | None,
                      marker: int | str | None, wanted: dict[str, builtins.list[str]],
@@ -205,19 +208,25 @@ class PciDeviceManager(Manager[PciDevice]):
         return [device] if matches_filters(device.to_dict(), wanted) else []
 
     def _placement_list(self, detailed: bool, limit: int | None, marker: int | str | None,
-                        wanted: dict[str, builtins.list[str]]) -> DeviceList:
+                        wanted: dict[str, builtins.list[str]],
+                        name_holders: bool = True) -> DeviceList:
         """Only what the filters need: one host's tree, or one server's providers, else
         every PCI provider; the filters are then applied to the rows read."""
         hosts, holders = wanted.get('host') or [], wanted.get('instance_uuid') or []
+        host = hosts[0] if len(hosts) == 1 else None
+        consumer = holders[0] if len(holders) == 1 else None
+        filters = wanted
+        if host is not None and consumer is None:
+            # Reading the host's tree answered the host filter, however the name was spelt
+            # (Placement on MySQL finds COMPUTE1 for compute1).
+            filters = {key: values for key, values in wanted.items() if key != 'host'}
         devices: builtins.list[PlacementDevice] = []
         unjudged: dict[str, int] = {}
         read = self.placement.devices(
-            host=hosts[0] if len(hosts) == 1 else None,
-            consumer=holders[0] if len(holders) == 1 else None,
-            consumers=detailed or bool(holders), traits=detailed,
-            holders=self._holder_names if detailed else None)
+            host=host, consumer=consumer, consumers=detailed or bool(holders), traits=detailed,
+            holders=self._holder_names if detailed and name_holders else None)
         for device in read:
-            verdict, reason = judge(device.to_dict(), wanted)
+            verdict, reason = judge(device.to_dict(), filters)
             if verdict:
                 devices.append(device)
             elif verdict is None:
@@ -263,10 +272,11 @@ class PciDeviceManager(Manager[PciDevice]):
         (not one request per device). An id the listing lacks comes back with only its id."""
         device_ids = list(device_ids)
         ids = [str(i) for i in device_ids]
-        devices = {str(d.id): d for d in self.list(detailed=True, instance_uuid=server_uuid)}
+        devices = {str(d.id): d for d in self.list(detailed=True, instance_uuid=server_uuid,
+                                                   name_holders=False)}
         if set(ids) - set(devices):
             # A server that records the holder differently: look in the full listing once.
-            devices = {str(d.id): d for d in self.list(detailed=True)}
+            devices = {str(d.id): d for d in self.list(detailed=True, name_holders=False)}
         return [devices.get(str(i)) or PciDevice({'id': i}) for i in device_ids]
 
     def held_by(self, server: Any, detailed: bool = False,

@@ -45,11 +45,12 @@ _COMMON_TRAITS = frozenset({PCI_TRAIT, 'OWNER_NOVA'})
 
 def check_version(version: str | None) -> None:
     """Refuse, before any request, a Placement microversion too old for these reads."""
-    if version is None or version == 'latest':
+    if version is None:
         return
     major, _, minor = str(version).partition('.')
-    if not (major == '1' and minor.isdigit()):
-        raise exc.ConfigurationError(f'Placement microversion {version} is not 1.N.')
+    if not (major == '1' and minor.isdigit()):  # 'latest' too: Placement has no such header
+        raise exc.ConfigurationError(f'Placement microversion {version} is not 1.N (e.g. '
+                                     f'{PLACEMENT_VERSION}).')
     if int(minor) < MIN_MINOR:
         raise exc.ConfigurationError(
             f'pciclient needs Placement microversion ≥ {PLACEMENT_VERSION}; ',
@@ -64,6 +65,10 @@ def _amount(allocation: dict[str, Any], where: str) -> dict[str, int]:
         raise exc.InvalidResponse(f'An allocation in the answer to {where} has "resources" '
                                   'that is not an object.')
     return {str(rc): number(value, 'allocation amount') for rc, value in resources.items()}
+
+
+class NoSuchComputeNode(exc.NotFound):
+    """No root provider has that name: the host is not known to Placement."""
 
 
 class PlacementDevice(Resource):
@@ -123,8 +128,8 @@ class PlacementManager:
         """The compute node provider named ``host`` (the hypervisor's nodename)."""
         found = [p for p in self._list({'name': host}) if p.parent_uuid is None]
         if not found:
-            raise exc.NotFound(f'No compute node named {host} in Placement (give the '
-                               'hypervisor hostname, as hypervisor-list shows it)')
+            raise NoSuchComputeNode(f'No compute node named {host} in Placement (give the '
+                                    'hypervisor\'s nodename, its hypervisor_hostname)')
         return found[0]
 
     def providers(self, *, host: str | None = None, consumer: str | None = None,
@@ -140,8 +145,8 @@ class PlacementManager:
         elif host is not None:
             root = self._root(host)
             providers = [p for p in self._list({'in_tree': root.uuid}) if p.uuid != root.uuid]
-            for provider in providers:
-                provider.host = provider.host or host
+            for provider in providers:  # the tree says whose they are, as Placement spells it
+                provider.host = root.name
             traits = True  # a tree also holds providers that are no PCI devices
         else:
             providers = self._list({'required': PCI_TRAIT})
@@ -281,7 +286,9 @@ class PlacementManager:
         return PlacementDevice(device_fields(provider, names))
 
     def pools(self, host: str | None = None) -> list[dict[str, Any]]:
-        """Free capacity per host, vendor, product and resource class (and custom traits)."""
+        """Free capacity per host, vendor, product and resource class (and custom traits):
+        of every host, or of ``host``'s tree alone (its rows name the host as Placement
+        spells it)."""
         grouped: dict[tuple, dict[str, Any]] = {}
         for device in self.devices(host=host, traits=True):
             fields = device.to_dict()
@@ -317,10 +324,11 @@ class PlacementManager:
 
 
 #: Filters a Placement row may leave open (its field is None), and why it cannot tell.
+CANNOT_TELL_IDS = 'a custom resource class does not name the vendor and product ids'
 _CANNOT_TELL = {
     'dev_type': 'Placement cannot tell a type-PCI, a type-PF and a PF\'s single VF apart',
-    'vendor_id': 'a custom resource class does not name the vendor and product ids',
-    'product_id': 'a custom resource class does not name the vendor and product ids',
+    'vendor_id': CANNOT_TELL_IDS,
+    'product_id': CANNOT_TELL_IDS,
 }
 
 

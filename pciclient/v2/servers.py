@@ -1,7 +1,6 @@
 """Servers and the PCI devices they hold (``os-pci:pci_devices``)."""
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from collections.abc import Iterable
@@ -75,14 +74,18 @@ class ServerManager(Manager[Server]):
         try:
             if len(names) <= NAME_LOOKUPS:
                 for server_id in names:
-                    with contextlib.suppress(exc.NotFound):
-                        names[server_id] = _name(self._get(f'servers/{path_segment(server_id)}',
-                                                           'server'))
+                    try:
+                        server = self._get(f'servers/{path_segment(server_id)}', 'server')
+                    except (exc.NotFound, exc.Forbidden, exc.ServerError,
+                            exc.InvalidResponse) as error:  # this server's name alone
+                        LOG.debug('name of server %s unknown: %s', server_id, error)
+                        continue
+                    names[server_id] = _name(server)
             elif names:
                 for server in self.list(detailed=False, all_projects=True):
                     if str(server.id) in names:
                         names[str(server.id)] = _name(server)
-        except exc.ClientException as error:
+        except exc.ClientException as error:  # no compute API to ask, or none for us
             LOG.debug('server names unknown: %s', error)
         return names
 

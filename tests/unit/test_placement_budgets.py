@@ -191,3 +191,56 @@ def test_a_placement_url_without_its_path_says_so(requests_mock):
             f'The Placement endpoint {PLACEMENT} answered 404 to GET /resource_providers: '
             'is the URL right?')):
         make_client().pci_devices.list()
+
+
+def test_a_host_spelt_in_other_case_is_answered_by_its_tree(requests_mock):
+    """Placement on MySQL finds COMPUTE0001… for compute0001…: the rows of the tree read
+    are that host's, however it was spelt (found by review: they were all filtered out)."""
+    providers = cloud(requests_mock, 3)
+
+    def case_blind(request, context):  # as a MySQL-backed Placement compares names
+        rows = [p for p in providers.values()
+                if p['name'].lower() == request.qs.get('name', [''])[0].lower()
+                or p['root_provider_uuid'] == request.qs.get('in_tree', [''])[0]]
+        return {'resource_providers': rows}
+
+    requests_mock.get(f'{PLACEMENT}/resource_providers', json=case_blind)
+    client = make_client()
+    devices = client.pci_devices.list(host='COMPUTE0001.EXAMPLE.COM')
+    assert [d.host for d in devices] == ['compute0001.example.com'] * 4
+    pools = client.pci_pools.list(host='COMPUTE0001.EXAMPLE.COM')
+    assert {p['host'] for p in pools} == {'compute0001.example.com'}
+
+
+def test_a_server_uuid_in_capitals_is_its_holder(requests_mock):
+    cloud(requests_mock, 3)
+    held = make_client().pci_devices.list(instance_uuid=HOLDER.upper())
+    assert [d.address for d in held] == ['0000:80:00.0']
+
+
+def test_latest_is_no_placement_microversion():
+    with pytest.raises(exc.ConfigurationError, match='is not 1.N'):
+        make_client(placement_api_version='latest')
+
+
+def test_hypervisor_show_in_auto_survives_a_placement_it_may_not_read(requests_mock):
+    cloud(requests_mock, 3)
+    requests_mock.get(re.compile(f'{PLACEMENT}/resource_providers.*'), status_code=403,
+                      json={'errors': [{'status': 403, 'title': 'Forbidden', 'detail': 'x'}]})
+    sess = session.Session(auth=noauth.NoAuth())
+    client = pci_client.Client('2', session=sess, endpoint_override=NOVA, pci_source='auto',
+                               placement_endpoint_override=PLACEMENT)
+    hypervisor = client.hypervisors.resource_class({'id': 1,
+                                                    'hypervisor_hostname': 'compute0001'})
+    assert client.pci_pools.of_hypervisor(hypervisor) == (None, None)
+    with pytest.raises(exc.Forbidden):
+        make_client().pci_pools.of_hypervisor(hypervisor)  # asked for Placement: said
+
+
+def test_a_tree_without_pci_providers_tells_nothing(requests_mock):
+    cloud(requests_mock, 3)
+    hypervisor = make_client().hypervisors.resource_class(
+        {'id': 1, 'hypervisor_hostname': 'compute0001.example.com'})
+    requests_mock.get(re.compile(f'{PLACEMENT}/resource_providers/.*/traits'),
+                      json={'traits': ['COMPUTE_NODE']})  # report_in_placement off
+    assert make_client().pci_pools.of_hypervisor(hypervisor) == (None, None)

@@ -87,3 +87,11 @@ def test_hypervisor_show_reads_its_pools_from_its_tree(placement, capsys):
         ('10de', '1eb8', 0)]
     asked = [r for r in placement.request_history if r.path.startswith('/placement')]
     assert not [r for r in asked if PF_VFS in r.path or ODD in r.path]  # compute2's tree
+
+
+def test_pools_placement_cannot_judge_are_counted_on_stderr(placement, capsys):
+    code, out, err = run(capsys, 'pci-pool-list', '-f', 'json', '--vendor-id', '10de')
+    assert code == 0
+    assert [(p['Vendor ID'], p['Host']) for p in json.loads(out)] == [('10de', 'compute1')]
+    assert err == ('1 PCI pool left out: a custom resource class does not name the vendor '
+                   'and product ids, so whether it matches the filters is unknown.\n')
