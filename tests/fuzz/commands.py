@@ -86,9 +86,10 @@ COMMANDS = {
     'hypervisor-list': Command(
         'hypervisor-list', list, ('hyp_list', 'hyp_detail'), (),
         lambda world: _flag('--long').map(lambda o: ['hypervisor-list', *o])),
+    # Where the compute API reports no pools, the host's tree in Placement tells them.
     'hypervisor-show': Command(
-        'hypervisor-show', dict, ('version', 'hyp_get', 'hyp_search', 'hyp_detail'), (),
-        _hypervisor_show_options),
+        'hypervisor-show', dict, ('version', 'hyp_get', 'hyp_search', 'hyp_detail'),
+        PROVIDER_KINDS, _hypervisor_show_options),
     'server-list': Command(
         'server-list', list, ('srv_detail',), PROVIDER_KINDS,
         lambda world: _flag('--all-projects').map(lambda o: ['server-list', *o])),
