@@ -12,7 +12,6 @@ from pciclient.v2.hypervisors import HypervisorManager
 from pciclient.v2.placement import CANNOT_TELL_IDS, NoSuchComputeNode, PlacementManager
 
 LOG = logging.getLogger(__name__)
-UNJUDGED_IDS = CANNOT_TELL_IDS
 
 NO_POOLS = ("This cloud's hypervisors do not report PCI pools (no pci_stats), so free PCI "
             'capacity cannot be listed from the compute API.')
@@ -64,7 +63,7 @@ class PciPoolManager:
             elif _same_id(pool['vendor_id'], vendor_id) and \
                     _same_id(pool['product_id'], product_id):
                 pools.append(pool)
-        return PoolList(pools, 'placement', [], unjudged={UNJUDGED_IDS: unjudged}
+        return PoolList(pools, 'placement', [], unjudged={CANNOT_TELL_IDS: unjudged}
                         if unjudged else {})
 
     def of_hypervisor(self, hypervisor: Any) -> tuple[builtins.list[dict[str, Any]] | None,

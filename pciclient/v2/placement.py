@@ -37,8 +37,6 @@ from pciclient.v2.sources import PLACEMENT_CONCURRENCY
 #: Placement microversion used: ``required`` needs 1.18, ``in_tree`` 1.14.
 PLACEMENT_VERSION = '1.18'
 MIN_MINOR = 18
-#: Requests to Placement in flight at once when reading per-provider details.
-CONCURRENCY = PLACEMENT_CONCURRENCY
 #: Traits every Nova PCI provider has, left out of pools' tags.
 _COMMON_TRAITS = frozenset({PCI_TRAIT, 'OWNER_NOVA'})
 
@@ -80,7 +78,7 @@ class PlacementDevice(Resource):
 class PlacementManager:
     """Reads Nova's PCI providers, their inventories, usages, traits and consumers."""
 
-    def __init__(self, http: HTTPClient | None, concurrency: int = CONCURRENCY) -> None:
+    def __init__(self, http: HTTPClient | None, concurrency: int = PLACEMENT_CONCURRENCY) -> None:
         self.http = http
         self.concurrency = max(1, concurrency)
         self._available: bool | None = None
@@ -138,11 +136,9 @@ class PlacementManager:
         every one of the cloud, or only ``host``'s tree, or only those ``consumer``'s
         allocations touch. ``consumers`` also reads who holds them, ``traits`` their traits.
         """
-        known: dict[str, str] = {}
         if consumer is not None:
-            providers, known = self._of_consumer(consumer)
-            traits = True  # a device provider tells itself by its trait
-        elif host is not None:
+            return self._held_by(consumer, consumers=consumers)[0]
+        if host is not None:
             root = self._root(host)
             providers = [p for p in self._list({'in_tree': root.uuid}) if p.uuid != root.uuid]
             for provider in providers:  # the tree says whose they are, as Placement spells it
@@ -150,19 +146,21 @@ class PlacementManager:
             traits = True  # a tree also holds providers that are no PCI devices
         else:
             providers = self._list({'required': PCI_TRAIT})
-        self._resolve_hosts(providers, known)
+        self._resolve_hosts(providers)
         self._fill(providers, consumers=consumers, traits=traits)
-        if consumer is not None or host is not None:
-            providers = [p for p in providers if PCI_TRAIT in (p.traits or ())]
-        return sorted(providers, key=lambda p: (p.host or '', p.address or '', p.name))
+        return _pci_sorted(providers, checked=host is None)
 
-    def _of_consumer(self, consumer: str) -> tuple[list[PciProvider], dict[str, str]]:
-        """The child providers a consumer's allocations touch (PCI devices are never
-        roots), and the names of the roots among them (its compute node, by name)."""
+    def _held_by(self, consumer: str, *, consumers: bool,
+                 ) -> tuple[list[PciProvider], dict[str, dict[str, int]]]:
+        """The PCI providers a consumer's allocations touch, and those allocations: its
+        allocations, then only the providers they name. PCI devices are never roots; the
+        roots among them (its compute node) name the host of oddly named devices."""
         allocations = self._consumer_allocations(consumer)
         touched = self._map(self._provider_by_uuid, sorted(allocations))
-        roots = {p.uuid: p.name for p in touched if p.parent_uuid is None}
-        return [p for p in touched if p.parent_uuid is not None], roots
+        providers = [p for p in touched if p.parent_uuid is not None]
+        self._resolve_hosts(providers, {p.uuid: p.name for p in touched if p.parent_uuid is None})
+        self._fill(providers, consumers=consumers, traits=True)  # the trait tells a device
+        return _pci_sorted(providers, checked=False), allocations
 
     def _consumer_allocations(self, consumer: str) -> dict[str, dict[str, int]]:
         path = f'allocations/{path_segment(consumer)}'
@@ -307,20 +305,17 @@ class PlacementManager:
     def consumer_devices(self, consumer: str) -> list[dict[str, Any]]:
         """The PCI providers a server's allocations touch, with the amount it holds:
         its allocations, then only the providers they name."""
-        allocations = self._consumer_allocations(consumer)
-        if not allocations:
-            return []
-        touched = self._map(self._provider_by_uuid, sorted(allocations))
-        providers = [p for p in touched if p.parent_uuid is not None]
-        self._resolve_hosts(providers, {p.uuid: p.name for p in touched if p.parent_uuid is None})
-        self._fill(providers, consumers=False, traits=True)
-        held = []
-        for provider in providers:
-            if PCI_TRAIT in (provider.traits or ()):
-                row = device_fields(provider)
-                row['amount'] = sum(allocations[provider.uuid].values())
-                held.append(row)
-        return sorted(held, key=lambda r: (r['host'] or '', r['address'] or '', r['name']))
+        providers, allocations = self._held_by(consumer, consumers=False)
+        return [{**device_fields(provider),
+                 'amount': sum(allocations[provider.uuid].values())} for provider in providers]
+
+
+def _pci_sorted(providers: list[PciProvider], *, checked: bool) -> list[PciProvider]:
+    """The PCI device providers (unless the query ``checked`` the trait already), by host
+    and address."""
+    if not checked:
+        providers = [p for p in providers if PCI_TRAIT in (p.traits or ())]
+    return sorted(providers, key=lambda p: (p.host or '', p.address or '', p.name))
 
 
 #: Filters a Placement row may leave open (its field is None), and why it cannot tell.
