@@ -244,10 +244,13 @@ class HTTPClient:
                 'The service catalog has no compute endpoint for this region and interface.')
         return endpoint
 
-    def get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
-        """GET ``path`` (relative to the compute endpoint) and return its decoded JSON body."""
+    def get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+            *, microversion: str | None = None) -> Any:
+        """GET ``path`` (relative to the compute endpoint) and return its decoded JSON body.
+        ``microversion`` overrides the client's for this one request (a read that needs a
+        newer document than the rest, e.g. flavors' extra specs from 2.61)."""
         self._negotiate()
-        return self._get(path, params)
+        return self._get(path, params, microversion)
 
     @staticmethod
     def _sendable(params: Any) -> Any:
@@ -259,7 +262,7 @@ class HTTPClient:
         return [(key, to_wire(value) if isinstance(value, str) else value)
                 for key, value in items]
 
-    def _get(self, path: str, params: Any) -> Any:
+    def _get(self, path: str, params: Any, microversion: str | None = None) -> Any:
         """One GET, asked again up to ``retries`` times (with back-off, never longer than
         :data:`MAX_RETRY_DELAY` whatever ``Retry-After`` says) when the answer is a
         retriable status or breaks off mid-body. Failures to connect at all are
@@ -270,9 +273,10 @@ class HTTPClient:
             last = attempt == self.retries
             self._log_in(path)
             try:
+                version = {'microversion': microversion} if microversion else {}
                 response = self.adapter.get(path, params=params, raise_exc=False,
                                             timeout=self.timeout,
-                                            headers={'Accept': 'application/json'})
+                                            headers={'Accept': 'application/json'}, **version)
             except ksa_exc.UnknownConnectionError as error:  # the answer broke off
                 if last or failures.unsendable(error):
                     raise self._translate(error, self._where(path)) from error
@@ -339,13 +343,13 @@ class HTTPClient:
 
     def get_list(self, path: str, key: str,
                  params: dict[str, Any] | list[tuple[str, Any]] | None = None,
-                 ) -> list[dict[str, Any]]:
+                 *, microversion: str | None = None) -> list[dict[str, Any]]:
         """Every item of a listing, all pages of it (see :meth:`iter_list`)."""
-        return list(self.iter_list(path, key, params))
+        return list(self.iter_list(path, key, params, microversion=microversion))
 
     def iter_list(self, path: str, key: str,
                   params: dict[str, Any] | list[tuple[str, Any]] | None = None,
-                  ) -> Iterator[dict[str, Any]]:
+                  *, microversion: str | None = None) -> Iterator[dict[str, Any]]:
         """Items of a listing, fetching each further page its ``<key>_links`` announce
         only when the caller gets that far (so a capped listing stops early).
 
@@ -358,7 +362,7 @@ class HTTPClient:
         seen_markers: set[str] = set()
         fetched = 0
         for _page in range(MAX_PAGES):
-            body = self.get(path, query)
+            body = self.get(path, query, microversion=microversion)
             page = expect_list(body, key, path)
             fetched += len(page)
             next_query = _next_query(body, key)

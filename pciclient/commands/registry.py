@@ -14,6 +14,7 @@ COMMANDS = (
     ('hypervisor-show', 'pci hypervisor show', 'pciclient.commands.hypervisor:ShowHypervisor'),
     ('server-list', 'pci server list', 'pciclient.commands.server:ListServer'),
     ('server-show', 'pci server show', 'pciclient.commands.server:ShowServer'),
+    ('capacity', 'pci capacity list', 'pciclient.commands.capacity:ListCapacity'),
 )
 
 PCI_CLI_GROUP = 'pci.cli'

@@ -5,11 +5,14 @@ from typing import Any
 
 from pciclient import __version__
 from pciclient.http import HTTPClient
+from pciclient.v2.aggregates import AggregateManager
+from pciclient.v2.flavors import FlavorManager
 from pciclient.v2.hypervisors import HypervisorManager
 from pciclient.v2.pci_devices import PciDeviceManager
 from pciclient.v2.pci_pools import PciPoolManager
 from pciclient.v2.placement import PLACEMENT_VERSION, PlacementManager
 from pciclient.v2.servers import ServerManager
+from pciclient.v2.services import ServiceManager
 from pciclient.v2.sources import PLACEMENT_CONCURRENCY
 
 
@@ -81,3 +84,13 @@ class Client:
         self.pci_devices = PciDeviceManager(self.http, self.hypervisors, self.placement,
                                             pci_source, servers=self.servers)
         self.pci_pools = PciPoolManager(self.hypervisors, self.placement, pci_source)
+        self.flavors = FlavorManager(self.http)
+        self.services = ServiceManager(self.http)
+        self.aggregates = AggregateManager(self.http)
+
+    @property
+    def capacity(self) -> Any:
+        """How many more servers of a flavor fit, where, and why not
+        (:class:`pciclient.v2.capacity.manager.CapacityManager`; imported when first used)."""
+        from pciclient.v2.capacity.manager import CapacityManager
+        return CapacityManager(self)

@@ -97,7 +97,7 @@ class PlacementManager:
                 self._available = False
         return self._available
 
-    def _require(self) -> HTTPClient:
+    def require(self) -> HTTPClient:
         if not self.available():
             raise exc.ConfigurationError(
                 'No Placement endpoint: the catalog has no placement service; give one with ',
@@ -107,8 +107,8 @@ class PlacementManager:
         return self.http
 
     # -- listings -------------------------------------------------------------------------
-    def _list(self, query: dict[str, str]) -> list[PciProvider]:
-        http = self._require()
+    def list_providers(self, query: dict[str, str]) -> list[PciProvider]:
+        http = self.require()
         try:
             body = http.get('resource_providers', query)
         except exc.NotFound as error:
@@ -122,9 +122,9 @@ class PlacementManager:
                                       '"resource_providers" list.')
         return [self._provider(item) for item in listed]
 
-    def _root(self, host: str) -> PciProvider:
+    def root(self, host: str) -> PciProvider:
         """The compute node provider named ``host`` (the hypervisor's nodename)."""
-        found = [p for p in self._list({'name': host}) if p.parent_uuid is None]
+        found = [p for p in self.list_providers({'name': host}) if p.parent_uuid is None]
         if not found:
             raise NoSuchComputeNode(f'No compute node named {host} in Placement (give the '
                                     'hypervisor\'s nodename, its hypervisor_hostname)')
@@ -139,13 +139,13 @@ class PlacementManager:
         if consumer is not None:
             return self._held_by(consumer, consumers=consumers)[0]
         if host is not None:
-            root = self._root(host)
-            providers = [p for p in self._list({'in_tree': root.uuid}) if p.uuid != root.uuid]
+            root = self.root(host)
+            providers = [p for p in self.list_providers({'in_tree': root.uuid}) if p.uuid != root.uuid]
             for provider in providers:  # the tree says whose they are, as Placement spells it
                 provider.host = root.name
             traits = True  # a tree also holds providers that are no PCI devices
         else:
-            providers = self._list({'required': PCI_TRAIT})
+            providers = self.list_providers({'required': PCI_TRAIT})
         self._resolve_hosts(providers)
         self._fill(providers, consumers=consumers, traits=traits)
         return _pci_sorted(providers, checked=host is None)
@@ -156,7 +156,7 @@ class PlacementManager:
         allocations, then only the providers they name. PCI devices are never roots; the
         roots among them (its compute node) name the host of oddly named devices."""
         allocations = self._consumer_allocations(consumer)
-        touched = self._map(self._provider_by_uuid, sorted(allocations))
+        touched = self.map_concurrently(self._provider_by_uuid, sorted(allocations))
         providers = [p for p in touched if p.parent_uuid is not None]
         self._resolve_hosts(providers, {p.uuid: p.name for p in touched if p.parent_uuid is None})
         self._fill(providers, consumers=consumers, traits=True)  # the trait tells a device
@@ -164,7 +164,7 @@ class PlacementManager:
 
     def _consumer_allocations(self, consumer: str) -> dict[str, dict[str, int]]:
         path = f'allocations/{path_segment(consumer)}'
-        allocations = expect_object(self._require().get(path), 'allocations', path)
+        allocations = expect_object(self.require().get(path), 'allocations', path)
         return {uuid: _amount(allocation, path) for uuid, allocation in allocations.items()
                 if isinstance(allocation, dict)}
 
@@ -181,7 +181,7 @@ class PlacementManager:
                            host=split_provider_name(name)[0])
 
     def _provider_by_uuid(self, uuid: str) -> PciProvider:
-        body = self._require().get(f'resource_providers/{path_segment(uuid)}')
+        body = self.require().get(f'resource_providers/{path_segment(uuid)}')
         if not isinstance(body, dict):
             raise exc.InvalidResponse(f'Placement\'s answer for provider {uuid} is not an '
                                       'object.')
@@ -201,7 +201,7 @@ class PlacementManager:
 
     def _fill(self, providers: list[PciProvider], *, consumers: bool, traits: bool) -> None:
         def details(provider: PciProvider) -> None:
-            http = self._require()
+            http = self.require()
             base = f'resource_providers/{path_segment(provider.uuid)}'
             inventories = expect_object(http.get(f'{base}/inventories'), 'inventories', base)
             provider.inventories = {rc: inv for rc, inv in inventories.items()
@@ -226,9 +226,9 @@ class PlacementManager:
                     raise exc.InvalidResponse(f'The answer to {base}/traits has no "traits" '
                                               'list.')
                 provider.traits = [str(t) for t in listed]
-        self._map(details, providers, 'Reading PCI providers')
+        self.map_concurrently(details, providers, 'Reading PCI providers')
 
-    def _map(self, function: Callable[[Any], Any], items: Iterable[Any],
+    def map_concurrently(self, function: Callable[[Any], Any], items: Iterable[Any],
              what: str | None = None) -> list[Any]:
         """``function`` over ``items`` with bounded concurrency; the first error wins."""
         items = list(items)
@@ -271,7 +271,7 @@ class PlacementManager:
                 provider = None
         else:
             host, address = split_provider_name(key)
-            listed = self._list({'name': provider_name(host, address)}) if host and address \
+            listed = self.list_providers({'name': provider_name(host, address)}) if host and address \
                 else []
             provider = listed[0] if listed else None
         if provider is not None:

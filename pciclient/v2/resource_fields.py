@@ -51,6 +51,14 @@ LABELS: dict[str, str] = {
     'local_gb_used': 'Local GB Used',
     'running_vms': 'Running VMs',
     'count': 'Count',
+    'flavor': 'Flavor',
+    'fits': 'Fits',
+    'limited_by': 'Limited By',
+    'hosts': 'Hosts',
+    'verified': 'Verified',
+    'stage': 'Stage',
+    'ok': 'OK',
+    'detail': 'Detail',
 }
 
 
@@ -113,6 +121,20 @@ PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node'
 # --- Servers -------------------------------------------------------------------
 SERVER_LIST = View(('id', 'name', 'status', 'pci_devices'))
 SERVER_SHOW = View(('id', 'name', 'pci_devices', 'pci_source', 'status'))
+
+# --- Capacity ------------------------------------------------------------------
+#: One row per host and flavor. ``Fits``: how many more such servers (null when it cannot
+#: be known); ``Limited By``: what stops the next one (a closed vocabulary, see
+#: :mod:`pciclient.v2.capacity.outcome`); ``Free``: resource class → free units on the
+#: host, for the classes the flavor asks.
+CAPACITY_LIST = View(('host', 'flavor', 'fits', 'limited_by', 'free'))
+#: ``--verify``: whether Placement's own answer agrees (true/false; null: not asked).
+CAPACITY_VERIFY = CAPACITY_LIST.extend('verified')
+#: ``--summary``: one row per flavor; ``Hosts`` fit at least one, ``Limited By`` the
+#: most common reason over the hosts.
+CAPACITY_SUMMARY = View(('flavor', 'fits', 'hosts', 'limited_by'))
+#: ``--explain``: the decision stage by stage (``OK`` null: not judged).
+CAPACITY_EXPLAIN = View(('host', 'flavor', 'stage', 'ok', 'detail'))
 
 #: What a pool of ``pci_stats`` holds. What ``server-show --long`` tells of each device is
 #: :data:`SERVER_DEVICE_FIELDS` (:data:`SERVER_PLACEMENT_DEVICE_FIELDS` from Placement),
