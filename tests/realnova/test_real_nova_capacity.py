@@ -136,7 +136,7 @@ def test_boots_until_no_valid_host_counts_per_host(capacity_nova, flavor, record
 @pytest.mark.parametrize('flavor', list(EXPECTED))
 def test_pci_cli_capacity_predicts_what_nova_decides(capacity_nova, flavor):
     """Needs ``pci-cli capacity``; run on an empty cloud (every boot test cleans up)."""
-    done = run_cli(capacity_nova,  # type: ignore[arg-type] - only .url is read
+    done = run_cli(capacity_nova,  # run_cli reads only .url of its RealNova
                    '--os-placement-endpoint-override', capacity_nova.placement_url,
                    'capacity', '--flavor', flavor, '--pci-alias', str(capacity_nova.alias_file),
                    '-f', 'json')
