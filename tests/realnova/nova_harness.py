@@ -19,6 +19,18 @@ devices tagged with a ``physical_network`` when it reports to Placement, and it 
 (PlacementPciDependentDeviceException, the compute does not report) a PF and one of its
 VFs both matched. So no ``physical_network`` tags, and per PF either the PF or its VFs.
 
+With ``--capacity`` it runs the capacity scenario instead (issue 13, "the decision"): no
+demo server, explicit root inventories (2 vCPUs at ``cpu_allocation_ratio`` 4.0, 8 GiB of
+RAM with 512 MiB reserved, 1028 GiB of disk: the numbers of the fake driver's
+``SmallFakeDriver`` base, pinned in nova.conf so no default can move them), the PCI aliases
+of ``CAPACITY_ALIAS_SPECS`` and a device_spec that gives every host two type-PCI GPUs and
+four VFs behind two PF providers (one VF and three VFs). The tests create the flavors and
+boot the servers through the API.
+
+Once Nova's services are up the warning filters of Nova's test fixtures are reset: they
+turn some warnings into errors (a SQLAlchemy deprecation on the NoValidHost path would
+surface as a 500 ``SADeprecationWarning``), which a real deployment never does.
+
 Protocol: once everything is ready, the compute endpoint (``http://127.0.0.1:PORT/v2.1``)
 is the first line on stdout and the Placement endpoint
 (``http://127.0.0.1:PORT2/placement``) the second; ``--info-file`` additionally receives
@@ -28,7 +40,7 @@ moment. Logs go to stderr. SIGTERM or SIGINT stops the HTTP servers and runs the
 cleanups (services stopped), then the process exits 0.
 
     <nova-venv>/bin/python tests/realnova/nova_harness.py [--port 0] [--placement-port 0]
-        [--info-file F]
+        [--info-file F] [--capacity]
 """
 from __future__ import annotations
 
@@ -39,6 +51,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 
 # Native threading instead of eventlet: wsgiref's request threads then are real
 # threads like the ones Nova's services use. Must be set before any nova import.
@@ -100,6 +113,25 @@ DEVICE_SPECS = [
     # The GPUs, by ids.
     {'vendor_id': GPU_IDS[0], 'product_id': GPU_IDS[1]},
 ]
+# The capacity scenario (--capacity). Its device_spec keeps PF 03:00.0 and the GPUs as
+# above but takes the VFs of two PFs: PF 01:00.0's one VF and PF 02:00.0's three, two
+# providers of CUSTOM_PCI_8086_1515 per host (groups can compete for them).
+CAPACITY_DEVICE_SPECS = [
+    {'vendor_id': VF_IDS[0], 'product_id': VF_IDS[1], 'address': '0000:01:00.*'},
+    {'vendor_id': VF_IDS[0], 'product_id': VF_IDS[1], 'address': '0000:02:00.*'},
+    DEVICE_SPECS[2],
+    DEVICE_SPECS[3],
+]
+CAPACITY_ALIAS_SPECS = [
+    {'name': 'gpu', 'vendor_id': GPU_IDS[0], 'product_id': GPU_IDS[1],
+     'device_type': 'type-PCI'},
+    {'name': 'vf', 'vendor_id': VF_IDS[0], 'product_id': VF_IDS[1], 'device_type': 'type-VF'},
+]
+# [DEFAULT] options of the capacity scenario: with the driver's 2 vCPUs, 8192 MiB and
+# 1028 GiB, the roots hold VCPU 2 x 4.0, MEMORY_MB 8192 - 512, DISK_GB 1028.
+CAPACITY_CONF = {'cpu_allocation_ratio': 4.0, 'ram_allocation_ratio': 1.0,
+                 'disk_allocation_ratio': 1.0, 'reserved_host_cpus': 0,
+                 'reserved_host_memory_mb': 512, 'reserved_host_disk_mb': 0}
 ADMIN_ROLES = 'reader,member,admin'
 PLACEMENT_PREFIX = '/placement'
 PLACEMENT_TOKEN = 'admin'  # what the fixture's noauth2 Placement takes as an admin
@@ -211,6 +243,7 @@ class RealNovaHarness(integrated_helpers._IntegratedTestBase):
     port = 0
     placement_port = 0
     info_file: str | None = None
+    capacity = False
     stop_event: threading.Event
 
     def setUp(self):
@@ -226,8 +259,15 @@ class RealNovaHarness(integrated_helpers._IntegratedTestBase):
         # Keeps its sysfs mocks; its device_spec is replaced below.
         self.useFixture(
             fake_virt.FakeDriverWithPciResources.FakeDriverWithPciResourcesConfigFixture())
-        self.flags(device_spec=[json.dumps(spec) for spec in DEVICE_SPECS],
-                   alias=[json.dumps(PCI_ALIAS_SPEC)], report_in_placement=True, group='pci')
+        if self.capacity:
+            self.flags(**CAPACITY_CONF)
+            self.flags(device_spec=[json.dumps(spec) for spec in CAPACITY_DEVICE_SPECS],
+                       alias=[json.dumps(spec) for spec in CAPACITY_ALIAS_SPECS],
+                       report_in_placement=True, group='pci')
+        else:
+            self.flags(device_spec=[json.dumps(spec) for spec in DEVICE_SPECS],
+                       alias=[json.dumps(PCI_ALIAS_SPEC)], report_in_placement=True,
+                       group='pci')
         super().setUp()
 
     def _setup_compute_service(self):
@@ -249,6 +289,40 @@ class RealNovaHarness(integrated_helpers._IntegratedTestBase):
                 self._delete_server(server)
             server = self._create_server(name=SERVER_NAME, networks='none', host=HOSTS[0])
             return server, False
+
+    def _demo_info(self) -> dict:
+        """The demo server (booted here) and what Nova's database says it holds."""
+        server, holds_pci = self._boot_server()
+        server = self.api.get_server(server['id'])
+        context = nova_context.get_admin_context()
+        held = objects.PciDeviceList.get_by_instance_uuid(context, server['id'])
+        node_names = {node.id: node.hypervisor_hostname
+                      for node in objects.ComputeNodeList.get_all(context)}
+        return {
+            'server_id': server['id'],
+            'server_name': server['name'],
+            'server_host': server.get('OS-EXT-SRV-ATTR:hypervisor_hostname'),
+            'server_holds_pci_device': holds_pci and len(held) > 0,
+            'pci_alias': PCI_ALIAS if holds_pci else None,
+            'pci_device_specs': DEVICE_SPECS,
+            # What Nova's database says the server holds (no API of Nova 34 shows it).
+            'server_pci_devices': [
+                _device_dict(device, node_names.get(device.compute_node_id))
+                for device in held],
+        }
+
+    def _capacity_info(self) -> dict:
+        """What the capacity scenario configured (no server: the tests boot them)."""
+        return {
+            'mode': 'capacity',
+            'pci_device_specs': CAPACITY_DEVICE_SPECS,
+            # The [pci] alias lines of nova.conf, one JSON object each.
+            'pci_alias_lines': [json.dumps(spec) for spec in CAPACITY_ALIAS_SPECS],
+            'conf': dict(CAPACITY_CONF),
+            'driver': {'vcpus': HarnessPciDriver.vcpus,
+                       'memory_mb': HarnessPciDriver.memory_mb,
+                       'local_gb': HarnessPciDriver.local_gb},
+        }
 
     def _tracked_pci_devices(self) -> list[dict]:
         """Every PCI device Nova's database tracks on the computes, with the provider
@@ -274,12 +348,12 @@ class RealNovaHarness(integrated_helpers._IntegratedTestBase):
         logging.getLogger().addHandler(handler)
         self.addCleanup(logging.getLogger().removeHandler, handler)
 
-        server, holds_pci = self._boot_server()
-        server = self.api.get_server(server['id'])
-        context = nova_context.get_admin_context()
-        held = objects.PciDeviceList.get_by_instance_uuid(context, server['id'])
-        node_names = {node.id: node.hypervisor_hostname
-                      for node in objects.ComputeNodeList.get_all(context)}
+        # Nova's WarningsFixture made some warnings errors; a deployment has no such
+        # filters. Back to Python's defaults: deprecations ignored (Nova 34 and oslo.db
+        # raise SQLAlchemy ones on every save), the rest shown, none raised.
+        warnings.resetwarnings()
+        warnings.simplefilter('ignore', DeprecationWarning)
+        scenario = self._capacity_info() if self.capacity else self._demo_info()
         hypervisors = self.admin_api.api_get('os-hypervisors/detail').body['hypervisors']
 
         placement_app = placement_mount(intercepted_app(self.placement_fixture.endpoint))
@@ -296,16 +370,7 @@ class RealNovaHarness(integrated_helpers._IntegratedTestBase):
                 'placement_url': placement_url,
                 'placement_token': PLACEMENT_TOKEN,
                 'project_id': self.api_fixture.project_id,
-                'server_id': server['id'],
-                'server_name': server['name'],
-                'server_host': server.get('OS-EXT-SRV-ATTR:hypervisor_hostname'),
-                'server_holds_pci_device': holds_pci and len(held) > 0,
-                'pci_alias': PCI_ALIAS if holds_pci else None,
-                'pci_device_specs': DEVICE_SPECS,
-                # What Nova's database says the server holds (no API of Nova 34 shows it).
-                'server_pci_devices': [
-                    _device_dict(device, node_names.get(device.compute_node_id))
-                    for device in held],
+                **scenario,
                 # Every device Nova tracks (what it reported to Placement).
                 'pci_devices': self._tracked_pci_devices(),
                 'hypervisors': [{'id': h['id'], 'hypervisor_hostname': h['hypervisor_hostname']}
@@ -330,7 +395,8 @@ class RealNovaHarness(integrated_helpers._IntegratedTestBase):
 
 def _spec_tags(device) -> dict | None:
     """The tags of the first device_spec that matches ``device`` (Nova's own matcher)."""
-    for spec in DEVICE_SPECS:
+    for spec in CONF.pci.device_spec:
+        spec = json.loads(spec)
         matcher = devspec.PciDeviceSpec(dict(spec))
         if matcher.match_pci_obj(device):
             return dict(matcher.get_tags())
@@ -354,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--placement-port', type=int, default=0,
                         help='Placement API port; 0 picks a free port')
     parser.add_argument('--info-file', help='write a JSON description here when ready')
+    parser.add_argument('--capacity', action='store_true',
+                        help='the capacity scenario: no demo server, capacity aliases')
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -363,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     RealNovaHarness.port = args.port
     RealNovaHarness.placement_port = args.placement_port
     RealNovaHarness.info_file = args.info_file
+    RealNovaHarness.capacity = args.capacity
     RealNovaHarness.stop_event = stop
     started = time.monotonic()
     case = RealNovaHarness('test_serve')
