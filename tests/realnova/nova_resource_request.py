@@ -51,7 +51,8 @@ FILTERS = (
 def nova_query(ctxt, item: dict, owner_nova: bool) -> dict:
     flavor = objects.Flavor(
         name=item['name'], flavorid=item['name'], vcpus=item['vcpus'],
-        memory_mb=item['ram'], root_gb=item['disk'], ephemeral_gb=item.get('OS-FLV-EXT-DATA:ephemeral', 0),
+        memory_mb=item['ram'], root_gb=item['disk'],
+        ephemeral_gb=item.get('OS-FLV-EXT-DATA:ephemeral', 0),
         swap=item.get('swap') or 0, extra_specs=dict(item.get('extra_specs', {})))
     image = objects.ImageMeta.from_dict({'properties': item.get('image_properties', {})})
     hardware.numa_get_constraints(flavor, image)

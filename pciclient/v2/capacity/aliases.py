@@ -239,7 +239,7 @@ def load_aliases(text: str, *, standard_traits: Collection[str] | None = None,
     rest): a schema violation, two aliases of one name with different NUMA policies or
     device types (or, as Nova 34 fails too, without a device type)."""
     document: Any = None
-    if text.lstrip().startswith('['):
+    if text.lstrip().startswith(('[', '{')):
         try:
             document = json.loads(text)
         except ValueError:
@@ -247,7 +247,8 @@ def load_aliases(text: str, *, standard_traits: Collection[str] | None = None,
     specs: list[tuple[str, Any]] = []
     if document is not None:
         if not isinstance(document, list):
-            raise AliasError('PCI alias configuration: a JSON document must be a list')
+            raise AliasError('PCI alias configuration: a JSON document must be a list of '
+                             'alias objects')
         specs = [(f'item {i}', spec) for i, spec in enumerate(document, 1)]
     else:
         for where, value in _ini_alias_values(text):
