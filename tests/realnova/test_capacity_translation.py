@@ -13,6 +13,7 @@ as an empty ``resources$S=`` that our query leaves out), ours must be ``invalid`
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,13 @@ FLAVORS = [
 ]
 
 
+def _nova_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(('OS_', 'PYTHON'))}
+    env['OS_NOVA_DISABLE_EVENTLET_PATCHING'] = '1'
+    return env
+
+
 @pytest.fixture(scope='module')
 def nova_answers() -> dict[str, dict]:
     try:
@@ -129,8 +137,7 @@ def nova_answers() -> dict[str, dict]:
                 'pci_in_placement': True, 'owner_nova': True, 'flavors': FLAVORS}
     done = subprocess.run([str(venv / 'bin' / 'python'), str(SCRIPT)],
                           input=json.dumps(document), capture_output=True, text=True,
-                          timeout=300, env={'OS_NOVA_DISABLE_EVENTLET_PATCHING': '1',
-                                            'PATH': '/usr/bin:/bin'})
+                          timeout=300, env=_nova_env())
     if done.returncode != 0:
         pytest.fail(f'{SCRIPT.name} failed:\n{done.stderr[-3000:]}', pytrace=False)
     return {answer['name']: answer for answer in json.loads(done.stdout)}
