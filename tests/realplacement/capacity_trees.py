@@ -54,14 +54,16 @@ class TreeMaker:
     def make(self, root: Node) -> str:
         """Create the tree (and its prior usage); returns the root's uuid."""
         used: dict[str, dict[str, int]] = {}
-        root_uuid = self._make(root, None, used)
+        root_uuid = self._make(root, None, used, f'cap-{self.tag}')
         if used:
             consumer = str(uuid.uuid4())
             self._put(consumer, {rp: {'resources': r} for rp, r in used.items()})
         return root_uuid
 
-    def _make(self, node: Node, parent: str | None, used: dict[str, dict[str, int]]) -> str:
-        provider = self.api.create_provider(f'cap-{self.tag}-{node.name}', parent)
+    def _make(self, node: Node, parent: str | None, used: dict[str, dict[str, int]],
+              prefix: str) -> str:
+        name = f'{prefix}-{node.name}'
+        provider = self.api.create_provider(name, parent)
         self.providers.append(provider['uuid'])
         if node.inventories:
             self.api.set_inventory(provider, node.inventories)
@@ -70,7 +72,7 @@ class TreeMaker:
         if node.used:
             used[provider['uuid']] = dict(node.used)
         for child in node.children:
-            self._make(child, provider['uuid'], used)
+            self._make(child, provider['uuid'], used, name)
         return provider['uuid']
 
     def _put(self, consumer: str, allocations: dict[str, Any],
@@ -125,6 +127,17 @@ class TreeMaker:
             made.append(consumer)
             servers += 1
         return Count(servers=servers, status=status, consumers=made)
+
+    def fill_one(self, root: str, request: PlacementRequest) -> int:
+        """Claim one server if Placement has a candidate: 1, else 0."""
+        answer = self.api.call('GET', '/allocation_candidates?' + request.query(
+            in_tree=root, limit=1), CANDIDATES_VERSION)
+        candidates = answer.json()['allocation_requests']
+        if not candidates:
+            return 0
+        status = self._put(str(uuid.uuid4()), candidates[0]['allocations'],
+                           candidates[0].get('mappings'))
+        return 1 if status == 204 else 0
 
     def cleanup(self) -> list[str]:
         """Delete every consumer and provider made; returns what could not be deleted."""

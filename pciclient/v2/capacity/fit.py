@@ -61,6 +61,13 @@ def fit(tree: HostTree, request: PlacementRequest) -> Fit:
     blocked += _judge_aggregates(tree, request, result.stages)
     plan = _Plan(tree, request)
     blocked += plan.judge_groups(result.stages)
+    shared = merge_caveat(request)
+    if shared:
+        result.stages.append(Stage('Placement caveat', None, (
+            f'the unnumbered group and a numbered group both ask {", ".join(shared)} with '
+            f'group_policy={request.group_policy}: Placement 16 merges such candidates '
+            'into shared records and may over-count them, so they fail to claim; Fits '
+            'counts what the tree holds')))
     if request.same_subtree:
         groups = '; '.join(','.join(sorted(s)) for s in request.same_subtree)
         result.stages.append(Stage('same_subtree', None, f'not judged ({groups}): Fits '
@@ -96,6 +103,21 @@ def fit(tree: HostTree, request: PlacementRequest) -> Fit:
                                + (f'; next stopped by {", ".join(result.limited_by)}'
                                   if result.limited_by else '')))
     return result
+
+
+def merge_caveat(request: PlacementRequest) -> list[str]:
+    """Classes for which Placement 16's answer is unreliable: unless ``group_policy`` is
+    ``none``, ``_consolidate_allocation_requests`` adds the amounts of two groups taking
+    one class from one provider into the *shared* record of the first
+    (``copy_arr_if_needed`` copies only under ``none``), so later candidates carry
+    inflated amounts (seen: 3 VFs asked of a provider of 1) and fail to claim. Only the
+    unnumbered group can meet a numbered one on a provider then (isolate keeps numbered
+    groups apart; without a policy there is at most one)."""
+    if request.group_policy == 'none':
+        return []
+    unnumbered = {rc for g in request.groups if not g.numbered for rc in g.resources}
+    numbered = {rc for g in request.groups if g.numbered for rc in g.resources}
+    return [rc for rc in request.resource_order() if rc in unnumbered & numbered]
 
 
 def _judge_root(tree: HostTree, request: PlacementRequest, stages: list[Stage]) -> list[str]:
