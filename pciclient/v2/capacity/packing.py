@@ -57,12 +57,19 @@ class Problem:
     max_unit: dict[Key, int] = field(default_factory=dict)
 
     def demand(self) -> dict[str, int]:
-        """Units of each class one server takes (every option of a unit takes the same)."""
+        """Units of each class one server takes at least (the least any option of a unit
+        takes; from fit, every option of a unit takes the same)."""
         demand: dict[str, int] = {}
         for unit in self.units:
-            if unit.options:
-                for (_, rc), amount in unit.options[0].takes:
-                    demand[rc] = demand.get(rc, 0) + amount
+            least: dict[str, int] | None = None
+            for option in unit.options:
+                takes: dict[str, int] = {}
+                for (_, rc), amount in option.takes:
+                    takes[rc] = takes.get(rc, 0) + amount
+                least = takes if least is None else {
+                    rc: min(amount, takes[rc]) for rc, amount in least.items() if rc in takes}
+            for rc, amount in (least or {}).items():
+                demand[rc] = demand.get(rc, 0) + amount
         return demand
 
 
@@ -73,10 +80,10 @@ class SearchTooLarge(Exception):
 class Packer:
     """Answers "do k servers fit?" and "how many at most?" for one :class:`Problem`."""
 
-    def __init__(self, problem: Problem, limit: int = NODE_LIMIT) -> None:
+    def __init__(self, problem: Problem, limit: int | None = None) -> None:
         self.problem = problem
         self.steps = 0
-        self.limit = limit
+        self.limit = NODE_LIMIT if limit is None else limit
         self.method = 'flow' if _flow_shaped(problem) else 'search'
 
     def largest(self, only: str | None = None) -> int | None:
@@ -127,6 +134,8 @@ class Packer:
                      for key, _ in option.takes}
         bound = UNBOUNDED
         for rc, amount in self.problem.demand().items():
+            if amount <= 0:
+                continue
             total = sum(free.get(key, 0) for key in used_keys if key[1] == rc)
             bound = min(bound, total // amount)
         return bound
