@@ -412,3 +412,20 @@ def test_flow_and_search_agree():
         assert flow.largest() == search.largest(), problem
         compared += 1
     assert compared > 100
+
+
+def test_one_class_alone_is_the_problem_with_the_others_unbounded():
+    """``largest(only=rc)`` (Limited By's measure) has a shortcut for classes every server
+    takes the same of; it must equal the plain answer with the other classes unbounded."""
+    rnd = random.Random(77)
+    compared = 0
+    for _ in range(300):
+        problem = random_problem(rnd, uniform=rnd.random() < 0.5)
+        for rc in sorted({key[1] for unit in problem.units for option in unit.options
+                          for key, _ in option.takes}):
+            relaxed = Problem(problem.units, {
+                key: (free if key[1] == rc else packing.UNBOUNDED)
+                for key, free in problem.free.items()}, problem.max_unit)
+            assert Packer(problem).largest(only=rc) == Packer(relaxed).largest(), problem
+            compared += 1
+    assert compared > 300

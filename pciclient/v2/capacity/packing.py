@@ -85,6 +85,7 @@ class Packer:
         self.steps = 0
         self.limit = NODE_LIMIT if limit is None else limit
         self.method = 'flow' if _flow_shaped(problem) else 'search'
+        self._idle: bool | None = None
 
     def largest(self, only: str | None = None) -> int | None:
         """The largest k that fits; ``only``: with every other class unconstrained.
@@ -95,6 +96,14 @@ class Packer:
                 return 0
             if all(len(unit.options) == 1 for unit in self.problem.units):
                 return self._single_way(free)
+            fixed = _fixed_takes(self.problem)
+            if only is not None and all(key in fixed for key in free if key[1] == only):
+                # Every server takes the same from this class's providers, whatever
+                # else it chooses: the class alone is a division.
+                if not self.one_fits_idle():
+                    return 0
+                return min((free[key] // fixed[key] for key in fixed if key[1] == only),
+                           default=UNBOUNDED)
             configs = None if self.method == 'flow' else self._configurations(free)
             if not self._feasible(1, free, configs):
                 return 0
@@ -110,15 +119,18 @@ class Packer:
             return None
 
     def one_fits_idle(self) -> bool | None:
-        """Whether one server fits on the host with nothing used (per-server rules only)."""
-        idle = {key: UNBOUNDED for key in self.problem.free}
-        try:
+        """Whether one server fits on the host with nothing used (per-server rules only);
+        then, with unbounded free units, any number does."""
+        if self._idle is None:
+            idle = {key: UNBOUNDED for key in self.problem.free}
             if any(not unit.options for unit in self.problem.units):
                 return False
-            configs = None if self.method == 'flow' else self._configurations(idle)
-            return self._feasible(1, idle, configs)
-        except SearchTooLarge:
-            return None
+            try:
+                configs = None if self.method == 'flow' else self._configurations(idle)
+                self._idle = self._feasible(1, idle, configs)
+            except SearchTooLarge:
+                return None
+        return self._idle
 
     # -- bounds -----------------------------------------------------------------------
 
@@ -129,7 +141,8 @@ class Packer:
                 for key, amount in self.problem.free.items()}
 
     def _upper_bound(self, free: dict[Key, int]) -> int:
-        """Per class: free units on every provider some option uses, over the demand."""
+        """Per class: free units on every provider some option uses, over the demand;
+        per provider and class every server takes the same from: free over that take."""
         used_keys = {key for unit in self.problem.units for option in unit.options
                      for key, _ in option.takes}
         bound = UNBOUNDED
@@ -138,6 +151,8 @@ class Packer:
                 continue
             total = sum(free.get(key, 0) for key in used_keys if key[1] == rc)
             bound = min(bound, total // amount)
+        for key, amount in _fixed_takes(self.problem).items():
+            bound = min(bound, free.get(key, 0) // amount)
         return bound
 
     def _single_way(self, free: dict[Key, int]) -> int:
@@ -269,6 +284,21 @@ class Packer:
                 if len(found) > MAX_CONFIGURATIONS:
                     raise SearchTooLarge(len(found))
         return found
+
+
+def _fixed_takes(problem: Problem) -> dict[Key, int]:
+    """Provider-class pairs only units with one way to be served take from, with what
+    one server takes there (the root's VCPU, MEMORY_MB, DISK_GB in most requests)."""
+    fixed: dict[Key, int] = {}
+    shared: set[Key] = set()
+    for unit in problem.units:
+        for option in unit.options:
+            for key, amount in option.takes:
+                if len(unit.options) == 1:
+                    fixed[key] = fixed.get(key, 0) + amount
+                else:
+                    shared.add(key)
+    return {key: amount for key, amount in fixed.items() if key not in shared}
 
 
 def _uniform_amounts(problem: Problem) -> dict[Key, int]:
