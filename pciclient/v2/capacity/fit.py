@@ -18,6 +18,10 @@ the host (``placement/objects/allocation_candidate.py``, ``research_context.py``
   the unnumbered group is not part of it.
 
 ``same_subtree`` is not judged (named in the stages), so Fits may be too high there.
+Fits is the most servers the tree holds at once; a scheduler claiming Placement's first
+candidate each time can fall short of it where groups compete (seen: a group that may
+use either PF handed the PF another group needs). Where Placement 16 itself miscounts
+merged candidates, :func:`merge_caveat` says so.
 """
 from __future__ import annotations
 
