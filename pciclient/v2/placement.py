@@ -140,7 +140,8 @@ class PlacementManager:
             return self._held_by(consumer, consumers=consumers)[0]
         if host is not None:
             root = self.root(host)
-            providers = [p for p in self.list_providers({'in_tree': root.uuid}) if p.uuid != root.uuid]
+            providers = [p for p in self.list_providers({'in_tree': root.uuid})
+                         if p.uuid != root.uuid]
             for provider in providers:  # the tree says whose they are, as Placement spells it
                 provider.host = root.name
             traits = True  # a tree also holds providers that are no PCI devices
@@ -271,8 +272,8 @@ class PlacementManager:
                 provider = None
         else:
             host, address = split_provider_name(key)
-            listed = self.list_providers({'name': provider_name(host, address)}) if host and address \
-                else []
+            listed = self.list_providers({'name': provider_name(host, address)}) \
+                if host and address else []
             provider = listed[0] if listed else None
         if provider is not None:
             self._resolve_hosts([provider])

@@ -74,6 +74,8 @@ def cloud(requests_mock, hosts: int) -> None:
         requests_mock.get(f'{base}/inventories', json={'inventories': inventories[item['uuid']]})
         requests_mock.get(f'{base}/usages', json={'usages': {}})
         requests_mock.get(f'{base}/traits', json={'traits': traits[item['uuid']]})
+    requests_mock.get(re.compile(f'{NOVA}/flavors/[^/]+$'), status_code=404, json={
+        'itemNotFound': {'code': 404, 'message': 'Flavor could not be found.'}})
     requests_mock.get(f'{NOVA}/flavors/detail', json={'flavors': FLAVORS})
     requests_mock.get(f'{NOVA}/os-services', json={'services': [
         {'id': n, 'binary': 'nova-compute', 'host': f'compute{n:04d}', 'state': 'up',
