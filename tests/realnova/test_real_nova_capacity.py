@@ -4,9 +4,9 @@ capacity`` predicts it (issue 13, "the decision").
 A second harness runs the capacity scenario (``capacity_cloud.py``): per host VCPU
 2 x 4.0 = 8, MEMORY_MB 8192 - 512 = 7680, DISK_GB 1028, two GPU providers of 1 unit and
 two VF providers of 1 and 3 units. :data:`EXPECTED` is worked out by hand from those
-numbers; ``test_boots_until_no_valid_host_counts_per_host`` shows it is what Nova decides
-(servers booted one at a time until one ends in ERROR with NoValidHost), and
-``test_pci_cli_capacity_predicts_what_nova_decides`` compares ``pci-cli capacity`` with it.
+numbers; ``test_pci_cli_predicts_what_nova_decides`` asks ``pci-cli capacity`` first,
+then boots servers one at a time until one ends in ERROR with NoValidHost, and checks
+that Nova placed on each host what pci-cli predicted (and :data:`EXPECTED`).
 Each flavor starts from an empty cloud: ``boot_until_full`` deletes its servers (cheaper
 than a harness per flavor, which costs a Nova start-up each).
 """
@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from pciclient.v2.capacity.aliases import load_aliases
+from pciclient.v2.capacity.flavor_request import flavor_request
 from tests.realnova.capacity_cloud import FLAVORS, CapacityCloud, start_capacity_nova
-from tests.realnova.cli import run_cli
+from tests.realnova.test_real_nova_placement import run_placement_cli
 
 GPU_RC = 'CUSTOM_PCI_10DE_1EB8'
 VF_RC = 'CUSTOM_PCI_8086_1515'
@@ -95,58 +97,76 @@ def test_pci_providers_per_host(capacity_nova):
         ], found
 
 
-# -- what Nova decides ---------------------------------------------------------------
+# -- what pci-cli predicts, and what Nova decides ----------------------------------------
+
+def capacity_json(cloud: CapacityCloud, *args: str) -> list[dict]:
+    """``pci-cli capacity … -f json`` at the scenario's Nova and Placement (admin token)."""
+    done = run_placement_cli(cloud, 'capacity', '--pci-alias', str(cloud.alias_file), *args,
+                             '-f', 'json')
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _normal_suffixes(query: str) -> list[tuple[str, str]]:
+    """A query's parameters with the PCI groups' suffixes (Nova: the request id and the
+    device; ours: the alias and the device) replaced by their order of appearance."""
+    params = sorted(urllib.parse.parse_qsl(query))
+    suffixes: list[str] = []
+    for key, _ in params:
+        for prefix in ('resources', 'required'):
+            tail = key.removeprefix(prefix)
+            if key.startswith(prefix) and tail and tail not in suffixes:
+                suffixes.append(tail)
+    names = {suffix: f'<{number}>' for number, suffix in enumerate(sorted(suffixes))}
+    return sorted((next((k.replace(s, n) for s, n in names.items() if k.endswith(s)), k), v)
+                  for k, v in params)
+
 
 @pytest.mark.parametrize('flavor', list(EXPECTED))
-def test_boots_until_no_valid_host_counts_per_host(capacity_nova, flavor, record_property):
+def test_pci_cli_predicts_what_nova_decides(capacity_nova, flavor, record_property):
+    """Predict, then boot servers of the flavor one at a time until Nova answers
+    NoValidHost: the ACTIVE servers on each host are the prediction; the full cloud then
+    fits 0, named by the resource that ran out, and ``--explain`` tells it."""
+    expected = EXPECTED[flavor]
+    rows = capacity_json(capacity_nova, '--flavor', flavor, '--verify')
+    assert sorted(row['Host'] for row in rows) == list(HOSTS), rows
+    for row in rows:
+        assert row['Flavor'] == flavor, row
+        assert (row['Fits'], row['Limited By'], row['Free']) == (
+            expected.per_host, expected.limited_by, expected.free), row
+        assert row['Verified'] is True, row   # Placement itself has a candidate there
+    predicted = {row['Host']: row['Fits'] for row in rows}
+
     since = capacity_nova.log_size()
-    counts = capacity_nova.boot_until_full(flavor)
-    queries = capacity_nova.allocation_candidate_queries(since)
-    record_property('allocation_candidates', queries)
-    print(f'{flavor}: {counts}; queries: {json.dumps(queries)}')
-    assert counts == dict.fromkeys(HOSTS, EXPECTED[flavor].per_host), queries
-    assert 'No valid host was found' in (capacity_nova.last_fault or '')
-    # One query per boot, the failing one included, all alike but for the suffixes (the
-    # server's PCI request id, new each boot; no host was forced).
+    try:
+        counts = capacity_nova.boot_until_full(flavor, keep=True)
+        queries = capacity_nova.allocation_candidate_queries(since)
+        record_property('allocation_candidates', queries)
+        assert counts == predicted, queries
+        assert 'No valid host was found' in (capacity_nova.last_fault or '')
+        full = capacity_json(capacity_nova, '--flavor', flavor, '--verify')
+        for row in full:
+            assert (row['Fits'], row['Limited By'], row['Verified']) == (
+                0, expected.limited_by, True), row
+        stages = capacity_json(capacity_nova, '--flavor', flavor, '--explain', HOSTS[0])
+        assert stages[-1]['Stage'] == 'fits' and stages[-1]['OK'] is False, stages
+        assert expected.limited_by in stages[-1]['Detail'], stages[-1]
+    finally:
+        capacity_nova.delete_servers()
+
+    # Nova's own query, one per boot (the failing one too), is the one we derive.
     assert len(queries) == sum(counts.values()) + 1
     assert len({UUID.sub('<request-id>', query) for query in queries}) == 1, queries
-    params = dict(urllib.parse.parse_qsl(queries[0]))
     spec = next(f for f in FLAVORS if f.name == flavor)
-    assert params.pop('resources') == f'DISK_GB:{spec.disk},MEMORY_MB:{spec.ram},VCPU:{spec.vcpus}'
-    assert params.pop('root_required') == 'OWNER_NOVA,!COMPUTE_STATUS_DISABLED'
-    assert params.pop('limit') == '1000'
+    ours = flavor_request({'vcpus': spec.vcpus, 'ram': spec.ram, 'disk': spec.disk,
+                           'OS-FLV-EXT-DATA:ephemeral': 0, 'swap': '',
+                           'extra_specs': spec.extra_specs},
+                          aliases=load_aliases(capacity_nova.alias_file.read_text()),
+                          pci_in_placement=True)
+    assert _normal_suffixes(ours.query(limit=1000)) == _normal_suffixes(queries[0])
+    params = dict(urllib.parse.parse_qsl(queries[0]))
+    assert params['root_required'] == 'OWNER_NOVA,!COMPUTE_STATUS_DISABLED'
     alias, count = spec.extra_specs['pci_passthrough:alias'].split(':')
     # Without group_policy in the flavor Nova adds 'none' when it made 2+ numbered groups.
-    assert params.pop('group_policy', None) == spec.extra_specs.get(
+    assert params.get('group_policy') == spec.extra_specs.get(
         'group_policy', 'none' if int(count) > 1 else None)
-    # One numbered group of one device per requested device, each requiring OWNER_NOVA.
-    suffixes = sorted(key.removeprefix('resources') for key in params
-                      if key.startswith('resources'))
-    rc = GPU_RC if alias == 'gpu' else VF_RC
-    assert sorted(params) == sorted([f'resources{s}' for s in suffixes]
-                                    + [f'required{s}' for s in suffixes]), params
-    assert len(suffixes) == int(count)
-    for suffix in suffixes:
-        assert (params[f'resources{suffix}'], params[f'required{suffix}']) \
-            == (f'{rc}:1', 'OWNER_NOVA')
-
-
-# -- what pci-cli predicts ---------------------------------------------------------------
-
-@pytest.mark.parametrize('flavor', list(EXPECTED))
-def test_pci_cli_capacity_predicts_what_nova_decides(capacity_nova, flavor):
-    """Needs ``pci-cli capacity``; run on an empty cloud (every boot test cleans up)."""
-    done = run_cli(capacity_nova,  # run_cli reads only .url of its RealNova
-                   '--os-placement-endpoint-override', capacity_nova.placement_url,
-                   'capacity', '--flavor', flavor, '--pci-alias', str(capacity_nova.alias_file),
-                   '-f', 'json')
-    assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout)
-    assert sorted(row['Host'] for row in rows) == list(HOSTS), rows
-    expected = EXPECTED[flavor]
-    for row in rows:
-        assert set(row) >= {'Host', 'Flavor', 'Fits', 'Limited By', 'Free'}, row
-        assert row['Flavor'] in (flavor, capacity_nova.flavors[flavor]), row
-        assert row['Fits'] == expected.per_host, row
-        assert row['Limited By'] == expected.limited_by, row
-        assert row['Free'] == expected.free, row
