@@ -95,7 +95,7 @@ class ListCapacity(common.Lister):
     quotas and server groups are decided later and are not counted (see --explain).
     """
 
-    views = (fields.CAPACITY_VERIFY, fields.CAPACITY_SUMMARY, fields.CAPACITY_EXPLAIN)
+    views = (fields.CAPACITY_LIST_VERIFY, fields.CAPACITY_LIST_SUMMARY, fields.CAPACITY_LIST_EXPLAIN)
 
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
@@ -162,10 +162,10 @@ class ListCapacity(common.Lister):
     @staticmethod
     def _view(parsed: Any) -> fields.View:
         if parsed.explain is not None:
-            return fields.CAPACITY_EXPLAIN
+            return fields.CAPACITY_LIST_EXPLAIN
         if parsed.summary:
-            return fields.CAPACITY_SUMMARY
-        return fields.CAPACITY_VERIFY if parsed.verify else fields.CAPACITY_LIST
+            return fields.CAPACITY_LIST_SUMMARY
+        return fields.CAPACITY_LIST_VERIFY if parsed.verify else fields.CAPACITY_LIST
 
     def _aliases(self, parsed: Any) -> Any:
         from pciclient.v2.capacity.aliases import load_aliases

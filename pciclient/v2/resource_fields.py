@@ -129,12 +129,12 @@ SERVER_SHOW = View(('id', 'name', 'pci_devices', 'pci_source', 'status'))
 #: host, for the classes the flavor asks.
 CAPACITY_LIST = View(('host', 'flavor', 'fits', 'limited_by', 'free'))
 #: ``--verify``: whether Placement's own answer agrees (true/false; null: not asked).
-CAPACITY_VERIFY = CAPACITY_LIST.extend('verified')
+CAPACITY_LIST_VERIFY = CAPACITY_LIST.extend('verified')
 #: ``--summary``: one row per flavor; ``Hosts`` fit at least one, ``Limited By`` the
 #: most common reason over the hosts.
-CAPACITY_SUMMARY = View(('flavor', 'fits', 'hosts', 'limited_by'))
+CAPACITY_LIST_SUMMARY = View(('flavor', 'fits', 'hosts', 'limited_by'))
 #: ``--explain``: the decision stage by stage (``OK`` null: not judged).
-CAPACITY_EXPLAIN = View(('host', 'flavor', 'stage', 'ok', 'detail'))
+CAPACITY_LIST_EXPLAIN = View(('host', 'flavor', 'stage', 'ok', 'detail'))
 
 #: What a pool of ``pci_stats`` holds. What ``server-show --long`` tells of each device is
 #: :data:`SERVER_DEVICE_FIELDS` (:data:`SERVER_PLACEMENT_DEVICE_FIELDS` from Placement),

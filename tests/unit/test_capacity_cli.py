@@ -8,7 +8,8 @@ import pytest
 
 from pciclient import shell
 from pciclient.commands.capacity import raw_flavor
-from tests.unit.test_capacity_budgets import NOVA, PLACEMENT, cloud
+from pciclient.v2 import resource_fields as fields
+from tests.unit.test_capacity_budgets import NOVA, PLACEMENT, _id, cloud
 
 AUTH = ['--os-auth-type', 'none', '--os-endpoint', NOVA,
         '--os-placement-endpoint-override', PLACEMENT]
@@ -118,3 +119,35 @@ def test_explain_tells_the_stages(requests_mock, capsys, aliases):
     assert stages[-1] == 'fits' and rows[-1]['OK'] is False
     assert any('disabled' in (r['Detail'] or '') for r in rows)
     assert any(r['Stage'] == 'caveat' for r in rows)
+
+
+@pytest.mark.parametrize('flags, view', [
+    ([], fields.CAPACITY_LIST), (['--verify'], fields.CAPACITY_LIST_VERIFY),
+    (['--summary'], fields.CAPACITY_LIST_SUMMARY),
+    (['--explain', 'compute0001'], fields.CAPACITY_LIST_EXPLAIN)])
+def test_every_column_of_each_view_is_the_one_it_shows(requests_mock, capsys, aliases, flags,
+                                                       view):
+    cloud(requests_mock, 2)
+    disabled = _id('compute0000')
+    requests_mock.get(f'{PLACEMENT}/allocation_candidates', json=lambda request, _: {
+        'allocation_requests': [] if request.qs['in_tree'] == [disabled] else [{}],
+        'provider_summaries': {}})
+    for label in view.labels:
+        code, out, err = run(capsys, '--pci-alias', aliases, '--flavor', 'small', *flags,
+                             '-c', label, '-f', 'csv')
+        assert (code, err) == (0, ''), (flags, label, err)
+        assert out.splitlines()[0] == f'"{label}"'
+
+
+def test_verify_says_where_placement_disagrees(requests_mock, capsys, aliases):
+    cloud(requests_mock, 2)
+    requests_mock.get(f'{PLACEMENT}/allocation_candidates',
+                      json={'allocation_requests': [], 'provider_summaries': {}})
+    code, out, err = run(capsys, '--pci-alias', aliases, '--flavor', 'small', '--verify',
+                         '-f', 'json')
+    rows = {r['Host']: r for r in json.loads(out)}
+    assert rows['compute0000']['Verified'] is True     # fits 0, and no candidate
+    assert rows['compute0001']['Verified'] is False
+    assert err == ('Placement disagrees on compute0001 for small: Fits 31, but Placement '
+                   'has no candidate.\n')
+    assert code == 0
