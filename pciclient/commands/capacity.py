@@ -95,7 +95,8 @@ class ListCapacity(common.Lister):
     quotas and server groups are decided later and are not counted (see --explain).
     """
 
-    views = (fields.CAPACITY_LIST_VERIFY, fields.CAPACITY_LIST_SUMMARY, fields.CAPACITY_LIST_EXPLAIN)
+    views = (fields.CAPACITY_LIST_VERIFY, fields.CAPACITY_LIST_SUMMARY,
+             fields.CAPACITY_LIST_EXPLAIN)
 
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)

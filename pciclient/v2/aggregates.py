@@ -6,6 +6,8 @@ names an availability zone: so a zone or an aggregate selects hosts by UUID, in 
 """
 from __future__ import annotations
 
+import builtins
+
 from pciclient import exceptions as exc
 from pciclient.v2.base import Manager, Resource, is_uuid_like
 
@@ -32,7 +34,7 @@ class AggregateManager(Manager[Aggregate]):
         items = self.http.get_list('os-aggregates', 'aggregates', microversion=version)
         return [Aggregate(item) for item in items]
 
-    def uuids(self, name_or_uuid: str) -> list[str]:
+    def uuids(self, name_or_uuid: str) -> builtins.list[str]:
         """The Placement aggregate of a host aggregate given by name, id or UUID."""
         key = str(name_or_uuid)
         found = [a for a in self.list()
@@ -46,7 +48,7 @@ class AggregateManager(Manager[Aggregate]):
             raise exc.InvalidResponse(f'The compute API sent aggregate {key!r} without a uuid.')
         return uuids
 
-    def zones(self) -> list[str]:
+    def zones(self) -> builtins.list[str]:
         """The availability zones the compute API names (``os-availability-zone``)."""
         body = self.http.get('os-availability-zone')
         listed = body.get('availabilityZoneInfo') if isinstance(body, dict) else None
@@ -56,7 +58,7 @@ class AggregateManager(Manager[Aggregate]):
         return sorted({str(z['zoneName']) for z in listed
                        if isinstance(z, dict) and z.get('zoneName')})
 
-    def zone(self, zone: str) -> list[str]:
+    def zone(self, zone: str) -> builtins.list[str]:
         """The UUIDs of the zone's aggregates, which Nova asks Placement for (``member_of``).
         A zone without aggregates (the default zone) gives none: Nova 34 then adds no
         filter at all (it has no AvailabilityZoneFilter any more). A zone the cloud does
