@@ -30,7 +30,10 @@ from typing import Any
 
 import yaml
 
-from pciclient.fakeserver.model.catalog import Aggregate, Flavor
+from pciclient.fakeserver.model.catalog import Aggregate, Catalog, Flavor, HostService
+from pciclient.fakeserver.model.hosts import HostScan
+from pciclient.fakeserver.model.inventory import dev_type_of
+from pciclient.fakeserver.model.sysfs import PciFunction
 from pciclient.fakeserver.scenario.yaml_nodes import (
     Problem,
     boolean,
@@ -43,8 +46,8 @@ from pciclient.fakeserver.scenario.yaml_nodes import (
     string,
 )
 
-__all__ = ['DEFAULT_ALIAS_NAME', 'aggregates_from', 'aliases_from', 'default_aliases',
-           'default_flavors', 'flavors_from']
+__all__ = ['DEFAULT_ALIAS_NAME', 'aggregates_from', 'aliases_from', 'catalog_for_functions',
+           'default_aliases', 'default_catalog', 'default_flavors', 'flavors_from', 'host_service']
 
 _NAMESPACE = uuid.UUID('3d1f6f64-0c4c-4f55-9b1e-6c7f0c6e2a90')
 _FLAVOR_KEYS = ('name', 'id', 'vcpus', 'ram', 'disk', 'ephemeral', 'swap', 'is_public',
@@ -213,3 +216,27 @@ def default_flavors(aliases: Collection[dict[str, Any]]) -> list[Flavor]:
                               extra_specs={'pci_passthrough:alias': f'{alias["name"]}:1'},
                               description=f'one {alias["name"]} device'))
     return flavors
+
+
+def host_service(fields: dict[str, yaml.Node]) -> HostService:
+    """A host entry's ``disabled``, ``disabled_reason`` and ``down``."""
+    disabled = boolean(fields['disabled'], 'disabled') if 'disabled' in fields else False
+    reason = None
+    if 'disabled_reason' in fields:
+        if not disabled:
+            raise Problem(line_of(fields['disabled_reason']),
+                          'disabled_reason needs disabled: true')
+        reason = string(fields['disabled_reason'], 'disabled_reason')
+    down = boolean(fields['down'], 'down') if 'down' in fields else False
+    return HostService(disabled=disabled, disabled_reason=reason, down=down)
+
+
+def default_catalog(*scans: HostScan) -> Catalog:
+    """The flavors and alias of a cloud whose scenario names none (see the loader's doc)."""
+    return catalog_for_functions(f for scan in scans for f, _ in scan.tracked)
+
+
+def catalog_for_functions(functions: Iterable[PciFunction]) -> Catalog:
+    """:func:`default_catalog` of a cloud tracking these functions (``pci-cli --local``)."""
+    aliases = default_aliases({(f.vendor, f.device, dev_type_of(f)) for f in functions})
+    return Catalog(default_flavors(aliases), pci_aliases=aliases)
