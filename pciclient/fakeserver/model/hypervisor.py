@@ -63,7 +63,7 @@ class Hypervisor:
     running_vms: int = 0
     resources: HostResources = HostResources()
     # VCPU / MEMORY_MB / DISK_GB its servers hold
-    used: Mapping[str, int] = field(default=_NO_USAGE)
+    used: Mapping[str, int] = field(default_factory=lambda: _NO_USAGE)
     service: HostService = HostService()
 
     def brief(self) -> dict[str, Any]:

@@ -6,8 +6,8 @@ gain ``parent_provider_uuid``/``root_provider_uuid`` (1.14); aggregates carry
 the provider generation from 1.19 (a compute node's are its host aggregates' uuids);
 allocation candidates are ``candidate_query``/``candidates``/``candidate_views``'
 business; a consumer's allocations name its project and user (1.12), its generation
-(1.28) and type (1.38). Links are relative to the mount point (``/placement/resource_providers/…``), as Placement makes them
-from ``SCRIPT_NAME``.
+(1.28) and type (1.38). Links are relative to the mount point
+(``/placement/resource_providers/…``), as Placement makes them from ``SCRIPT_NAME``.
 """
 from __future__ import annotations
 
