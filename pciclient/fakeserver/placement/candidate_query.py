@@ -73,12 +73,19 @@ def _bad(message: str) -> PlacementBadRequest:
     return PlacementBadRequest(f'Invalid query string parameters: {message}')
 
 
-def _key_pattern(version: Microversion) -> re.Pattern[str]:
-    prefixes = ['resources', 'required', 'member_of']
-    if version.at_least(31):
-        prefixes.append('in_tree')
+def _prefixes(version: Microversion) -> list[str]:
+    return ['resources', 'required', 'member_of'] + (['in_tree'] if version.at_least(31) else [])
+
+
+def _group_regexes(version: Microversion) -> list[str]:
+    """The schema's ``patternProperties``, sorted as jsonschema names them."""
     suffix = _NAMED if version.at_least(33) else _NUMBERED
-    return re.compile(rf'^({"|".join(prefixes)})({suffix})?$')
+    return sorted(f'^{prefix}({suffix})?$' for prefix in _prefixes(version))
+
+
+def _key_pattern(version: Microversion) -> re.Pattern[str]:
+    suffix = _NAMED if version.at_least(33) else _NUMBERED
+    return re.compile(rf'^({"|".join(_prefixes(version))})({suffix})?$')
 
 
 def _check_schema(query: Query, version: Microversion) -> None:
@@ -94,12 +101,19 @@ def _check_schema(query: Query, version: Microversion) -> None:
         known |= {'required'} if version.at_least(17) else set()
         known |= {'member_of'} if version.at_least(21) else set()
         extra = [key for key in last if key not in known]
+    # jsonschema's best match: errors of the whole query before those of one parameter,
+    # the schema's "required" before its "additionalProperties".
+    if not version.at_least(25) and 'resources' not in last:
+        raise _bad("'resources' is a required property")
+    if extra and version.at_least(25):  # jsonschema's words where patterns are allowed
+        verb = 'does' if len(extra) == 1 else 'do'
+        regexes = ', '.join(repr(p) for p in _group_regexes(version))
+        raise _bad(f'{", ".join(repr(key) for key in extra)} {verb} not match any of the '
+                   f'regexes: {regexes}')
     if extra:
         verb = 'was' if len(extra) == 1 else 'were'
         raise _bad(f'Additional properties are not allowed '
                    f'({", ".join(repr(key) for key in extra)} {verb} unexpected)')
-    if not version.at_least(25) and 'resources' not in last:
-        raise _bad("'resources' is a required property")
     if 'limit' in last and not _LIMIT_RE.match(last['limit']):
         raise _bad(f"'{last['limit']}' does not match '^[1-9][0-9]*$'")
     if 'group_policy' in last and last['group_policy'] not in _POLICIES:
