@@ -29,10 +29,12 @@ class Query:
     name: str
     version: str
     query: str
+    # Placement's order of candidates is arbitrary: which ones a limit keeps is too
+    chosen_freely: bool = False
 
 
-def _q(name: str, version: str, query: str) -> Query:
-    return Query(name, version, query)
+def _q(name: str, version: str, query: str, chosen_freely: bool = False) -> Query:
+    return Query(name, version, query, chosen_freely)
 
 
 QUERIES = [
@@ -66,7 +68,7 @@ QUERIES = [
     _q('group_forbidden_1.36', '1.36',
        'resources1=CUSTOM_PCI_10DE_1EB8:1&required1=!CUSTOM_GOLD'),
     _q('root_forbidden_1.35', '1.35', 'resources=VCPU:1&root_required=!COMPUTE_NODE'),
-    _q('limit_1.36', '1.36', 'resources=VCPU:1&limit=1'),
+    _q('limit_1.36', '1.36', 'resources=VCPU:1&limit=1', chosen_freely=True),
     _q('member_of_unknown_1.24', '1.24',
        'resources=VCPU:1&member_of=5ec8d0a2-1a64-4a1e-9c55-5f1f6b5e6e6b'),
     _q('resourceless_subtree_1.36', '1.36', 'resources=VCPU:1'

@@ -30,12 +30,17 @@ def _names(session, url: str) -> dict[str, str]:
     return {rp['uuid']: rp['name'] for rp in answer.json()['resource_providers']}
 
 
-def digest(status: int, body: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """What is kept of one answer (and compared)."""
+def digest(status: int, body: dict[str, Any], names: dict[str, str],
+           chosen_freely: bool = False) -> dict[str, Any]:
+    """What is kept of one answer (and compared): for a limited answer, whose candidates
+    Placement picks from a set, how many candidates and trees rather than which."""
     if status >= 400:
         return {'status': status, 'error': error_lines(body)}
-    return {'status': status, 'shape': shape(_renamed(body, names)),
-            **by_name(body, names)}
+    kept = by_name(body, names)
+    if chosen_freely:
+        roots = {s['root_provider_uuid'] for s in body['provider_summaries'].values()}
+        kept = {'candidates': len(kept['allocation_requests']), 'trees': len(roots)}
+    return {'status': status, 'shape': shape(_renamed(body, names)), **kept}
 
 
 def _renamed(value: Any, names: dict[str, str]) -> Any:
@@ -55,7 +60,8 @@ def test_candidates_match_reference(query: Query, real_placement, placement_http
         real_placement.url + '/allocation_candidates', timeout=60,
         params=query.query.format(**roots),
         headers={'OpenStack-API-Version': f'placement {query.version}'})
-    ours = digest(answer.status_code, answer.json(), _names(placement_http, real_placement.url))
+    ours = digest(answer.status_code, answer.json(), _names(placement_http, real_placement.url),
+                  query.chosen_freely)
     file = REFERENCE / f'{query.name}.json'
     if RECORD:
         REFERENCE.mkdir(exist_ok=True)
