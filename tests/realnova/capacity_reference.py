@@ -101,17 +101,21 @@ REQUESTS = [
 _UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 _TIME = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?')
 _PORT = re.compile(r'http://127\.0\.0\.1:\d+')
+_SOMETIMES_NULL = frozenset({'updated_at'})
 
 
-def shape(value: Any) -> Any:
+def shape(value: Any, key: str | None = None) -> Any:
     """Keys and value types, recursively; a list by its first item; the keys of
-    objects keyed by data (hosts of a zone, extra specs) as one ``*``."""
+    objects keyed by data (hosts of a zone, extra specs) as one ``*``. A service's
+    ``updated_at`` is null until it first reports, a time afterwards: one type here."""
     if isinstance(value, dict):
-        if value and all(_data_key(key) for key in value):
+        if value and all(_data_key(k) for k in value):
             return {'*': shape(next(iter(value.values())))}
-        return {key: shape(item) for key, item in sorted(value.items())}
+        return {k: shape(item, k) for k, item in sorted(value.items())}
     if isinstance(value, list):
-        return [shape(value[0])] if value else []
+        return [shape(value[0], key)] if value else []
+    if value is None and key in _SOMETIMES_NULL:
+        return 'str'
     return type(value).__name__
 
 
