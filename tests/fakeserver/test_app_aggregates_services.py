@@ -15,6 +15,7 @@ from tests.fakeserver.capacity_helpers import (
 
 DOWN_HOST = '''\
   - {hostname: compute3, generate: {gpus: 1}, down: true}
+  - {hostname: compute4, generate: {gpus: 1}, forced_down: true}
 '''
 
 
@@ -70,7 +71,7 @@ def test_zones_for_anyone(cloud) -> None:
         {'zoneName': 'cap-az', 'zoneState': {'available': False}, 'hosts': None}]}
     detail = compute(cloud, '/v2.1/os-availability-zone/detail').json['availabilityZoneInfo']
     nova = next(z for z in detail if z['zoneName'] == 'nova')
-    assert sorted(nova['hosts']) == ['compute1', 'compute3']
+    assert sorted(nova['hosts']) == ['compute1', 'compute3', 'compute4']
     assert nova['hosts']['compute3']['nova-compute']['available'] is False  # down
     assert nova['hosts']['compute1']['nova-compute']['active'] is True
 
@@ -80,11 +81,12 @@ def test_services_by_version_and_filter(cloud) -> None:
     assert [(r['binary'], r['host'], r['id']) for r in rows] == [
         ('nova-conductor', 'conductor', 1), ('nova-scheduler', 'scheduler', 2),
         ('nova-compute', 'compute1', 3), ('nova-compute', 'compute2', 4),
-        ('nova-compute', 'compute3', 5)]
+        ('nova-compute', 'compute3', 5), ('nova-compute', 'compute4', 6)]
     assert 'forced_down' not in rows[0]
     computes = compute(cloud, '/v2.1/os-services', '2.53', 'binary=nova-compute').json
     by_host = {r['host']: r for r in computes['services']}
-    assert set(by_host) == {'compute1', 'compute2', 'compute3'}
+    assert set(by_host) == {'compute1', 'compute2', 'compute3', 'compute4'}
+    assert (by_host['compute4']['state'], by_host['compute4']['forced_down']) == ('down', True)
     assert len(by_host['compute1']['id']) == 36 and by_host['compute1']['forced_down'] is False
     assert (by_host['compute2']['status'], by_host['compute2']['disabled_reason'],
             by_host['compute2']['zone']) == ('disabled', 'maintenance', 'cap-az')
@@ -97,7 +99,7 @@ def test_hypervisors_show_the_service_state(cloud) -> None:
     listed = compute(cloud, '/v2.1/os-hypervisors').json['hypervisors']
     states = {h['hypervisor_hostname']: (h['state'], h['status']) for h in listed}
     assert states == {'compute1': ('up', 'enabled'), 'compute2': ('up', 'disabled'),
-                      'compute3': ('down', 'enabled')}
+                      'compute3': ('down', 'enabled'), 'compute4': ('down', 'enabled')}
     detail = compute(cloud, '/v2.1/os-hypervisors/compute2').json['hypervisor']
     assert detail['service']['disabled_reason'] == 'maintenance'
 
@@ -131,7 +133,7 @@ def test_placement_mirrors_aggregates_and_disabled_hosts(cloud) -> None:
     ('1.3', '{plain}', {'compute1'}),
     ('1.24', ['{az}', '{plain}'], set()),
     ('1.32', '!{plain}', 'all but compute1'),
-    ('1.32', '!in:{az},{plain}', 'compute3 and PCI providers'),
+    ('1.32', '!in:{az},{plain}', 'compute3, compute4 and PCI providers'),
 ])
 def test_member_of_on_providers(cloud, version, member_of, hosts) -> None:
     aggregates = {a['name'][8:]: a['uuid']
@@ -143,8 +145,8 @@ def test_member_of_on_providers(cloud, version, member_of, hosts) -> None:
     if hosts == 'all but compute1':
         assert 'compute1' not in names and {'compute2', 'compute3'} <= names
         assert any('_' in name for name in names)  # PCI providers are in no aggregate
-    elif hosts == 'compute3 and PCI providers':
-        assert {name for name in names if '_' not in name} == {'compute3'}
+    elif hosts == 'compute3, compute4 and PCI providers':
+        assert {name for name in names if '_' not in name} == {'compute3', 'compute4'}
     else:
         assert names == hosts
 

@@ -219,7 +219,8 @@ def default_flavors(aliases: Collection[dict[str, Any]]) -> list[Flavor]:
 
 
 def host_service(fields: dict[str, yaml.Node]) -> HostService:
-    """A host entry's ``disabled``, ``disabled_reason`` and ``down``."""
+    """A host entry's ``disabled``, ``disabled_reason``, ``down`` (its service stopped
+    reporting) and ``forced_down`` (an operator said so, 2.11): both make it ``down``."""
     disabled = boolean(fields['disabled'], 'disabled') if 'disabled' in fields else False
     reason = None
     if 'disabled_reason' in fields:
@@ -228,7 +229,8 @@ def host_service(fields: dict[str, yaml.Node]) -> HostService:
                           'disabled_reason needs disabled: true')
         reason = string(fields['disabled_reason'], 'disabled_reason')
     down = boolean(fields['down'], 'down') if 'down' in fields else False
-    return HostService(disabled=disabled, disabled_reason=reason, down=down)
+    forced = boolean(fields['forced_down'], 'forced_down') if 'forced_down' in fields else False
+    return HostService(disabled=disabled, disabled_reason=reason, down=down, forced_down=forced)
 
 
 def default_catalog(*scans: HostScan) -> Catalog:

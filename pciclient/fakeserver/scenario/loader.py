@@ -23,7 +23,7 @@ starts; the first mistake is reported as ``FILE:LINE: what is wrong`` (a
         generate: {gpus: 2}
         disabled: true                      # nova-compute; COMPUTE_STATUS_DISABLED
         disabled_reason: maintenance
-        down: true                          # its service stopped reporting
+        down: true                          # stopped reporting (or forced_down: true)
     servers:                                # flavor: name or id (default: m1.tiny-like)
       - {name: vm1, project: demo, host: compute1, devices: ["0000:04:10.0"], flavor: m1.small}
     flavors: […]; pci_aliases: […]; aggregates: […]     # see catalog_nodes.py
@@ -107,7 +107,7 @@ _ROLE_RE = re.compile(r'^[A-Za-z0-9_.:-]{1,64}$')
 _TOP_KEYS = ('rescan_interval', 'os_pci', 'projects', 'users', 'hosts', 'servers', 'flavors',
              'pci_aliases', 'aggregates')
 _HOST_KEYS = ('hostname', 'count', 'sysfs_root', 'generate', 'device_spec', 'disabled',
-              'disabled_reason', 'down')
+              'disabled_reason', 'down', 'forced_down')
 _SERVER_KEYS = ('name', 'project', 'host', 'devices', 'status', 'id', 'user', 'flavor')
 
 
