@@ -60,7 +60,10 @@ def test_compute_policies_are_novas_names() -> None:
         'os_compute_api:os-pci:show', 'os_compute_api:os-hypervisors:list',
         'os_compute_api:os-hypervisors:list-detail', 'os_compute_api:os-hypervisors:show',
         'os_compute_api:os-hypervisors:search', 'os_compute_api:servers:index',
-        'os_compute_api:servers:detail', 'os_compute_api:servers:show')
+        'os_compute_api:servers:detail', 'os_compute_api:servers:show',
+        'os_compute_api:os-flavor-extra-specs:index', 'os_compute_api:os-aggregates:index',
+        'os_compute_api:os-aggregates:show', 'os_compute_api:os-availability-zone:list',
+        'os_compute_api:os-availability-zone:detail', 'os_compute_api:os-services:list')
 
 
 @pytest.mark.parametrize('path, prefix, arg', [

@@ -17,8 +17,13 @@ from pciclient.fakeserver.compute.errors import (
     RouteNotFound,
     compute_fault,
 )
+from pciclient.fakeserver.compute.microversion import (
+    MIN_VERSION,
+    requested_version,
+    version_headers,
+)
 from pciclient.fakeserver.compute.policy import authorize
-from pciclient.fakeserver.compute.routes import match
+from pciclient.fakeserver.compute.routes import VERSIONED, match
 from pciclient.fakeserver.compute.shapes import BLUEPRINT, SHAPES
 from pciclient.fakeserver.compute.views import Views
 from pciclient.fakeserver.model.inventory import Inventory
@@ -74,7 +79,7 @@ class FakeComputeApp:
         try:
             request = Request.from_environ(environ)
             request_id = request.request_id
-            status, body, extra_headers = self._answer(request)
+            status, body, extra_headers = self._answer(request, environ)
             method = request.method
         except Exception:  # a bug must cost one request, never the server
             LOG.exception('unhandled error serving %s %s',
@@ -83,7 +88,9 @@ class FakeComputeApp:
             method = str(environ.get('REQUEST_METHOD', 'GET')).upper()
         return self._respond(start_response, status, body, extra_headers, method, request_id)
 
-    def _answer(self, request: Request) -> tuple[str, Any, tuple[tuple[str, str], ...]]:
+    def _answer(self, request: Request, environ: dict[str, Any],
+                ) -> tuple[str, Any, tuple[tuple[str, str], ...]]:
+        versioned: tuple[tuple[str, str], ...] = ()  # what errors of versioned routes add
         try:
             try:
                 route, target = match(request.path, request.method, self.os_pci)
@@ -91,12 +98,18 @@ class FakeComputeApp:
                 raise RouteNotFound() from None
             except routes.MethodNotAllowed as wrong:
                 raise MethodNotAllowed(request.method, wrong.allowed) from None
+            version = MIN_VERSION
+            headers: tuple[tuple[str, str], ...] = (
+                () if route.handler is Views.versions else _VERSION_HEADERS)
+            if route.handler in VERSIONED:  # Nova checks the version before the policy
+                version = requested_version(environ)
+                headers = versioned = version_headers(version)
             authorize(route.policy, target.prefix, request)  # the context came with the request
-            headers = () if route.handler is Views.versions else _VERSION_HEADERS
-            views = Views(self.inventory, self.shapes, self.os_pci)  # one snapshot per request
+            # one snapshot per request
+            views = Views(self.inventory, self.shapes, self.os_pci, version)
             return '200 OK', views.render(target, request), headers
         except ApiError as error:
-            return error.status, error.body(), error.headers
+            return error.status, error.body(), (*error.headers, *versioned)
 
     @staticmethod
     def _respond(start_response: StartResponse, status: str, body: Any,

@@ -1,6 +1,8 @@
 """Nova's default policy for the API this server fakes, decided from the request context.
 
-- ``os-pci`` and ``os-hypervisors``: admin only (403 naming the rule, as Nova);
+- ``os-pci``, ``os-hypervisors``, ``os-aggregates``, ``os-services`` and the
+  availability zones' detail: admin only (403 naming the rule, as Nova);
+- flavors (no rule), their extra specs and the availability zones: any caller;
 - ``servers``: any member of a project, who sees that project's servers only;
   ``all_tenants`` (any value that reads as true, or empty) is admin only, and
   even an admin sees only their own project without it;
@@ -27,7 +29,9 @@ __all__ = [
 _FALSE = ('0', 'f', 'false', 'n', 'no', 'off')
 _TRUE = ('1', 't', 'true', 'y', 'yes', 'on')
 # Nova's defaults: these namespaces are admin only; any other rule lets a project member in.
-_ADMIN_ONLY = ('os_compute_api:os-pci:', 'os_compute_api:os-hypervisors:')
+_ADMIN_ONLY = ('os_compute_api:os-pci:', 'os_compute_api:os-hypervisors:',
+               'os_compute_api:os-aggregates:', 'os_compute_api:os-services:',
+               'os_compute_api:os-availability-zone:detail')
 # Listings whose ``all_tenants`` is a rule of its own (``…:get_all_tenants``).
 _LISTINGS = ('os_compute_api:servers:index', 'os_compute_api:servers:detail')
 

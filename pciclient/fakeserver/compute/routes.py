@@ -11,7 +11,7 @@ from __future__ import annotations
 from pciclient.fakeserver.compute.views import Handler, Target, Views
 from pciclient.fakeserver.wsgi.routes import NoRoute, Route, RouteTable, read_routes
 
-__all__ = ['API_ROUTES', 'OS_PCI_PREFIX', 'ROOT_ROUTES', 'RouteMatch', 'match']
+__all__ = ['API_ROUTES', 'OS_PCI_PREFIX', 'ROOT_ROUTES', 'RouteMatch', 'VERSIONED', 'match']
 
 OS_PCI_PREFIX = '/os-pci'
 _V2, _V21 = 'v2', 'v2.1'
@@ -34,7 +34,28 @@ API_ROUTES: RouteTable[Handler] = RouteTable([
     *read_routes('/servers', Views.server_index, 'os_compute_api:servers:index'),
     *read_routes('/servers/detail', Views.server_detail, 'os_compute_api:servers:detail'),
     *read_routes('/servers/{id}', Views.server_show, 'os_compute_api:servers:show'),
+    # Flavors: Nova checks no rule to read them (a private one is the admins' only).
+    *read_routes('/flavors', Views.flavor_index, None),
+    *read_routes('/flavors/detail', Views.flavor_detail, None),
+    *read_routes('/flavors/{id}', Views.flavor_show, None),
+    *read_routes('/flavors/{id}/os-extra_specs', Views.flavor_extra_specs,
+                 'os_compute_api:os-flavor-extra-specs:index'),
+    *read_routes('/os-aggregates', Views.aggregate_index, 'os_compute_api:os-aggregates:index'),
+    *read_routes('/os-aggregates/{id}', Views.aggregate_show,
+                 'os_compute_api:os-aggregates:show'),
+    *read_routes('/os-availability-zone', Views.availability_zone_index,
+                 'os_compute_api:os-availability-zone:list'),
+    *read_routes('/os-availability-zone/detail', Views.availability_zone_detail,
+                 'os_compute_api:os-availability-zone:detail'),
+    *read_routes('/os-services', Views.service_index, 'os_compute_api:os-services:list'),
 ])
+# Routes answering at the microversion asked (compute/microversion.py); the others
+# answer as 2.1 whatever is asked, as the PCI API they belong to predates microversions.
+VERSIONED: frozenset[Handler] = frozenset({
+    Views.flavor_index, Views.flavor_detail, Views.flavor_show, Views.flavor_extra_specs,
+    Views.aggregate_index, Views.aggregate_show, Views.availability_zone_index,
+    Views.availability_zone_detail, Views.service_index,
+})
 # A Nova without the PCI API (every Nova since Pike): its router has no os-pci routes.
 API_ROUTES_WITHOUT_OS_PCI: RouteTable[Handler] = RouteTable(
     route for route in API_ROUTES.routes if not route.template.startswith(OS_PCI_PREFIX))

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pciclient.fakeserver.compute.catalog_views import CatalogViews
 from pciclient.fakeserver.compute.device_query import device_page
 from pciclient.fakeserver.compute.errors import BadRequest, ItemNotFound
+from pciclient.fakeserver.compute.microversion import MIN_VERSION, ComputeVersion
 from pciclient.fakeserver.compute.paging import paginate
 from pciclient.fakeserver.compute.policy import (
     may_see_server,
@@ -44,13 +46,16 @@ class Target:
         return self.handler.__name__
 
 
-class Views:
-    """Route handlers over one inventory in one API shape, with or without the PCI API."""
+class Views(CatalogViews):
+    """Route handlers over one inventory in one API shape, with or without the PCI API;
+    ``version`` is the microversion the versioned routes (``routes.VERSIONED``) answer at."""
 
-    def __init__(self, inventory: Inventory, shapes: str, os_pci: bool = True) -> None:
+    def __init__(self, inventory: Inventory, shapes: str, os_pci: bool = True,
+                 version: ComputeVersion = MIN_VERSION) -> None:
         self.inventory = inventory
         self.shapes = shapes
         self.os_pci = os_pci
+        self.microversion = version
 
     def render(self, route: Target, request: Request) -> Body:
         return route.handler(self, route, request)
@@ -160,13 +165,16 @@ class Views:
 
         Nova always sends ``image`` and ``flavor`` and clients (``openstack server
         list``) index them: a fake server is booted from a volume (``image`` is
-        Nova's empty string then) and billed as flavor ``1``, DevStack's m1.tiny.
+        Nova's empty string then) and of its scenario flavor, else of flavor ``1``,
+        DevStack's m1.tiny.
         """
         document = server.detail()
         bookmark_prefix = route.prefix[len('/' + route.api):]
+        flavor_id = server.flavor_id or '1'
         document.setdefault('image', '')
-        document.setdefault('flavor', {'id': '1', 'links': [
-            {'rel': 'bookmark', 'href': request.url_for(f'{bookmark_prefix}/flavors/1')}]})
+        document.setdefault('flavor', {'id': flavor_id, 'links': [
+            {'rel': 'bookmark',
+             'href': request.url_for(f'{bookmark_prefix}/flavors/{flavor_id}')}]})
         if not self.os_pci or not may_see_server_pci(request.context, server.tenant_id):
             document.pop('os-pci:pci_devices', None)
         return document

@@ -22,14 +22,22 @@ from __future__ import annotations
 import datetime
 import hashlib
 import itertools
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from pciclient.fakeserver.model.catalog import EMPTY_CATALOG, Catalog
 from pciclient.fakeserver.model.device_index import DeviceIndex
 from pciclient.fakeserver.model.holdings import Holdings
+from pciclient.fakeserver.model.hypervisor import (
+    SERVER_DISK_GB,
+    SERVER_RAM_MB,
+    SERVER_VCPUS,
+    HostResources,
+    Hypervisor,
+    server_resources,
+)
 from pciclient.fakeserver.model.sysfs import PciFunction, address_sort_key
 
 __all__ = [
@@ -69,17 +77,6 @@ _IGNORED_POOL_TAGS = frozenset({'resource_class', 'traits'})
 # Types Nova assumes to be locally managed NICs unless the device_spec says otherwise.
 _NIC_TYPES = frozenset({DEV_TYPE_PF, DEV_TYPE_VF, 'vdpa'})
 
-# What Nova's fake virt driver reports; clients only ever display it.
-_CPU_INFO = json.dumps({
-    'arch': 'x86_64',
-    'model': 'Nehalem',
-    'vendor': 'Intel',
-    'features': ['pge', 'clflush'],
-    'topology': {'cores': 1, 'threads': 1, 'sockets': 4},
-})
-# Every fake server is billed like a 1 vCPU / 512 MB / 1 GB flavor (hypervisor usage and
-# Placement allocations both read these).
-SERVER_VCPUS, SERVER_RAM_MB, SERVER_DISK_GB = 1, 512, 1
 
 Tags = tuple[tuple[str, str], ...]
 
@@ -121,6 +118,7 @@ class Server:
     created: str = '2026-01-01T00:00:00Z'
     updated: str = '2026-01-01T00:00:00Z'
     metadata: Mapping[str, str] = field(default_factory=dict)
+    flavor_id: str | None = None   # a flavor of the catalog; None: billed like m1.tiny
 
     def detail(self) -> dict[str, Any]:
         """Nova's server document without ``links``, which depend on the request URL."""
@@ -245,59 +243,6 @@ class PciPool:
     count: int
 
 
-@dataclass(frozen=True)
-class HostResources:
-    """Capacity a fake host advertises; PCI devices are the only real data."""
-
-    vcpus: int = 8
-    memory_mb: int = 16384
-    local_gb: int = 1024
-    reserved_memory_mb: int = 512
-
-
-@dataclass(frozen=True)
-class Hypervisor:
-    id: int
-    hostname: str
-    pools: tuple[PciPool, ...]
-    running_vms: int = 0
-    resources: HostResources = HostResources()
-
-    def brief(self) -> dict[str, Any]:
-        return {
-            'id': self.id,
-            'hypervisor_hostname': self.hostname,
-            'state': 'up',
-            'status': 'enabled',
-        }
-
-    def detail(self) -> dict[str, Any]:
-        """Nova 2.1's hypervisor document; PCI stats are added per API shape."""
-        res = self.resources
-        vcpus_used = self.running_vms * SERVER_VCPUS
-        memory_used = res.reserved_memory_mb + self.running_vms * SERVER_RAM_MB
-        disk_used = self.running_vms * SERVER_DISK_GB
-        return {
-            **self.brief(),
-            'hypervisor_type': 'fake',
-            'hypervisor_version': 1000,
-            'host_ip': '127.0.0.1',
-            'service': {'id': self.id, 'host': self.hostname, 'disabled_reason': None},
-            'vcpus': res.vcpus,
-            'memory_mb': res.memory_mb,
-            'local_gb': res.local_gb,
-            'vcpus_used': vcpus_used,
-            'memory_mb_used': memory_used,
-            'local_gb_used': disk_used,
-            'free_ram_mb': res.memory_mb - memory_used,
-            'free_disk_gb': res.local_gb - disk_used,
-            'current_workload': 0,
-            'running_vms': self.running_vms,
-            'disk_available_least': 0,
-            'cpu_info': _CPU_INFO,
-        }
-
-
 def _pool_sort_key(pool: PciPool) -> tuple:
     numa = -1 if pool.numa_node is None else pool.numa_node
     return pool.vendor_id, pool.product_id, numa, pool.dev_type, pool.tags
@@ -332,8 +277,10 @@ class Inventory:
 
     def __init__(self, hostnames: tuple[str, ...], tracked: tuple[TrackedDevice, ...],
                  devices: tuple[PciDevice, ...], hypervisors: tuple[Hypervisor, ...],
-                 servers: tuple[Server, ...], created_at: str, resources: HostResources) -> None:
+                 servers: tuple[Server, ...], created_at: str, resources: HostResources,
+                 catalog: Catalog = EMPTY_CATALOG) -> None:
         self.devices = devices
+        self.catalog = catalog
         self.hypervisors = hypervisors
         self.servers = servers
         self.created_at = created_at
@@ -351,7 +298,8 @@ class Inventory:
     @classmethod
     def from_hosts(cls, hosts: Iterable[tuple[str, Iterable[PciFunction]]],
                    servers: Iterable[Server] = (), created_at: str | None = None,
-                   resources: HostResources | None = None) -> Inventory:
+                   resources: HostResources | None = None,
+                   catalog: Catalog = EMPTY_CATALOG) -> Inventory:
         """Track every function of every host, ids 1..N over sorted (host, address).
 
         Raises ValueError for inconsistent input (duplicate hosts or addresses,
@@ -371,12 +319,13 @@ class Inventory:
         for hostname in sorted(functions):
             for function in functions[hostname]:
                 tracked.append(TrackedDevice(len(tracked) + 1, hostname, function))
-        return cls.from_tracked(functions, tracked, servers, created_at, resources)
+        return cls.from_tracked(functions, tracked, servers, created_at, resources, catalog)
 
     @classmethod
     def from_tracked(cls, hostnames: Iterable[str], tracked: Iterable[TrackedDevice],
                      servers: Iterable[Server] = (), created_at: str | None = None,
-                     resources: HostResources | None = None) -> Inventory:
+                     resources: HostResources | None = None,
+                     catalog: Catalog = EMPTY_CATALOG) -> Inventory:
         """Apply servers to devices whose ids are already settled (listed in ascending id order).
 
         Raises ValueError as :meth:`from_hosts` does, and for ids out of order.
@@ -390,17 +339,17 @@ class Inventory:
         if unknown:
             raise ValueError(f'device on unknown host {sorted(unknown)[0]!r}')
         return cls._build(names, devices_in, tuple(servers), created_at or _startup_timestamp(),
-                          resources or HostResources())
+                          resources or HostResources(), catalog)
 
     def with_servers(self, servers: Iterable[Server]) -> Inventory:
         """Same hosts and device ids, different servers (ids are known before servers are made)."""
         return self._build(self._hostnames, self._tracked, tuple(servers), self.created_at,
-                           self._resources)
+                           self._resources, self.catalog)
 
     @classmethod
     def _build(cls, hostnames: tuple[str, ...], tracked: tuple[TrackedDevice, ...],
                servers: tuple[Server, ...], created_at: str,
-               resources: HostResources) -> Inventory:
+               resources: HostResources, catalog: Catalog) -> Inventory:
         node_ids = {name: index for index, name in enumerate(hostnames, start=1)}
         holdings = Holdings({d.id: d for d in tracked}, servers, hostnames)
         # by id(function): generated hosts share them
@@ -445,15 +394,20 @@ class Inventory:
             devices.append(device)
             by_host[item.hostname].append(device)
         running: dict[str, int] = {}
+        used: dict[str, dict[str, int]] = {name: {} for name in hostnames}
         for server in servers:
             running[server.host] = running.get(server.host, 0) + 1
+            held = used[server.host]
+            for rc, amount in server_resources(server, catalog).items():
+                held[rc] = held.get(rc, 0) + amount
         hypervisors = tuple(
             Hypervisor(id=node_ids[name], hostname=name, pools=_pools(by_host[name]),
-                       running_vms=running.get(name, 0), resources=resources)
+                       running_vms=running.get(name, 0), resources=resources,
+                       used=MappingProxyType(used[name]), service=catalog.service(name))
             for name in hostnames
         )
         return cls(hostnames, tracked, tuple(devices), hypervisors, servers, created_at,
-                   resources)
+                   resources, catalog)
 
     # Lookups
 

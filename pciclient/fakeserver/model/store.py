@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from pciclient.fakeserver.model.catalog import EMPTY_CATALOG, Catalog
 from pciclient.fakeserver.model.hosts import HostScan, HostSource, OnceReader
 from pciclient.fakeserver.model.inventory import HostResources, Inventory, Server, TrackedDevice
 
@@ -49,12 +50,14 @@ class InventoryStore:
 
     ``scans`` may hand in scans already made (the scenario loader reads every
     host once to validate servers against it, and that same reading must be the
-    one served). Raises ValueError for inconsistent input, like Inventory.
+    one served). ``catalog`` (flavors, aggregates, services, aliases) goes into every
+    snapshot unchanged. Raises ValueError for inconsistent input, like Inventory.
     """
 
     def __init__(self, hosts: Iterable[HostSource], placements: Iterable[ServerDevices] = (),
                  *, scans: Mapping[str, HostScan] | None = None, created_at: str | None = None,
-                 resources: HostResources | None = None) -> None:
+                 resources: HostResources | None = None,
+                 catalog: Catalog = EMPTY_CATALOG) -> None:
         self._hosts: dict[str, HostSource] = {}
         for host in hosts:
             if host.hostname in self._hosts:
@@ -62,6 +65,7 @@ class InventoryStore:
             self._hosts[host.hostname] = host
         self.created_at = created_at or _now()
         self._resources = resources or HostResources()
+        self.catalog = catalog  # flavors, aggregates, services: the same in every snapshot
         self._rescan_lock = threading.Lock()
         self._reported: set[tuple[str, str, str]] = set()
         self._live: dict[str, dict[str, TrackedDevice]] = {}
@@ -118,7 +122,7 @@ class InventoryStore:
             records.extend(live.values())
         records.sort(key=lambda record: record.id)
         return Inventory.from_tracked(self._hosts, records, self._servers, self.created_at,
-                                      self._resources)
+                                      self._resources, self.catalog)
 
     def _report(self, hostname: str, scan: HostScan) -> None:
         """Log each problem of a host's tree once, not on every rescan."""

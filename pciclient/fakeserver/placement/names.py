@@ -26,6 +26,7 @@ from collections.abc import Iterable
 __all__ = [
     'COMPUTE_NODE_TRAITS',
     'CUSTOM_PREFIX',
+    'DISABLED_TRAIT',
     'MANAGED_PCI_TRAIT',
     'ONE_TIME_USE_TRAIT',
     'OWNER_TRAIT',
@@ -44,6 +45,8 @@ CUSTOM_PREFIX = 'CUSTOM_'
 MANAGED_PCI_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
 OWNER_TRAIT = 'OWNER_NOVA'
 ONE_TIME_USE_TRAIT = 'HW_PCI_ONE_TIME_USE'
+# What Nova's compute puts on its node's provider while the compute service is disabled.
+DISABLED_TRAIT = 'COMPUTE_STATUS_DISABLED'
 # oslo's bool_from_string: these read as true, anything else as false.
 _TRUE_TEXT = frozenset({'1', 't', 'true', 'on', 'y', 'yes'})
 

@@ -5,7 +5,11 @@ nothing else, so the compute API and Placement can never disagree about a
 device. The rules are Nova's PCI-in-Placement model:
 
 - every hypervisor is a root provider named after its hostname, with VCPU,
-  MEMORY_MB and DISK_GB inventory and each server's flavor allocated on it;
+  MEMORY_MB and DISK_GB inventory and each server's flavor allocated on it
+  (``hypervisor.server_resources``); it is a member of the uuids of its host's
+  aggregates (Nova mirrors host aggregates to the compute node provider, one write
+  each) and, when its compute service is disabled, has ``COMPUTE_STATUS_DISABLED``
+  (set by Nova's compute, one more write);
 - every reported ``type-PCI`` or ``type-PF`` device is a child provider of its
   compute node, holding one unit of its resource class;
 - VFs are not providers of their own: the VFs of one PF are the inventory of a
@@ -60,22 +64,22 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from pciclient.fakeserver.model.hypervisor import server_resources
 from pciclient.fakeserver.model.inventory import (
     DEV_TYPE_PCI,
     DEV_TYPE_PF,
     DEV_TYPE_VF,
-    SERVER_DISK_GB,
-    SERVER_RAM_MB,
-    SERVER_VCPUS,
     STATUS_ALLOCATED,
     STATUS_REMOVED,
     Hypervisor,
     Inventory,
     PciDevice,
+    Server,
 )
 from pciclient.fakeserver.model.sysfs import address_sort_key
 from pciclient.fakeserver.placement.names import (
     COMPUTE_NODE_TRAITS,
+    DISABLED_TRAIT,
     ONE_TIME_USE_TRAIT,
     STANDARD_RESOURCE_CLASSES,
     compute_node_uuid,
@@ -143,6 +147,7 @@ class ResourceProvider:
     usages: Resources
     traits: frozenset[str]
     allocations: Mapping[str, Resources]   # consumer uuid -> resources it holds here
+    aggregates: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +175,19 @@ class ProviderTree:
         self._names = {p.name: n for n, p in enumerate(self.providers)}
         trees: dict[str, array] = {}
         traits: dict[str, array] = {}
+        aggregates: dict[str, array] = {}
         classes = set(STANDARD_RESOURCE_CLASSES)
         for position, provider in enumerate(self.providers):
             trees.setdefault(provider.root_uuid, array('l')).append(position)
             for trait in provider.traits:
                 traits.setdefault(trait, array('l')).append(position)
+            for aggregate in provider.aggregates:
+                aggregates.setdefault(aggregate, array('l')).append(position)
             classes.update(provider.inventories)
         self._trees = trees
         self._traits = traits
+        self._aggregates = aggregates
+        self.has_nested = any(provider.parent_uuid for provider in self.providers)
         self.resource_classes = frozenset(classes)
 
     def position(self, uuid: str) -> int | None:
@@ -199,6 +209,14 @@ class ProviderTree:
     def with_trait(self, trait: str) -> Sequence[int]:
         """Ascending positions of the providers having ``trait``."""
         return self._traits.get(trait, ())
+
+    def in_aggregate(self, aggregate: str) -> Sequence[int]:
+        """Ascending positions of the providers that are members of ``aggregate`` themselves."""
+        return self._aggregates.get(aggregate, ())
+
+    def roots(self) -> list[str]:
+        """Root uuids in listing order."""
+        return list(self._trees)
 
     def has_trait_anywhere(self, trait: str) -> bool:
         return trait in self._traits
@@ -312,9 +330,9 @@ class _Builder:
 
     def build(self) -> ProviderTree:
         groups = self._pci_groups()
-        servers_by_host: dict[str, list[str]] = {}
+        servers_by_host: dict[str, list[Server]] = {}
         for server in self.inventory.servers:
-            servers_by_host.setdefault(server.host, []).append(server.id)
+            servers_by_host.setdefault(server.host, []).append(server)
         providers: list[ResourceProvider] = []
         for hypervisor in self.inventory.hypervisors:
             root = self._compute_node(hypervisor, servers_by_host.get(hypervisor.hostname, ()))
@@ -338,7 +356,7 @@ class _Builder:
                 retired[provider.uuid] = provider.generation
         return retired
 
-    def _compute_node(self, hypervisor: Hypervisor, server_ids: Sequence[str],
+    def _compute_node(self, hypervisor: Hypervisor, servers: Sequence[Server],
                       ) -> ResourceProvider:
         res = hypervisor.resources
         inventories = {
@@ -349,12 +367,15 @@ class _Builder:
             'DISK_GB': InventoryRecord(res.local_gb, 0, res.local_gb,
                                        allocation_ratio=DISK_ALLOCATION_RATIO),
         }
-        flavor = MappingProxyType({'VCPU': SERVER_VCPUS, 'MEMORY_MB': SERVER_RAM_MB,
-                                   'DISK_GB': SERVER_DISK_GB})
-        allocations = {server_id: flavor for server_id in server_ids}
+        catalog = self.inventory.catalog
+        allocations = {server.id: server_resources(server, catalog) for server in servers}
+        allocations = {server: held for server, held in allocations.items() if held}
         uuid = compute_node_uuid(hypervisor.hostname)
-        return self._provider(uuid, hypervisor.hostname, None, uuid, inventories,
-                              COMPUTE_NODE_TRAITS, allocations)
+        traits = COMPUTE_NODE_TRAITS
+        if hypervisor.service.disabled:
+            traits = traits | {DISABLED_TRAIT}
+        return self._provider(uuid, hypervisor.hostname, None, uuid, inventories, traits,
+                              allocations, catalog.aggregate_uuids_of(hypervisor.hostname))
 
     def _pci_provider(self, hostname: str, address: str, root_uuid: str,
                       group: _PciGroup) -> ResourceProvider:
@@ -378,7 +399,8 @@ class _Builder:
 
     def _provider(self, uuid: str, name: str, parent: str | None, root: str,
                   inventories: dict[str, InventoryRecord], traits: frozenset[str],
-                  allocations: Mapping[str, Resources]) -> ResourceProvider:
+                  allocations: Mapping[str, Resources],
+                  aggregates: frozenset[str] = frozenset()) -> ResourceProvider:
         usages = {rc: 0 for rc in inventories}
         for held in allocations.values():
             for rc, amount in held.items():
@@ -386,7 +408,8 @@ class _Builder:
         previous = self.previous
         old = previous.provider(uuid) if previous is not None else None
         if old is None:
-            generation = _REGISTERED_GENERATION + len(allocations)
+            generation = (_REGISTERED_GENERATION + len(allocations) + len(aggregates)
+                          + (DISABLED_TRAIT in traits))
             if previous is not None:
                 generation += previous.retired.get(uuid, 0)
         else:
@@ -394,7 +417,8 @@ class _Builder:
         return ResourceProvider(
             uuid=uuid, name=name, parent_uuid=parent, root_uuid=root, generation=generation,
             inventories=MappingProxyType(inventories), usages=MappingProxyType(usages),
-            traits=traits, allocations=MappingProxyType(allocations) if allocations else _EMPTY)
+            traits=traits, allocations=MappingProxyType(allocations) if allocations else _EMPTY,
+            aggregates=aggregates)
 
     def _consumers(self, providers: Sequence[ResourceProvider]) -> dict[str, Consumer]:
         held: dict[str, dict[str, Resources]] = {}

@@ -6,8 +6,9 @@ microversion, so a parameter newer than the request's version is "unexpected"
 ``resources`` (1.4), ``in_tree`` (1.14), ``required`` (1.18; ``!TRAIT`` from
 1.22; ``in:A,B`` and repeated ``required`` from 1.39). Filters are ANDed.
 
-The fake cloud has no aggregates, so a provider is never a member of one:
-``member_of=X`` matches nothing and ``member_of=!X`` everything. Which traits
+``member_of`` matches the providers that are members themselves (the compute nodes
+of the scenario's aggregates; Placement does not extend it to their children here).
+Which traits
 exist is known only partly (os-traits is not copied here): traits some
 provider has, and any standard-looking name (no ``CUSTOM_`` prefix) count as
 known; an unknown one is Placement's 400 "No such trait(s)".
@@ -19,15 +20,14 @@ from collections.abc import Callable, Iterable, Sequence
 
 from pciclient.fakeserver.placement.errors import PlacementBadRequest
 from pciclient.fakeserver.placement.microversion import Microversion
+from pciclient.fakeserver.placement.params import member_of_values
 from pciclient.fakeserver.placement.provider_tree import ProviderTree, ResourceProvider
 
-__all__ = ['filter_providers']
+__all__ = ['filter_providers', 'known_trait']
 
 # Parameter -> the first 1.x microversion accepting it.
 _SINCE = {'name': 0, 'uuid': 0, 'member_of': 3, 'resources': 4, 'in_tree': 14, 'required': 18}
 _FORBIDDEN_TRAITS_MINOR = 22
-_MULTI_MEMBER_OF_MINOR = 24
-_FORBIDDEN_AGGREGATES_MINOR = 32
 _ANY_TRAITS_MINOR = 39
 _NAME_MAX = 200
 _TRAIT_RE = re.compile(r'^[A-Z0-9_]+$')
@@ -98,24 +98,13 @@ def _last(query: Sequence[tuple[str, str]], key: str) -> str | None:
 
 
 def _member_of(values: list[str], version: Microversion, selection: _Selection) -> None:
-    """No provider is in any aggregate: any wanted aggregate empties the answer."""
-    if len(values) > 1 and not version.at_least(_MULTI_MEMBER_OF_MINOR):
-        raise PlacementBadRequest('Multiple member_of parameters are not supported')
-    for value in values:
-        text = value
-        forbidden = text.startswith('!') and version.at_least(_FORBIDDEN_AGGREGATES_MINOR)
-        if forbidden:
-            text = text[1:]
-        if text.startswith('in:'):
-            text = text[3:]
-        items = [item.strip() for item in text.split(',')]
-        for item in items:
-            if not _UUID_RE.match(item):
-                raise PlacementBadRequest(
-                    "Invalid query string parameters: Expected 'member_of' parameter to "
-                    f'contain valid UUID(s). Got: {value}')
-        if not forbidden:
-            selection.only(())
+    """Providers that are members themselves: of one of each ``in:`` list, of none refused."""
+    required, forbidden = member_of_values(values, version)
+    tree = selection.tree
+    for any_of in required:
+        selection.only(sorted({p for aggregate in any_of for p in tree.in_aggregate(aggregate)}))
+    if forbidden:
+        selection.where(lambda provider: not (provider.aggregates & forbidden))
 
 
 def _resources(value: str, tree: ProviderTree, selection: _Selection) -> None:
@@ -150,7 +139,7 @@ def _resources(value: str, tree: ProviderTree, selection: _Selection) -> None:
     selection.where(has_room)
 
 
-def _known_trait(tree: ProviderTree, name: str) -> bool:
+def known_trait(tree: ProviderTree, name: str) -> bool:
     if tree.has_trait_anywhere(name):
         return True
     return bool(_TRAIT_RE.match(name)) and not name.startswith('CUSTOM_')
@@ -184,7 +173,7 @@ def _required(values: list[str], version: Microversion, tree: ProviderTree,
             raise _bad(f"Expected 'required' parameter value of the form: {form}. "
                        f'Got: {value}')
         unknown = [item.lstrip('!') for item in items
-                   if not _known_trait(tree, item.lstrip('!'))]
+                   if not known_trait(tree, item.lstrip('!'))]
         if unknown:  # Placement names the first one
             raise PlacementBadRequest('Invalid trait(s) in "required" parameter: '
                                       f'No such trait(s): {unknown[0]}.')

@@ -32,4 +32,6 @@ ROUTES: RouteTable[Handler] = RouteTable([
     Route(f'{_PROVIDER}/allocations', 'GET', V.provider_allocations,
           'placement:resource_providers:allocations:list'),
     Route('/allocations/{uuid}', 'GET', V.consumer_allocations, 'placement:allocations:list'),
+    Route('/allocation_candidates', 'GET', V.allocation_candidates,
+          'placement:allocation_candidates:list', since=10),
 ])

@@ -3,10 +3,11 @@
 Shapes are Placement's, microversion by microversion: provider links grow
 ``aggregates`` (1.1), ``traits`` (1.6) and ``allocations`` (1.11); providers
 gain ``parent_provider_uuid``/``root_provider_uuid`` (1.14); aggregates carry
-the provider generation from 1.19; a consumer's allocations name its project
-and user (1.12), its generation (1.28) and type (1.38). Links are relative to
-the mount point (``/placement/resource_providers/…``), as Placement makes them
-from ``SCRIPT_NAME``.
+the provider generation from 1.19 (a compute node's are its host aggregates' uuids);
+allocation candidates are ``candidate_query``/``candidates``/``candidate_views``'
+business; a consumer's allocations name its project and user (1.12), its generation
+(1.28) and type (1.38). Links are relative to the mount point
+(``/placement/resource_providers/…``), as Placement makes them from ``SCRIPT_NAME``.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pciclient.fakeserver.placement.candidate_query import parse_candidate_query
+from pciclient.fakeserver.placement.candidate_views import candidates_document
+from pciclient.fakeserver.placement.candidates import find_candidates
 from pciclient.fakeserver.placement.errors import PlacementNotFound
 from pciclient.fakeserver.placement.microversion import MAX_VERSION, MIN_VERSION, Microversion
 from pciclient.fakeserver.placement.provider_tree import ProviderTree, ResourceProvider
@@ -173,7 +177,7 @@ class PlacementViews:
 
     def aggregates(self, route: Target) -> Body:
         provider = self._provider_of(route)
-        body: Body = {'aggregates': []}
+        body: Body = {'aggregates': sorted(provider.aggregates)}
         if self.version.at_least(_AGGREGATES_GENERATION_MINOR):
             body['resource_provider_generation'] = provider.generation
         return body
@@ -205,3 +209,7 @@ class PlacementViews:
         if self.version.at_least(_CONSUMER_TYPE_MINOR):
             body['consumer_type'] = _CONSUMER_TYPE
         return body
+
+    def allocation_candidates(self, route: Target) -> Body:
+        request = parse_candidate_query(self.query, self.version)
+        return candidates_document(find_candidates(self.tree, request), self.tree, request)

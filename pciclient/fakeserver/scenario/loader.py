@@ -19,8 +19,17 @@ starts; the first mistake is reported as ``FILE:LINE: what is wrong`` (a
       - hostname: "gpu-{index:03d}"         # count > 1 needs {index}; it starts at 1
         count: 200
         generate: {pfs: 4, vfs_per_pf: 64, gpus: 2, numa_nodes: 2}
-    servers:
-      - {name: vm1, project: demo, host: compute1, devices: ["0000:04:10.0"]}
+      - hostname: compute9
+        generate: {gpus: 2}
+        disabled: true                      # nova-compute; COMPUTE_STATUS_DISABLED
+        disabled_reason: maintenance
+        down: true                          # stopped reporting (or forced_down: true)
+    servers:                                # flavor: name or id (default: m1.tiny-like)
+      - {name: vm1, project: demo, host: compute1, devices: ["0000:04:10.0"], flavor: m1.small}
+    flavors: […]; pci_aliases: […]; aggregates: […]     # see catalog_nodes.py
+
+Without ``flavors`` and ``pci_aliases``: DevStack-like flavors, an alias of the cloud's
+first device kind and a flavor asking it (``catalog_nodes.default_catalog``).
 
 Projects named by users or servers but not listed are created. A server's id
 defaults to a UUID derived from its name; its ``user`` (optional) must be a
@@ -33,10 +42,12 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
 from pciclient.fakeserver.identity.accounts import Project, User, stable_id
+from pciclient.fakeserver.model.catalog import Catalog, Flavor, HostService
 from pciclient.fakeserver.model.device_spec import DeviceFilter, DeviceSpecError, parse_device_spec
 from pciclient.fakeserver.model.generate import LIMITS, GenerateParams, generate_functions
 from pciclient.fakeserver.model.hosts import (
@@ -50,6 +61,14 @@ from pciclient.fakeserver.model.hosts import (
 from pciclient.fakeserver.model.inventory import Server
 from pciclient.fakeserver.model.store import InventoryStore, ServerDevices
 from pciclient.fakeserver.model.sysfs import ADDRESS_RE, PciFunction
+from pciclient.fakeserver.scenario.catalog_nodes import (
+    aggregates_from,
+    aliases_from,
+    default_catalog,
+    default_flavors,
+    flavors_from,
+    host_service,
+)
 from pciclient.fakeserver.scenario.yaml_nodes import (
     Problem,
     ScenarioError,
@@ -85,9 +104,11 @@ _HOSTNAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$')
 _PROJECT_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
 _ROLE_RE = re.compile(r'^[A-Za-z0-9_.:-]{1,64}$')
 
-_TOP_KEYS = ('rescan_interval', 'os_pci', 'projects', 'users', 'hosts', 'servers')
-_HOST_KEYS = ('hostname', 'count', 'sysfs_root', 'generate', 'device_spec')
-_SERVER_KEYS = ('name', 'project', 'host', 'devices', 'status', 'id', 'user')
+_TOP_KEYS = ('rescan_interval', 'os_pci', 'projects', 'users', 'hosts', 'servers', 'flavors',
+             'pci_aliases', 'aggregates')
+_HOST_KEYS = ('hostname', 'count', 'sysfs_root', 'generate', 'device_spec', 'disabled',
+              'disabled_reason', 'down', 'forced_down')
+_SERVER_KEYS = ('name', 'project', 'host', 'devices', 'status', 'id', 'user', 'flavor')
 
 
 @dataclass
@@ -105,6 +126,11 @@ class Scenario:
     path: str | None = None
     os_pci: bool = True
 
+    @property
+    def pci_aliases(self) -> list[dict[str, Any]]:
+        """The cloud's nova.conf ``[pci] alias`` entries, which no API shows."""
+        return self.store.catalog.pci_alias_documents()
+
 
 def single_host_scenario(sysfs_root: str, hostname: str) -> Scenario:
     """The server's default cloud: one host read from a sysfs tree, no accounts, no servers.
@@ -112,7 +138,9 @@ def single_host_scenario(sysfs_root: str, hostname: str) -> Scenario:
     A missing or odd tree is not an error here (the server must start in any
     container); what could not be read is logged as a warning.
     """
-    store = InventoryStore([SysfsHost(hostname, os.fspath(sysfs_root))])
+    host = SysfsHost(hostname, os.fspath(sysfs_root))
+    scan = host.scan()
+    store = InventoryStore([host], scans={hostname: scan}, catalog=default_catalog(scan))
     return Scenario(projects=[], users=[], store=store)
 
 
@@ -158,6 +186,8 @@ class _Builder:
     project_lines: dict[str, int] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     hosts: dict[str, _HostEntry] = field(default_factory=dict)
+    services: dict[str, HostService] = field(default_factory=dict)
+    flavors: dict[str, Flavor] = field(default_factory=dict)
     device_total: int = 0
     reader: OnceReader = field(default_factory=OnceReader)
 
@@ -178,16 +208,32 @@ class _Builder:
             raise Problem(line_of(top['hosts']), 'hosts must list at least one host')
         for item in hosts:
             self._host(item)
+        catalog = self._catalog(top)
         placements: list[ServerDevices] = []
         if 'servers' in top:
             placements = self._servers(sequence(top['servers'], 'servers'))
         try:
             store = InventoryStore([entry.source for entry in self.hosts.values()], placements,
-                                   scans={name: e.scan for name, e in self.hosts.items()})
+                                   scans={name: e.scan for name, e in self.hosts.items()},
+                                   catalog=catalog)
         except ValueError as exc:  # the checks above should make this impossible
             raise Problem(0, f'inconsistent scenario: {exc}') from None
         return Scenario(projects=list(self.projects.values()), users=list(self.users.values()),
                         store=store, rescan_interval=interval, path=self.path, os_pci=os_pci)
+
+    def _catalog(self, top: dict[str, yaml.Node]) -> Catalog:
+        if 'pci_aliases' in top:
+            aliases = aliases_from(top['pci_aliases'])
+            flavors = flavors_from(top['flavors']) if 'flavors' in top else default_flavors(aliases)
+        elif 'flavors' in top:
+            aliases, flavors = [], flavors_from(top['flavors'])
+        else:  # generated hosts of one entry share their scan: read each once
+            found = default_catalog(*{id(e.scan): e.scan for e in self.hosts.values()}.values())
+            aliases, flavors = found.pci_alias_documents(), list(found.flavors)
+        for flavor in flavors:
+            self.flavors[flavor.name] = self.flavors[flavor.id] = flavor
+        aggregates = aggregates_from(top['aggregates'], self.hosts) if 'aggregates' in top else ()
+        return Catalog(flavors, aggregates, self.services, aliases)
 
     # Accounts
 
@@ -275,7 +321,10 @@ class _Builder:
             scan = generated_scan(params, device_filter)
             sources = [GeneratedHost(name, scan) for name in names]
         tracked = scan.addresses()
+        service = host_service(fields)
         for source in sources:
+            if service != HostService():
+                self.services[source.hostname] = service
             self.hosts[source.hostname] = _HostEntry(source, scan, tracked, functions,
                                                      line_of(fields['hostname']))
 
@@ -380,9 +429,16 @@ class _Builder:
                 for item in sequence(fields['devices'], 'devices'):
                     address = self._held_device(item, name, hostname, entry, holdings)
                     addresses.append(address)
+            flavor_id = None
+            if 'flavor' in fields:
+                wanted = string(fields['flavor'], 'flavor')
+                if wanted not in self.flavors:
+                    raise Problem(line_of(fields['flavor']), f'unknown flavor {wanted!r}')
+                flavor_id = self.flavors[wanted].id
             server = Server(id=server_id, name=name, host=hostname, status=status,
                             tenant_id=project.id, user_id=self._user_id(fields.get('user'),
-                                                                        project))
+                                                                        project),
+                            flavor_id=flavor_id)
             placements.append(ServerDevices(server, tuple(addresses)))
         return placements
 

@@ -161,6 +161,9 @@ class RunningServer:
         netloc_host = f'[{self.host}]' if ':' in self.host else self.host
         self.url = f'{self.scheme}://{netloc_host}:{self.port}'
         self.compute_url = self.url + '/v2.1'
+        # nova.conf's [pci] alias entries of the cloud served (no API shows them), for a
+        # client started beside it (pci-cli --local); set by whoever built the cloud.
+        self.pci_aliases: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._stopped = False
         self.thread = threading.Thread(
