@@ -37,6 +37,15 @@ class ClientManager:
                     self._client.placement.http.progress = progress
         return self._client
 
+    @property
+    def local_pci_aliases(self) -> str | None:
+        """With ``--local``, the embedded cloud's nova.conf PCI aliases (a JSON list), which
+        ``capacity`` takes when no ``--pci-alias`` is given; otherwise None."""
+        if self._local_server is None or not self._local_server.pci_aliases:
+            return None
+        import json
+        return json.dumps(self._local_server.pci_aliases)
+
     def close(self) -> None:
         if self._local_server is not None:
             self._local_server.stop()

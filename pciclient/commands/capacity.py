@@ -187,8 +187,8 @@ class ListCapacity(common.Lister):
     def take_action(self, parsed_args: Any) -> Any:
         from pciclient.v2.capacity.manager import Wanted
 
+        client = common.compute_client(self.app)   # with --local, starts the cloud first
         aliases = self._aliases(parsed_args)
-        client = common.compute_client(self.app)
         manager = client.capacity
         raw = raw_flavor(parsed_args)
         wanted = [Wanted('request', raw)] if raw else manager.flavors(parsed_args.flavor)
@@ -235,8 +235,6 @@ class ListCapacity(common.Lister):
                 for stage in request_stages(row.request) + row.fit.stages:
                     items.append({'host': row.host, 'flavor': row.flavor, 'stage': stage.name,
                                   'ok': stage.ok, 'detail': stage.detail})
-                items.append({'host': row.host, 'flavor': row.flavor, 'stage': 'fits',
-                              'ok': bool(row.fit.fits), 'detail': _verdict(row.fit)})
             return common.list_output(view, items)
         if parsed.summary:
             from pciclient.v2.capacity.summary import summarise
@@ -254,9 +252,3 @@ class ListCapacity(common.Lister):
         result = super().run(parsed_args)
         return BELOW_MIN_FITS if (result == 0 and self._below) else result
 
-
-def _verdict(fit: Any) -> str:
-    if fit.fits is None:
-        return f'unknown: {", ".join(fit.limited_by) or "cannot be counted"}'
-    reasons = ', '.join(fit.limited_by) or 'nothing'
-    return f'{fit.fits} more; the next is stopped by {reasons}'

@@ -17,7 +17,7 @@ from pciclient import exceptions as exc
 from pciclient.v2.capacity import outcome
 from pciclient.v2.capacity.aliases import PciAlias
 from pciclient.v2.capacity.fit import fit
-from pciclient.v2.capacity.flavor_request import flavor_request
+from pciclient.v2.capacity.flavor_request import flavor_request, with_aggregates
 from pciclient.v2.capacity.outcome import Fit, Stage
 from pciclient.v2.capacity.placement_trees import TreeReader
 from pciclient.v2.capacity.pools import pool_request, pool_trees
@@ -108,9 +108,9 @@ class CapacityManager:
             answer.pci_from = PCI_FROM_PLACEMENT
 
         def translate(item: Wanted) -> PlacementRequest:
-            request = flavor_request(item.flavor, aliases=aliases,
-                                     pci_in_placement=placement_pci or bool(pools),
-                                     boot_from_volume=boot_from_volume)
+            request = with_aggregates(flavor_request(
+                item.flavor, aliases=aliases, pci_in_placement=placement_pci or bool(pools),
+                boot_from_volume=boot_from_volume), member_of)
             return pool_request(request, aliases) if pools else request
 
         requests = [(item.name, translate(item)) for item in wanted]
@@ -120,16 +120,9 @@ class CapacityManager:
         trees = pool_trees(read.trees, pools) if pools else read.trees
         down = self._down_hosts(host, {t.host for t in trees}, answer.notes)
         for tree in trees:
-            outside = bool(member_of) and tree.aggregates is not None and not all(
-                set(ored) & tree.aggregates for ored in member_of)
             for name, request in requests:
-                if outside:
-                    result = Fit(0, [outcome.NOT_IN_AGGREGATE], {}, [Stage(
-                        'aggregates', False, 'the host is in none of the aggregates asked '
-                        'for')])
-                else:
-                    result = self._fit(tree, request, answer.pci_from, down)
-                answer.rows.append(HostFit(tree.host, name, result, request))
+                answer.rows.append(HostFit(tree.host, name, self._fit(
+                    tree, request, answer.pci_from, down), request))
         if verify:
             self._verify(answer, trees)
         return answer
@@ -137,17 +130,30 @@ class CapacityManager:
     @staticmethod
     def _fit(tree: HostTree, request: PlacementRequest, pci_from: str,
              down: set[str]) -> Fit:
+        """``fit`` of the tree, then what Placement does not decide: PCI nowhere reported
+        (unknown), the compute service down (Nova's ComputeFilter: none)."""
         result = fit(tree, request)
         asks_pci = any(g.alias for g in request.groups) or bool(request.unknown_aliases)
+        overridden = False
         if pci_from == PCI_UNKNOWN and asks_pci:
             result.fits = None
             result.limited_by = [outcome.PCI_NOT_REPORTED] + result.limited_by
+            result.stages.append(Stage('PCI devices', None, 'this cloud reports them '
+                                       'nowhere: PCI capacity unknown'))
+            overridden = True
         if tree.host in down:
-            result.stages.insert(0, Stage('compute service', False, 'down: Nova\'s '
-                                          'ComputeFilter drops the host after Placement'))
+            result.stages.append(Stage('compute service', False, 'down: Nova\'s '
+                                       'ComputeFilter drops the host after Placement'))
             if result.fits is not None:
                 result.fits = 0
             result.limited_by = [outcome.DOWN] + result.limited_by
+            overridden = True
+        if overridden:
+            stages = [s for s in result.stages if s.name != 'fits']
+            known = 'unknown' if result.fits is None else str(result.fits)
+            stages.append(Stage('fits', bool(result.fits), f'{known}; the next is stopped '
+                                f'by {", ".join(result.limited_by)}'))
+            result.stages = stages
         return result
 
     def _pools(self, host: str | None) -> list[dict[str, Any]]:

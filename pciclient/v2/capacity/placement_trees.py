@@ -71,14 +71,20 @@ class TreeReader:
             return self._host_tree(host, member_of or [])
         listed = self.placement.list_providers({})
         roots = {p.uuid for p in listed if p.parent_uuid is None}
+        members = {uuid: self._uuids({'member_of': uuid})
+                   for uuid in sorted({u for ored in member_of or [] for u in ored})}
         for ored in member_of or []:
-            roots &= self._uuids({'member_of': 'in:' + ','.join(ored)})
+            roots &= set().union(*(members[uuid] for uuid in ored))
         having = {trait: self._uuids({'required': trait}) for trait in sorted(wanted)}
         chosen = [p for p in listed if (p.root_uuid or p.uuid) in roots]
         providers = self._fill(chosen, traits=False)
         for provider in providers:
             provider.traits = {t for t, uuids in having.items() if provider.uuid in uuids}
-        return Trees(self._assemble(providers), pci_reported=bool(having[PCI_TRAIT]))
+        trees = self._assemble(providers)
+        if member_of:
+            for tree in trees:
+                tree.aggregates = {u for u, uuids in members.items() if tree.root.uuid in uuids}
+        return Trees(trees, pci_reported=bool(having[PCI_TRAIT]))
 
     def _host_tree(self, host: str, member_of: list[list[str]]) -> Trees:
         root = self.placement.root(host)
