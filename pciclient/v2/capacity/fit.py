@@ -91,14 +91,16 @@ def fit(tree: HostTree, request: PlacementRequest) -> Fit:
     packer = Packer(plan.problem())
     result.fits = packer.largest()
     alone = {rc: packer.largest(only=rc) for rc in order}
-    _class_stages(plan, order, alone, result.stages)
+    rules = _per_server_rules(packer, order) if result.fits == 0 else []
+    # When not even one server can be taken from an idle tree, "alone" would say 0 for
+    # every class: the classes then tell only free against needed.
+    _class_stages(plan, order, {} if rules else alone, result.stages)
     method = ('max-flow' if packer.method == 'flow' else 'exact search') + (
         ', isolate' if request.group_policy == 'isolate' else '')
     if result.fits is None:
         result.stages.append(Stage('fits', None, f'not known: the exact search gave up '
                                    f'after {packer.steps} steps ({method})'))
         return result
-    rules = _per_server_rules(packer, order) if result.fits == 0 else []
     if rules:
         result.stages.append(Stage('one server', False, 'cannot be placed even on an idle '
                                    f'host: {_rules_text(request)} ({", ".join(rules)})'))

@@ -204,7 +204,15 @@ class CapacityManager:
                     or outcome.DOWN in row.fit.limited_by:
                 continue
             query = parse_qsl(row.request.query(in_tree=roots[row.host], limit=1))
-            body = http.get('allocation_candidates', query, microversion=CANDIDATES_VERSION)
+            try:
+                body = http.get('allocation_candidates', query,
+                                microversion=CANDIDATES_VERSION)
+            except exc.BadRequest as error:
+                # A class no provider of the cloud has ever had is unknown to Placement:
+                # it refuses the query, which is "no candidate" for this question.
+                if 'No such resource class' not in str(error):
+                    raise
+                body = {'allocation_requests': []}
             found = body.get('allocation_requests') if isinstance(body, dict) else None
             if not isinstance(found, list):
                 raise exc.InvalidResponse('Placement\'s allocation candidates have no '

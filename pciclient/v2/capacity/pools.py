@@ -79,6 +79,15 @@ def pool_request(request: PlacementRequest,
         groups.append(replace(group, resources={pool_class(spec.vendor_id, spec.product_id): 1},
                               required=required, forbidden=set()))
     notes = list(request.not_counted)
+    policy = request.group_policy
     if any(g.alias for g in request.groups):
         notes.append(POOL_CAVEAT)
-    return replace(request, groups=groups, not_counted=notes)
+        own = sum(1 for g in request.groups if g.numbered and not g.alias)
+        if policy == 'isolate' and own <= 1:
+            # Without PCI in Placement the devices are no request groups: isolate binds
+            # only the flavor's own numbered groups, and with one or none it binds nothing.
+            policy = 'none'
+        elif policy == 'isolate':
+            notes.append('group_policy=isolate is applied to the PCI devices too (Nova '
+                         'applies it to the flavor\'s own groups only)')
+    return replace(request, groups=groups, not_counted=notes, group_policy=policy)
