@@ -65,6 +65,15 @@ def _amount(allocation: dict[str, Any], where: str) -> dict[str, int]:
     return {str(rc): number(value, 'allocation amount') for rc, value in resources.items()}
 
 
+def read_traits(http: HTTPClient, base: str) -> list[str]:
+    """The traits of the provider at ``base`` (``resource_providers/{uuid}``)."""
+    body = http.get(f'{base}/traits')
+    listed = body.get('traits') if isinstance(body, dict) else None
+    if not isinstance(listed, list):
+        raise exc.InvalidResponse(f'The answer to {base}/traits has no "traits" list.')
+    return [str(t) for t in listed]
+
+
 class NoSuchComputeNode(exc.NotFound):
     """No root provider has that name: the host is not known to Placement."""
 
@@ -221,12 +230,7 @@ class PlacementManager:
             else:
                 provider.usages = expect_object(http.get(f'{base}/usages'), 'usages', base)
             if traits:
-                body = http.get(f'{base}/traits')
-                listed = body.get('traits') if isinstance(body, dict) else None
-                if not isinstance(listed, list):
-                    raise exc.InvalidResponse(f'The answer to {base}/traits has no "traits" '
-                                              'list.')
-                provider.traits = [str(t) for t in listed]
+                provider.traits = read_traits(http, base)
         self.map_concurrently(details, providers, 'Reading PCI providers')
 
     def map_concurrently(self, function: Callable[[Any], Any], items: Iterable[Any],

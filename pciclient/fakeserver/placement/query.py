@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from pciclient.fakeserver.placement.errors import PlacementBadRequest
 from pciclient.fakeserver.placement.microversion import Microversion
-from pciclient.fakeserver.placement.params import member_of_values
+from pciclient.fakeserver.placement.params import member_of_values, resources_value
 from pciclient.fakeserver.placement.provider_tree import ProviderTree, ResourceProvider
 
 __all__ = ['filter_providers', 'known_trait']
@@ -108,23 +108,7 @@ def _member_of(values: list[str], version: Microversion, selection: _Selection) 
 
 
 def _resources(value: str, tree: ProviderTree, selection: _Selection) -> None:
-    form = 'Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024.'
-    if not value.strip():
-        raise PlacementBadRequest(f'Badly formed resources parameter. {form} Got: empty string.')
-    wanted: dict[str, int] = {}
-    for item in value.split(','):
-        rc, colon, amount_text = item.partition(':')
-        if not colon or ':' in amount_text:
-            raise PlacementBadRequest(f'Badly formed resources parameter. {form} Got: {item}.')
-        try:
-            amount = int(amount_text)
-        except ValueError:
-            raise PlacementBadRequest(f'Requested resource {rc} expected positive integer '
-                                      f'amount. Got: {amount_text}.') from None
-        if amount < 1:
-            raise PlacementBadRequest(f'Requested resource {rc} requires amount >= 1. '
-                                      f'Got: {amount}.')
-        wanted[rc] = amount
+    wanted = resources_value(value)
     for rc in wanted:
         if rc not in tree.resource_classes:
             raise PlacementBadRequest('Invalid resource class in resources parameter: '

@@ -9,7 +9,7 @@ capacity question names no image.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 CPU_POLICIES = ('dedicated', 'shared', 'mixed')
@@ -73,7 +73,8 @@ def _mask(mask: str, vcpus: int) -> set[int]:
     return parse_cpu_spec(mask)
 
 
-def _choice(specs: Mapping[str, str], key: str, allowed: tuple[str, ...]) -> str | None:
+def choice(specs: Mapping[str, str], key: str, allowed: Iterable[str]) -> str | None:
+    """An extra spec that must be one of ``allowed`` (Nova refuses the flavor otherwise)."""
     value = specs.get(key)
     if not value:
         return None
@@ -124,11 +125,11 @@ def _summed(specs: Mapping[str, str], rc: str) -> int:
 
 def check_cpu_policies(specs: Mapping[str, str], vcpus: int) -> None:
     """Raise :class:`NovaRefuses` where Nova's API refuses the flavor's CPU policies."""
-    cpu_policy = _choice(specs, 'hw:cpu_policy', CPU_POLICIES)
-    thread_policy = _choice(specs, 'hw:cpu_thread_policy', THREAD_POLICIES)
+    cpu_policy = choice(specs, 'hw:cpu_policy', CPU_POLICIES)
+    thread_policy = choice(specs, 'hw:cpu_thread_policy', THREAD_POLICIES)
     realtime = _realtime_cpus(specs, vcpus)
     dedicated = _dedicated_cpus(specs, vcpus)
-    emulator = _choice(specs, 'hw:emulator_threads_policy', EMULATOR_POLICIES)
+    emulator = choice(specs, 'hw:emulator_threads_policy', EMULATOR_POLICIES)
     vcpu, pcpu = _summed(specs, 'VCPU'), _summed(specs, 'PCPU')
     if cpu_policy and (vcpu or pcpu):
         raise NovaRefuses('resources:VCPU or resources:PCPU cannot go with hw:cpu_policy')
@@ -172,9 +173,9 @@ def translate_pinning(specs: Mapping[str, str], vcpus: int) -> Pinning:
     the shared vCPUs and PCPU for the dedicated ones, emulator threads ``isolate`` one
     more PCPU; thread policy isolate/require forbids/requires HW_CPU_HYPERTHREADING.
     Call :func:`check_cpu_policies` first."""
-    cpu_policy = _choice(specs, 'hw:cpu_policy', CPU_POLICIES)
-    thread_policy = _choice(specs, 'hw:cpu_thread_policy', THREAD_POLICIES)
-    emulator = _choice(specs, 'hw:emulator_threads_policy', EMULATOR_POLICIES)
+    cpu_policy = choice(specs, 'hw:cpu_policy', CPU_POLICIES)
+    thread_policy = choice(specs, 'hw:cpu_thread_policy', THREAD_POLICIES)
+    emulator = choice(specs, 'hw:emulator_threads_policy', EMULATOR_POLICIES)
     pinning = Pinning()
     pcpus = 0
     if cpu_policy == 'dedicated':

@@ -33,6 +33,7 @@ from pciclient.v2.capacity.aliases import (
 from pciclient.v2.capacity.cpu_policies import (
     NovaRefuses,
     check_cpu_policies,
+    choice,
     translate_pinning,
 )
 from pciclient.v2.capacity.request import PlacementRequest, RequestGroup
@@ -55,15 +56,6 @@ def _truthy(value: object) -> bool:
     if isinstance(value, bool):
         return value
     return isinstance(value, str) and value.strip().lower() in _TRUE
-
-
-def _choice(specs: Mapping[str, str], key: str, allowed: Iterable[str]) -> str | None:
-    value = specs.get(key)
-    if not value:
-        return None
-    if value not in allowed:
-        raise NovaRefuses(f'{key} {value!r} is not one of {", ".join(allowed)}')
-    return value
 
 
 class _Groups:
@@ -174,7 +166,7 @@ def _late_translations(groups: _Groups, specs: Mapping[str, str]) -> None:
     """Memory encryption, vPMEMs, vTPM, PCI NUMA socket, secure boot, maxphysaddr: what
     ``from_request_spec`` adds after the root resources, in its order."""
     if _truthy(specs.get('hw:mem_encryption')):
-        model = _choice(specs, 'hw:mem_encryption_model', _MEM_ENCRYPTION_TRAITS) or 'amd-sev'
+        model = choice(specs, 'hw:mem_encryption_model', _MEM_ENCRYPTION_TRAITS) or 'amd-sev'
         groups.add_resource('MEM_ENCRYPTION_CONTEXT', 1)
         groups.add_trait(_MEM_ENCRYPTION_TRAITS[model], 'required')
     labels = [label.strip() for label in (specs.get('hw:pmem') or '').split(',')]
@@ -184,22 +176,22 @@ def _late_translations(groups: _Groups, specs: Mapping[str, str]) -> None:
         pmems[rc] = pmems.get(rc, 0) + 1
     for rc, amount in pmems.items():
         groups.add_resource(rc, amount)
-    version = _choice(specs, 'hw:tpm_version', ('1.2', '2.0'))
+    version = choice(specs, 'hw:tpm_version', ('1.2', '2.0'))
     if version:
-        model = _choice(specs, 'hw:tpm_model', ('tpm-tis', 'tpm-crb')) or 'tpm-tis'
+        model = choice(specs, 'hw:tpm_model', ('tpm-tis', 'tpm-crb')) or 'tpm-tis'
         if model == 'tpm-crb' and version != '2.0':
             raise NovaRefuses('hw:tpm_model tpm-crb needs hw:tpm_version 2.0')
         groups.add_trait('COMPUTE_SECURITY_TPM_CRB' if model == 'tpm-crb'
                          else 'COMPUTE_SECURITY_TPM_TIS', 'required')
         groups.add_trait('COMPUTE_SECURITY_TPM_2_0' if version == '2.0'
                          else 'COMPUTE_SECURITY_TPM_1_2', 'required')
-    numa = _choice(specs, 'hw:pci_numa_affinity_policy',
+    numa = choice(specs, 'hw:pci_numa_affinity_policy',
                    ('required', 'legacy', 'preferred', 'socket'))
     if numa == 'socket':
         groups.add_trait('COMPUTE_SOCKET_PCI_NUMA_AFFINITY', 'required')
-    if _choice(specs, 'os:secure_boot', ('required', 'disabled', 'optional')) == 'required':
+    if choice(specs, 'os:secure_boot', ('required', 'disabled', 'optional')) == 'required':
         groups.add_trait('COMPUTE_SECURITY_UEFI_SECURE_BOOT', 'required')
-    mode = _choice(specs, 'hw:maxphysaddr_mode', ('passthrough', 'emulate'))
+    mode = choice(specs, 'hw:maxphysaddr_mode', ('passthrough', 'emulate'))
     if mode:
         groups.add_trait('COMPUTE_ADDRESS_SPACE_PASSTHROUGH' if mode == 'passthrough'
                          else 'COMPUTE_ADDRESS_SPACE_EMULATED', 'required')
@@ -216,10 +208,10 @@ def _root_traits(request: PlacementRequest, specs: Mapping[str, str], owner_nova
         request.root_required.add('COMPUTE_NET_VIRTIO_PACKED')
     if _truthy(specs.get('hw:ephemeral_encryption')):
         request.root_required.add('COMPUTE_EPHEMERAL_ENCRYPTION')
-        fmt = _choice(specs, 'hw:ephemeral_encryption_format', ('plain', 'luks', 'luksv2'))
+        fmt = choice(specs, 'hw:ephemeral_encryption_format', ('plain', 'luks', 'luksv2'))
         if fmt:
             request.root_required.add(f'COMPUTE_EPHEMERAL_ENCRYPTION_{fmt.upper()}')
-    if _choice(specs, 'hw:sound_model', _SOUND_MODELS) == 'virtio':
+    if choice(specs, 'hw:sound_model', _SOUND_MODELS) == 'virtio':
         request.root_required.add('COMPUTE_SOUND_MODEL_VIRTIO')
     if specs.get('hw:tpm_version'):
         security = specs.get('hw:tpm_secret_security') or 'user'

@@ -17,7 +17,7 @@ from pciclient import exceptions as exc
 from pciclient.http import expect_object
 from pciclient.v2.base import path_segment
 from pciclient.v2.capacity.trees import HostTree, Inventory, Provider
-from pciclient.v2.placement import PlacementManager
+from pciclient.v2.placement import PlacementManager, read_traits
 from pciclient.v2.placement_rows import PCI_TRAIT, PciProvider, number
 
 #: Nova puts this trait on the root of a compute node whose service is disabled.
@@ -116,12 +116,7 @@ class TreeReader:
                              for rc, value in inventories.items()},
                 usages={str(rc): number(value, 'usage') for rc, value in usages.items()})
             if traits:
-                body = http.get(f'{base}/traits')
-                listed_traits = body.get('traits') if isinstance(body, dict) else None
-                if not isinstance(listed_traits, list):
-                    raise exc.InvalidResponse(f'The answer to {base}/traits has no "traits" '
-                                              'list.')
-                provider.traits = {str(t) for t in listed_traits}
+                provider.traits = set(read_traits(http, base))
             return provider
 
         result: list[Provider] = self.placement.map_concurrently(
