@@ -150,3 +150,21 @@ def test_a_down_service_fits_nothing(requests_mock, hosts):
     rows = {(r.host, r.flavor): r.fit for r in _ask().rows}
     assert rows['compute0002', 'small'].fits == 0
     assert rows['compute0002', 'small'].limited_by[0] == 'down'
+
+
+
+def test_a_cloud_that_reports_pci_nowhere_never_gives_a_silent_number(requests_mock):
+    """PCI not in Placement (here: said so) and no os-pci pools: PCI flavors have Fits
+    null, said once; flavors without PCI are still counted."""
+    from pciclient.v2.capacity.aliases import load_aliases
+
+    cloud(requests_mock, 3)
+    answer = make_client().capacity.capacity(
+        [Wanted(f['name'], f) for f in FLAVORS], aliases=load_aliases(ALIASES),
+        pci_in_placement='no')
+    assert answer.pci_from == 'unknown'
+    assert [n for n in answer.notes if 'PCI capacity is unknown' in n]
+    by = {(r.host, r.flavor): r.fit for r in answer.rows}
+    assert by['compute0001', 'gpu'].fits is None
+    assert by['compute0001', 'gpu'].limited_by[0] == 'PCI not reported'
+    assert by['compute0001', 'small'].fits == 31

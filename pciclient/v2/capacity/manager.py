@@ -119,23 +119,24 @@ class CapacityManager:
         read = reader.trees(host=host, member_of=member_of, traits=traits)
         trees = pool_trees(read.trees, pools) if pools else read.trees
         down = self._down_hosts(host, {t.host for t in trees}, answer.notes)
+        pci_unknown = {item.name for item in wanted
+                       if answer.pci_from == PCI_UNKNOWN and _asks_pci(item.flavor)}
         for tree in trees:
             for name, request in requests:
                 answer.rows.append(HostFit(tree.host, name, self._fit(
-                    tree, request, answer.pci_from, down), request))
+                    tree, request, name in pci_unknown, down), request))
         if verify:
             self._verify(answer, trees)
         return answer
 
     @staticmethod
-    def _fit(tree: HostTree, request: PlacementRequest, pci_from: str,
+    def _fit(tree: HostTree, request: PlacementRequest, pci_unknown: bool,
              down: set[str]) -> Fit:
         """``fit`` of the tree, then what Placement does not decide: PCI nowhere reported
         (unknown), the compute service down (Nova's ComputeFilter: none)."""
         result = fit(tree, request)
-        asks_pci = any(g.alias for g in request.groups) or bool(request.unknown_aliases)
         overridden = False
-        if pci_from == PCI_UNKNOWN and asks_pci:
+        if pci_unknown:  # the flavor asks PCI devices that no API of the cloud reports
             result.fits = None
             result.limited_by = [outcome.PCI_NOT_REPORTED] + result.limited_by
             result.stages.append(Stage('PCI devices', None, 'this cloud reports them '
