@@ -72,4 +72,12 @@ def test_command_list_group():
     result = openstack('command', 'list', '--group', 'pci', '-f', 'json')
     commands = {name for group in result.json() for name in group['Commands']}
     assert {'pci device list', 'pci device show', 'pci pool list', 'pci hypervisor show',
-            'pci server show'} <= commands
+            'pci server show', 'pci capacity list'} <= commands
+
+
+def test_capacity_has_the_same_options_in_openstack():
+    result = openstack('pci', 'capacity', 'list', '--help')
+    assert result.code == 0, result
+    for option in ('--flavor', '--summary', '--explain', '--verify', '--min-fits',
+                   '--pci-alias', '--pci-in-placement', '--availability-zone'):
+        assert option in result.out
