@@ -24,6 +24,7 @@ from benchmarks.capacity_population import (
 ALL = [row[1] for row in FLAVORS]
 ONE = 'vf.2'          # the flavor of the one-flavor commands (two PCI groups each)
 ON_HOST = 'gpu.1'     # the flavor asked on one host
+SERIAL = (1, 2)       # --placement-concurrency values compared with the default
 
 
 @dataclass
@@ -35,6 +36,8 @@ class Result:
     requests: int = 0
     kinds: Counter = field(default_factory=Counter)
     busy_ms: int = 0
+    #: Milliseconds of each ``GET /resource_providers`` listing, in the order made.
+    listing_ms: list[int] = field(default_factory=list)
     compute: Counter = field(default_factory=Counter)
     error: str | None = None
 
@@ -116,16 +119,35 @@ def _findings(steps: list[Step]) -> list[str]:
         every = _by(step, 'capacity (every')
         if every and not every.error:
             providers = step.size * PROVIDERS_PER_HOST
-            per = every.kinds.get('GET /resource_providers/{uuid}/inventories', 0)
-            rest = every.requests - 2 * per
+            listings = len(every.listing_ms)
+            listed_s = sum(every.listing_ms) / 1000
+            busy = every.busy_ms / 1000
+            each = 1000 * (busy - listed_s) / max(1, every.requests - listings)
             out.append(
                 f'- **Whole cloud, {step.size:,} hosts** ({providers:,} providers): '
                 f'{every.requests:,} requests = 2 per provider (inventories, usages) + '
-                f'{rest} listings; {every.requests / step.size:.2f} per host. Placement was '
-                f'busy {_f(every.busy_ms / 1000)} s of the {_f(every.wall)} s wall '
-                f'({100 * every.busy_ms / 1000 / every.wall:.0f} %); the client used '
-                f'{_f(every.cpu)} s cpu; the fit alone (in-process, every host × '
-                f'{len(ALL)} flavors) takes {_f(step.fit_us["all"], 2)} s.')
+                f'{listings} listings, {every.requests / step.size:.2f} per host. '
+                f'Placement was busy {_f(busy)} s of the {_f(every.wall)} s wall '
+                f'({100 * busy / every.wall:.0f} %): {_f(busy - listed_s)} s on the '
+                f'per-provider reads ({each:.1f} ms each), {_f(listed_s, 2)} s on the listings '
+                f'({", ".join(str(ms) for ms in every.listing_ms)} ms). The client used '
+                f'{_f(every.cpu)} s cpu ({1000 * every.cpu / every.requests:.1f} ms per '
+                f'request); of that the fit of every host × {len(ALL)} flavors is '
+                f'{_f(step.fit_us["all"], 2)} s (in-process).')
+        runs = [(n, _by(step, f'--placement-concurrency {n} ')) for n in SERIAL]
+        shown = [f'{n} in flight {_f(r.wall)} s wall (Placement busy {_f(r.busy_ms / 1000)}'
+                 f' s, client cpu {_f(r.cpu)} s)' for n, r in runs if r and not r.error]
+        if every and shown and not every.error:
+            out.append(f'- **Tree reads\' concurrency** ({step.size:,} hosts, every flavor): '
+                       + '; '.join(shown) + f'; the default 8 in flight {_f(every.wall)} s '
+                       f'(busy {_f(every.busy_ms / 1000)} s, client cpu {_f(every.cpu)} s).')
+    for step in steps:
+        host = _by(step, f'capacity --flavor {ON_HOST} --host')
+        if host and not host.error and host.listing_ms:
+            out.append(f'- **One host, {step.size:,} hosts**: {host.requests} requests, '
+                       f'Placement busy {host.busy_ms} ms, of which listings '
+                       f'{", ".join(str(ms) for ms in host.listing_ms)} ms; '
+                       f'{_f(host.wall)} s wall.')
     for step in steps:
         verify = _by(step, f'capacity --flavor {ONE} --verify')
         one = _by(step, f'capacity --flavor {ONE}')
@@ -193,7 +215,8 @@ def render(info: dict[str, Any], steps: list[Step], pci_cli: str) -> str:
             if not r.error:
                 compute = ', '.join(f'{n} × `{k}`' for k, n in sorted(r.compute.items()))
                 lines.append(f'- {step.size:,} hosts, `{r.label}`: {_kinds(r)}; compute: '
-                             f'{compute}.')
+                             f'{compute}; listings took '
+                             f'{", ".join(str(ms) for ms in r.listing_ms)} ms.')
     lines += ['', f'## The fit alone (in-process, µs per host, {last.size:,} hosts)', '',
               '| ' + ' | '.join(ALL) + ' |', '|' + '---:|' * len(ALL),
               '| ' + ' | '.join(_f(last.fit_us[name], 0) for name in ALL) + ' |', '',

@@ -14,9 +14,11 @@ What it does:
    fifth host, one disabled host, two VFs reserved on another.
 3. At every size runs ``pci-cli capacity`` (``admin_token`` auth, the stand-in as compute
    endpoint, ``--os-placement-endpoint-override``, ``--pci-alias`` with the aliases of
-   the devices): every flavor, one flavor, ``--summary``, one flavor on one host, and
-   (up to ``--verify-up-to`` hosts) ``--verify``. Each output is checked against what
-   the population says (:mod:`benchmarks.capacity_checks`) before it counts.
+   the devices): every flavor, ``--summary`` and one flavor on one host; up to
+   ``--full-up-to`` hosts also one flavor (to compare with every flavor), ``--verify``,
+   and every flavor with ``--placement-concurrency`` 1 and 2 (the default is 8).
+   Each output is checked against what the population says
+   (:mod:`benchmarks.capacity_checks`) before it counts.
 4. Times the client's fit arithmetic alone, in-process (:mod:`benchmarks.capacity_fit_timing`).
 
 Requests to Placement are the lines gunicorn's access log gained while the command ran
@@ -41,41 +43,48 @@ from benchmarks.capacity_checks import Validator, rows_check, summary_check, tot
 from benchmarks.capacity_compute import PCI_ALIASES, ComputeStandIn
 from benchmarks.capacity_fit_timing import time_fit
 from benchmarks.capacity_population import DISABLED_HOST, Cloud, grow, measured_host
-from benchmarks.capacity_report import ALL, ON_HOST, ONE, Result, Step, render
+from benchmarks.capacity_report import ALL, ON_HOST, ONE, SERIAL, Result, Step, render
 from benchmarks.environment import BENCH_DIR, ROOT, machine_info
 from benchmarks.placement_runs import run_counted, say, tool_env
-from benchmarks.placement_service import AccessLog, start
+from benchmarks.placement_service import AccessLog, request_kind, start
 
 RESULTS = BENCH_DIR / 'results' / 'capacity-scale.md'
 
 
-def commands(cloud: Cloud, verify: bool) -> list[tuple[str, list[str], Validator]]:
-    """(label, pci-cli capacity arguments, output check) at the cloud's current size."""
+def commands(cloud: Cloud, full: bool) -> list[tuple[str, list[str], list[str], Validator]]:
+    """(label, pci-cli options, capacity arguments, output check) at the cloud's size;
+    ``full`` adds the comparisons (one flavor, ``--verify``, one request at a time)."""
     host = measured_host(len(cloud.hosts))
     listed = [
-        ('capacity (every flavor)', [], rows_check(cloud, ALL)),
-        (f'capacity --flavor {ONE}', ['--flavor', ONE], rows_check(cloud, [ONE])),
-        ('capacity --summary', ['--summary'], summary_check(cloud, ALL)),
-        (f'capacity --flavor {ON_HOST} --host {host}', ['--flavor', ON_HOST, '--host', host],
+        ('capacity (every flavor)', [], [], rows_check(cloud, ALL)),
+        ('capacity --summary', [], ['--summary'], summary_check(cloud, ALL)),
+        (f'capacity --flavor {ON_HOST} --host {host}', [], ['--flavor', ON_HOST, '--host', host],
          rows_check(cloud, [ON_HOST], host=host)),
     ]
-    if verify:
-        listed.append((f'capacity --flavor {ONE} --verify', ['--flavor', ONE, '--verify'],
-                       rows_check(cloud, [ONE], verified=True)))
+    if full:
+        listed[1:1] = [(f'capacity --flavor {ONE}', [], ['--flavor', ONE],
+                        rows_check(cloud, [ONE]))]
+        listed += [
+            (f'capacity --flavor {ONE} --verify', [], ['--flavor', ONE, '--verify'],
+             rows_check(cloud, [ONE], verified=True)),
+        ]
+        listed += [(f'--placement-concurrency {n} capacity (every flavor)',
+                    ['--placement-concurrency', str(n)], [], rows_check(cloud, ALL))
+                   for n in SERIAL]
     return listed
 
 
 def measure(cloud: Cloud, compute: ComputeStandIn, access: AccessLog, pci_cli: str,
-            alias_file: Path, runs: int, verify: bool, env: dict[str, str],
+            alias_file: Path, runs: int, full: bool, env: dict[str, str],
             work: Path) -> list[Result]:
     size = len(cloud.hosts)
-    listed = commands(cloud, verify)
-    results = [Result(size, label) for label, _, _ in listed]
+    listed = commands(cloud, full)
+    results = [Result(size, label) for label, _, _, _ in listed]
     for round_no in range(1, runs + 1):
-        for result, (label, args, check) in zip(results, listed, strict=True):
+        for result, (label, options, args, check) in zip(results, listed, strict=True):
             if result.error:
                 continue
-            argv = [pci_cli, '--os-auth-type', 'admin_token', '--os-token', 'admin',
+            argv = [pci_cli, *options, '--os-auth-type', 'admin_token', '--os-token', 'admin',
                     '--os-endpoint', compute.url, '--os-placement-endpoint-override',
                     cloud.url, 'capacity', *args, '--pci-alias', str(alias_file),
                     '-f', 'json']
@@ -91,8 +100,9 @@ def measure(cloud: Cloud, compute: ComputeStandIn, access: AccessLog, pci_cli: s
             result.walls.append(run.sample.wall)
             result.cpus.append(run.sample.cpu)
             result.requests, result.kinds = run.requests, run.kinds
-            result.busy_ms = sum(int(p[-1]) for p in (line.split() for line in lines)
-                                 if p and p[-1].isdigit())
+            result.busy_ms = sum(_ms(line) for line in lines)
+            result.listing_ms = [_ms(line) for line in lines
+                                 if request_kind(line) == 'GET /resource_providers']
             result.compute = Counter(compute.requests) - asked
             if compute.unexpected:
                 result.error = f'unexpected compute requests: {compute.unexpected[:3]}'
@@ -102,7 +112,12 @@ def measure(cloud: Cloud, compute: ComputeStandIn, access: AccessLog, pci_cli: s
     return results
 
 
-def run(*, hosts: int, at: list[int], runs: int, verify_up_to: int, pci_cli: str,
+def _ms(line: str) -> int:
+    last = line.rsplit(' ', 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def run(*, hosts: int, at: list[int], runs: int, full_up_to: int, pci_cli: str,
         output: Path, workroot: str | None, echo: bool = True) -> int:
     started = time.monotonic()
     info = machine_info()
@@ -123,7 +138,7 @@ def run(*, hosts: int, at: list[int], runs: int, verify_up_to: int, pci_cli: str
                 compute.hosts = list(cloud.hosts)
                 say(f'pci-cli capacity at {size:,} hosts, {runs} round(s) …')
                 results = measure(cloud, compute, access, pci_cli, alias_file, runs,
-                                  size <= verify_up_to, env, work)
+                                  size <= full_up_to, env, work)
                 say('   the fit alone, in-process …')
                 steps.append(Step(size, cloud.seconds, cloud.requests, cloud.servers, results,
                                   time_fit(cloud), totals(cloud)))
@@ -155,13 +170,14 @@ def main(argv: list[str] | None = None) -> int:
                         'comma-separated (default 100; "" for none)')
     parser.add_argument('--runs', type=int, default=1,
                         help='runs per command and size (default 1; medians reported)')
-    parser.add_argument('--verify-up-to', type=int, default=100,
-                        help='run --verify at sizes up to this many hosts (default 100)')
+    parser.add_argument('--full-up-to', type=int, default=100,
+                        help='at sizes up to this many hosts also run one flavor, --verify '
+                        'and --placement-concurrency 1 and 2 (default 100)')
     parser.add_argument('--pci-cli', default=str(ROOT / '.venv' / 'bin' / 'pci-cli'),
                         help='the pci-cli measured (default: the checkout\'s .venv)')
     parser.add_argument('--workdir', default='/dev/shm' if os.path.isdir('/dev/shm') else None,
                         help='where Placement\'s SQLite file lives (default /dev/shm when '
-                        'there is one: filling is disk-bound otherwise)')
+                        'there is one: filling is about 15 %% faster on tmpfs)')
     parser.add_argument('--output', type=Path, default=RESULTS,
                         help=f'where to write the report (default {RESULTS})')
     args = parser.parse_args(argv)
@@ -176,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.access(args.pci_cli, os.X_OK):
         parser.error(f'no pci-cli at {args.pci_cli}')
     signal.signal(signal.SIGTERM, _interrupt)
-    return run(hosts=args.hosts, at=at, runs=args.runs, verify_up_to=args.verify_up_to,
+    return run(hosts=args.hosts, at=at, runs=args.runs, full_up_to=args.full_up_to,
                pci_cli=args.pci_cli, output=args.output, workroot=args.workdir)
 
 
