@@ -137,6 +137,7 @@ class ComputeStandIn:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 split = urlsplit(self.path)
+                body: Any
                 base = f'http://{self.headers.get("Host", "127.0.0.1")}{PREFIX}'
                 if not split.path.startswith(PREFIX):
                     kind, status, body = f'GET {split.path} (unexpected)', 404, {}

@@ -22,7 +22,12 @@ def _tree(cloud: Cloud, host: str):  # -> HostTree
     capacity = cloud.capacity(host)
     root_traits = set(nova.ROOT_TRAITS) | ({DISABLED_TRAIT} if host == DISABLED_HOST else set())
     root = Provider(uuid=cloud.roots[host], name=host, traits=root_traits,
-                    inventories={rc: Inventory(**inv) for rc, inv in ROOT_INVENTORY.items()},
+                    inventories={rc: Inventory(
+                        total=int(inv['total']), reserved=int(inv['reserved']),
+                        min_unit=int(inv['min_unit']), max_unit=int(inv['max_unit']),
+                        step_size=int(inv['step_size']),
+                        allocation_ratio=float(inv['allocation_ratio']))
+                        for rc, inv in ROOT_INVENTORY.items()},
                     usages={rc: used.get(rc, 0) for rc in ROOT_INVENTORY})
     providers = [root]
     for spec in nova.DEVICES:

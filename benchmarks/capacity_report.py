@@ -180,7 +180,8 @@ def render(info: dict[str, Any], steps: list[Step], pci_cli: str) -> str:
         f'{info["loadavg_end"][0]:.2f} at the end (a machine shared with other work: walls '
         f'are noisy, requests are not). Elapsed {info["elapsed"] / 60:.1f} min.',
         '',
-        'Real Placement 16.0.0 (gunicorn, one sync worker, SQLite on tmpfs, noauth2) filled '
+        f'Real Placement 16.0.0 (gunicorn, one sync worker, SQLite on {info["storage"]}, '
+        'noauth2) filled '
         'through its API as Nova 34 does, grown to ' + ', then '.join(
             f'{s.size:,} compute nodes' for s in steps) + f'; {PROVIDERS_PER_HOST} providers '
         f'per node: the root ({root}) and the real-Placement tier\'s four PCI devices (a '

@@ -55,7 +55,7 @@ def commands(cloud: Cloud, full: bool) -> list[tuple[str, list[str], list[str], 
     """(label, pci-cli options, capacity arguments, output check) at the cloud's size;
     ``full`` adds the comparisons (one flavor, ``--verify``, one request at a time)."""
     host = measured_host(len(cloud.hosts))
-    listed = [
+    listed: list[tuple[str, list[str], list[str], Validator]] = [
         ('capacity (every flavor)', [], [], rows_check(cloud, ALL)),
         ('capacity --summary', [], ['--summary'], summary_check(cloud, ALL)),
         (f'capacity --flavor {ON_HOST} --host {host}', [], ['--flavor', ON_HOST, '--host', host],
@@ -147,7 +147,10 @@ def run(*, hosts: int, at: list[int], runs: int, full_up_to: int, pci_cli: str,
             service.stop()
     info['loadavg_end'] = os.getloadavg()
     info['elapsed'] = time.monotonic() - started
-    text = render(info, steps, pci_cli)
+    info['storage'] = 'tmpfs' if workroot == '/dev/shm' else 'disk'
+    shown = Path(pci_cli)
+    shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else Path(shown.name)
+    text = render(info, steps, str(shown))
     if echo:
         print(text)
     output.parent.mkdir(parents=True, exist_ok=True)
