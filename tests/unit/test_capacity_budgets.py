@@ -110,8 +110,9 @@ def test_a_host_costs_the_same_in_a_small_and_a_big_cloud(requests_mock):
         assert {row.host for row in answer.rows} == {'compute0001'}
         counts.append(_placement(requests_mock))
     assert counts[0] == counts[1]
-    # the PCI switch (1), root by name (1), tree (1), 3 per provider of the tree (3 × 3)
-    assert counts[0] <= 3 + 3 * 3
+    # root by name (1), tree (1), 3 per provider of the tree (3 × 3); the tree itself
+    # tells that PCI is in Placement: no listing of the cloud's PCI providers
+    assert counts[0] == 2 + 3 * 3
 
 
 def test_the_cloud_costs_two_requests_per_provider_whatever_the_flavors(requests_mock):
@@ -121,8 +122,9 @@ def test_the_cloud_costs_two_requests_per_provider_whatever_the_flavors(requests
     requests_mock.reset_mock()
     cloud(requests_mock, 10)
     _ask()
-    # 30 providers × (inventories, usages), the listing, the PCI switch, one per trait
-    assert _placement(requests_mock) <= 30 * 2 + 2 + 4
+    # 30 providers × (inventories, usages), the listing, one listing per trait named
+    # (COMPUTE_MANAGED_PCI_DEVICE, COMPUTE_STATUS_DISABLED, OWNER_NOVA), each read once
+    assert _placement(requests_mock) == 30 * 2 + 1 + 3
     assert _placement(requests_mock) - first <= 1  # more flavors: at most one more trait
     assert len(one.rows) == 10
 

@@ -91,8 +91,12 @@ class CapacityManager:
         member_of = self._member_of(zone, aggregate, answer.notes)
         reader = TreeReader(self.client.placement)
         asks_pci = any(_asks_pci(item.flavor) for item in wanted)
+        # A host's tree comes with all its traits: read it first, and let it tell whether
+        # PCI is in Placement (a listing of the cloud's PCI providers only if it has none).
+        read = reader.trees(host=host, member_of=member_of) if host is not None else None
         if pci_in_placement == 'auto':
-            placement_pci = bool(reader.placement.list_providers({'required': PCI_TRAIT}))
+            placement_pci = read.pci_reported if read is not None \
+                else bool(reader.having(PCI_TRAIT))
         else:
             placement_pci = pci_in_placement == 'yes'
         pools: list[dict[str, Any]] = []
@@ -116,7 +120,8 @@ class CapacityManager:
         requests = [(item.name, translate(item)) for item in wanted]
         traits = {t for _, r in requests for g in r.groups for t in g.required | g.forbidden}
         traits |= {t for _, r in requests for t in r.root_required | r.root_forbidden}
-        read = reader.trees(host=host, member_of=member_of, traits=traits)
+        if read is None:
+            read = reader.trees(member_of=member_of, traits=traits)
         trees = pool_trees(read.trees, pools) if pools else read.trees
         down = self._down_hosts(host, {t.host for t in trees}, answer.notes)
         pci_unknown = {item.name for item in wanted

@@ -58,14 +58,23 @@ class TreeReader:
 
     def __init__(self, placement: PlacementManager) -> None:
         self.placement = placement
+        self._having: dict[str, set[str]] = {}
 
     def _uuids(self, query: dict[str, str]) -> set[str]:
         return {p.uuid for p in self.placement.list_providers(query)}
 
+    def having(self, trait: str) -> set[str]:
+        """The providers with ``trait`` (one listing, read once per reader)."""
+        if trait not in self._having:
+            self._having[trait] = self._uuids({'required': trait})
+        return self._having[trait]
+
     def trees(self, *, host: str | None = None, member_of: list[list[str]] | None = None,
               traits: Iterable[str] = ()) -> Trees:
         """Every compute node's tree (those in every ``member_of`` list), or ``host``'s
-        alone; providers know which of ``traits`` they have (all their traits for a host)."""
+        alone; providers know which of ``traits`` they have (all their traits for a host,
+        so a host's tree can be read before the requests are known). ``pci_reported``:
+        for a host, from its own tree when it has PCI providers (no cloud-wide listing)."""
         wanted = set(traits) | {PCI_TRAIT, DISABLED_TRAIT}
         if host is not None:
             return self._host_tree(host, member_of or [])
@@ -75,7 +84,7 @@ class TreeReader:
                    for uuid in sorted({u for ored in member_of or [] for u in ored})}
         for ored in member_of or []:
             roots &= set().union(*(members[uuid] for uuid in ored))
-        having = {trait: self._uuids({'required': trait}) for trait in sorted(wanted)}
+        having = {trait: self.having(trait) for trait in sorted(wanted)}
         chosen = [p for p in listed if (p.root_uuid or p.uuid) in roots]
         providers = self._fill(chosen, traits=False)
         for provider in providers:
@@ -100,7 +109,7 @@ class TreeReader:
             trees[0].aggregates = {str(a) for a in listed_aggregates}
         pci = any(PCI_TRAIT in p.traits for p in providers)
         if not pci:  # the cloud may report PCI elsewhere: one listing tells
-            pci = bool(self.placement.list_providers({'required': PCI_TRAIT}))
+            pci = bool(self.having(PCI_TRAIT))
         return Trees(trees, pci_reported=pci)
 
     def _fill(self, listed: list[PciProvider], *, traits: bool) -> list[Provider]:
