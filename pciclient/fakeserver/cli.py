@@ -44,6 +44,12 @@ from pciclient.fakeserver.scenario.loader import (
     load_scenario,
     single_host_scenario,
 )
+from pciclient.fakeserver.wsgi.limits import (
+    HEADER_TIMEOUT,
+    MAX_CONNECTIONS,
+    MAX_CONNECTIONS_PER_ADDRESS,
+    ConnectionLimits,
+)
 from pciclient.fakeserver.wsgi.server import RunningServer, make_server
 from pciclient.fakeserver.wsgi.tls import TlsError, TlsFiles, tls_context
 
@@ -62,6 +68,33 @@ def _positive_seconds(text: str) -> float:
     if not 0 < value < float('inf'):
         raise argparse.ArgumentTypeError(f'must be a positive number of seconds: {text!r}')
     return value
+
+
+def _positive_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'not a whole number: {text!r}') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be at least 1: {text!r}')
+    return value
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        'connections', 'A connection waits without a thread until its whole request has come. '
+        'Past a limit of open connections, the longest-waiting idle or incomplete one is '
+        'closed to make room; when every one is busy with a request, a new one gets a 503.')
+    group.add_argument('--max-connections', type=_positive_count, default=MAX_CONNECTIONS,
+                       metavar='N', help='open connections at once (default: %(default)s)')
+    group.add_argument('--max-connections-per-address', type=_positive_count,
+                       default=MAX_CONNECTIONS_PER_ADDRESS, metavar='N',
+                       help='open connections at once from one client address '
+                            '(default: %(default)s)')
+    group.add_argument('--header-timeout', type=_positive_seconds, default=HEADER_TIMEOUT,
+                       metavar='SECONDS',
+                       help='time from the first byte of a request (or the connect) to its '
+                            'last header; past it, 408 and closed (default: %(default)g)')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument('--token-ttl', type=_positive_seconds, default=DEFAULT_TTL,
                       metavar='SECONDS', help='lifetime of issued tokens (default: %(default)g)')
     external_identity.add_arguments(parser)
+    _add_connection_options(parser)
     parser.add_argument('--verbose', action='store_true', help='log debug details')
     return parser
 
@@ -333,7 +367,9 @@ def _serve(scenario: Scenario, args: argparse.Namespace, app: Callable[..., Any]
         LOG.warning('--noauth on %s, which is not a loopback address: anyone who can reach '
                     'this port is an admin of this fake cloud', args.bind)
     try:
-        httpd = make_server(app, args.bind, args.port, tls=args.tls)
+        limits = ConnectionLimits(args.max_connections, args.max_connections_per_address,
+                                  args.header_timeout)
+        httpd = make_server(app, args.bind, args.port, tls=args.tls, connection_limits=limits)
     except OSError as exc:
         print(_bind_error(args.bind, args.port, exc), file=sys.stderr, flush=True)
         return 1

@@ -9,13 +9,17 @@ stdlib engine) never pays for importing cheroot.
   ``OSError`` the socket gave (cheroot folds it into a message without errno).
 - cheroot's ``error_log`` goes to the ``pciclient.fakeserver`` logger: client
   mishaps at DEBUG, bugs at ERROR.
+- A worker thread gets a connection only once a whole request has arrived:
+  until then it waits in cheroot's selector (:mod:`parking`), within the
+  connection limits given. A client that connects and says nothing, or
+  trickles its request, holds no worker.
 - TLS: sockets are wrapped without a handshake where connections are accepted;
-  the handshake runs in the worker thread serving the connection, so a client
-  that connects and says nothing holds one worker until the timeout, never the
-  accept loop. Plain HTTP on the TLS port gets a plain-text 400.
+  the handshake proceeds without blocking in the same selector. Plain HTTP on
+  the TLS port gets a plain-text 400.
 """
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import ssl
@@ -23,29 +27,44 @@ import threading
 from typing import Any
 
 from cheroot import wsgi
+from cheroot.makefile import StreamWriter
 from cheroot.server import HTTPConnection
 from cheroot.ssl import Adapter as AbstractAdapter
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from pciclient.fakeserver.wsgi import limits
+from pciclient.fakeserver.wsgi.limits import ConnectionLimits
+from pciclient.fakeserver.wsgi.parking import ParkingManager, ReplayReader
 from pciclient.fakeserver.wsgi.tls import TlsFiles, tls_context
 
 __all__ = ['CherootServer']
 
 LOG = logging.getLogger('pciclient.fakeserver')
 
-_PLAIN_HTTP_ANSWER = b'This port speaks HTTPS only: use https:// to reach this server.\n'
-_PLAIN_HTTP_ON_TLS = (b'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n'
-                      b'Connection: close\r\nContent-Length: '
-                      + str(len(_PLAIN_HTTP_ANSWER)).encode() + b'\r\n\r\n' + _PLAIN_HTTP_ANSWER)
-
 
 class _WsgiServer(wsgi.Server):
-    """cheroot's server, logging through ``logging`` and keeping the errno of a bind."""
+    """cheroot's server, logging through ``logging``, keeping the errno of a bind, and
+    parking connections until a request is whole."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    _connections: Any  # cheroot's connection manager, then ours (not in cheroot's stubs)
+
+    def __init__(self, *args: Any, connection_limits: ConnectionLimits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bind_errors: list[OSError] = []
+        self.connection_limits = connection_limits
+        self.connection_manager: ParkingManager
+
+    def prepare(self) -> None:
+        super().prepare()
+        # cheroot made its own manager (one selector, the listening socket in it); ours replaces
+        # it before any thread uses either.
+        self._connections._selector.close()
+        self.connection_manager = ParkingManager(self, self.connection_limits)
+        self._connections = self.connection_manager
+
+    def process_conn(self, conn: Any) -> None:
+        # cheroot's selector loop calls this for a new connection and for a readable one.
+        self.connection_manager.arrived(conn)
 
     def bind(self, family: int, type: int, proto: int = 0) -> None:  # noqa: A002 (cheroot's)
         try:
@@ -79,52 +98,47 @@ class _TlsAdapter(BuiltinSSLAdapter):
         return wrapped, {'HTTPS': 'on'}
 
 
-class _TlsConnection(HTTPConnection):
-    """Completes the TLS handshake in the worker thread, before the first request."""
+class _Connection(HTTPConnection):
+    """cheroot's connection, reading through a :class:`ReplayReader` and counted while open."""
 
-    _handshake_done = False
+    counted = False  # set by the manager that admitted it; released once on close
+    _wait = None     # the manager's record while the connection waits in its selector
 
-    def communicate(self) -> bool:
-        if not self._handshake_done:
-            if not self._handshake():
-                return False  # the worker closes the connection
-            self._handshake_done = True
-        return bool(super().communicate())
+    def __init__(self, server: Any, sock: Any, makefile: Any = None) -> None:
+        super().__init__(server, sock, makefile=_makefile)
 
-    def _handshake(self) -> bool:
-        sock = self.socket
+    def close(self) -> None:
         try:
-            sock.do_handshake()
-            return True
-        except ssl.SSLError as exc:
-            if exc.reason == 'HTTP_REQUEST':
-                try:  # under the TLS layer: the client speaks plain HTTP
-                    socket.socket.sendall(sock, _PLAIN_HTTP_ON_TLS)
-                except OSError:
-                    pass
-            LOG.debug('TLS handshake with %s failed: %s', self.remote_addr, exc)
-        except OSError as exc:  # a timeout, a reset, a client that gave up on our certificate
-            LOG.debug('TLS handshake with %s failed: %s', self.remote_addr, exc)
-        return False
+            super().close()
+        finally:
+            if self.counted:
+                self.counted = False
+                self.server.connection_manager.released(self)
+
+
+def _makefile(sock: Any, mode: str = 'r', bufsize: int = io.DEFAULT_BUFFER_SIZE) -> Any:
+    return ReplayReader(sock, mode, bufsize) if 'r' in mode else StreamWriter(sock, mode, bufsize)
 
 
 class CherootServer:
     """cheroot serving ``app`` behind the small interface ``RunningServer`` drives."""
 
-    def __init__(self, app: Any, host: str, port: int, tls: TlsFiles | None) -> None:
+    def __init__(self, app: Any, host: str, port: int, tls: TlsFiles | None,
+                 connection_limits: ConnectionLimits | None = None) -> None:
         context = tls_context(tls) if tls is not None else None
+        connection_limits = connection_limits or ConnectionLimits()
         server = _WsgiServer(
             (host, port), app, numthreads=limits.WORKER_THREADS,
             max=limits.WORKER_THREADS, server_name=host,
             request_queue_size=limits.LISTEN_BACKLOG, timeout=limits.CONNECTION_TIMEOUT,
-            shutdown_timeout=limits.SHUTDOWN_TIMEOUT)
+            shutdown_timeout=limits.SHUTDOWN_TIMEOUT, connection_limits=connection_limits)
         server.max_request_header_size = limits.MAX_HEADER_BYTES
         server.max_request_body_size = limits.MAX_BODY_BYTES
-        server.keep_alive_conn_limit = limits.KEEP_ALIVE_CONNECTIONS
+        server.keep_alive_conn_limit = connection_limits.total
         server.expiration_interval = limits.TICK
+        server.ConnectionClass = _Connection
         if tls is not None and context is not None:
             server.ssl_adapter = _TlsAdapter(tls, context)
-            server.ConnectionClass = _TlsConnection
         self.scheme = 'https' if context is not None else 'http'
         self._server = server
         self._prepare()

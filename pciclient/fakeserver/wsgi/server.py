@@ -4,9 +4,12 @@ Two engines, one interface (``make_server`` → ``RunningServer``):
 
 - ``cheroot`` (the default, what ``pci-fake-server`` and test fixtures use): a
   production HTTP/1.1 server with a fixed pool of worker threads, keep-alive,
-  request size limits and TLS. Idle keep-alive connections wait in a selector,
-  not in a thread, so fifty clients need no fifty threads; the pool size only
-  bounds how many requests run at once (they share one interpreter anyway).
+  request size limits and TLS. Connections wait in a selector, not in a thread,
+  until a whole request has arrived (idle keep-alive ones too), so fifty clients
+  need no fifty threads and silent or trickling clients hold none; the pool size
+  only bounds how many requests run at once (they share one interpreter anyway).
+  How many connections may wait, in all and per client address, and for how
+  long, is :class:`ConnectionLimits`.
 - ``stdlib``: wsgiref with a thread per connection, for ``pci-cli --local``,
   whose one client makes a few requests and must not pay for importing cheroot.
 
@@ -14,9 +17,8 @@ Either way access lines go to the ``pciclient.fakeserver.access`` logger and
 server-level errors to ``pciclient.fakeserver`` (both silent unless logging is
 configured), so embedding a server stays quiet.
 
-With TLS, the handshake runs in the worker thread that serves the connection,
-never in the thread accepting connections: a client that connects and says
-nothing holds one worker until the timeout, not the whole server.
+With TLS, the handshake proceeds in that selector too, without blocking: a
+client that connects and says nothing holds neither a worker nor the loop.
 """
 from __future__ import annotations
 
@@ -30,10 +32,11 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from pciclient.fakeserver.wsgi import limits
+from pciclient.fakeserver.wsgi.limits import ConnectionLimits
 from pciclient.fakeserver.wsgi.tls import TlsFiles
 
-__all__ = ['CHEROOT', 'ENGINES', 'STDLIB', 'RunningServer', 'ThreadingWSGIServer', 'make_server',
-           'start_in_thread']
+__all__ = ['CHEROOT', 'ENGINES', 'STDLIB', 'ConnectionLimits', 'RunningServer',
+           'ThreadingWSGIServer', 'make_server', 'start_in_thread']
 
 LOG = logging.getLogger('pciclient.fakeserver')
 ACCESS_LOG = logging.getLogger('pciclient.fakeserver.access')
@@ -133,11 +136,14 @@ def _stdlib_server(app: WsgiApp, host: str, port: int) -> ThreadingWSGIServer:
 # --- one interface for both ---------------------------------------------------------------------
 
 def make_server(app: WsgiApp, host: str = '127.0.0.1', port: int = 0, *,
-                tls: TlsFiles | None = None, engine: str = CHEROOT) -> Any:
+                tls: TlsFiles | None = None, engine: str = CHEROOT,
+                connection_limits: ConnectionLimits | None = None) -> Any:
     """Bind now, so a busy port fails here (OSError) rather than in a thread.
 
     ``tls`` serves HTTPS (cheroot only); unusable certificate or key files raise
     :class:`TlsError` (a ``ValueError``) before anything is bound.
+    ``connection_limits`` (cheroot only; default ``ConnectionLimits()``) bound
+    the connections that wait for a request; the stdlib engine serves one local client.
     """
     if engine == STDLIB:
         if tls is not None:
@@ -146,7 +152,7 @@ def make_server(app: WsgiApp, host: str = '127.0.0.1', port: int = 0, *,
     if engine != CHEROOT:
         raise ValueError(f'unknown engine {engine!r}; expected one of {", ".join(ENGINES)}')
     from pciclient.fakeserver.wsgi.cheroot_engine import CherootServer  # only when used
-    return CherootServer(access_logged(app), host, port, tls)
+    return CherootServer(access_logged(app), host, port, tls, connection_limits)
 
 
 class RunningServer:
@@ -206,6 +212,8 @@ class RunningServer:
 
 
 def start_in_thread(app: WsgiApp, host: str = '127.0.0.1', port: int = 0, *,
-                    tls: TlsFiles | None = None, engine: str = CHEROOT) -> RunningServer:
+                    tls: TlsFiles | None = None, engine: str = CHEROOT,
+                    connection_limits: ConnectionLimits | None = None) -> RunningServer:
     """Serve ``app`` in the background; port 0 picks a free port (see ``.url``)."""
-    return RunningServer(make_server(app, host, port, tls=tls, engine=engine)).start()
+    return RunningServer(make_server(app, host, port, tls=tls, engine=engine,
+                                     connection_limits=connection_limits)).start()
