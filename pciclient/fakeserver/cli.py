@@ -93,8 +93,9 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
                             '(default: %(default)s)')
     group.add_argument('--header-timeout', type=_positive_seconds, default=HEADER_TIMEOUT,
                        metavar='SECONDS',
-                       help='time from the first byte of a request (or the connect) to its '
-                            'last header; past it, 408 and closed (default: %(default)g)')
+                       help='time from the connect (from the first byte of a next request on a '
+                            'kept-alive connection) to the last header; past it, 408 and '
+                            'closed (default: %(default)g)')
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,8 +25,7 @@ def echo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
 
 @contextmanager
 def serving(app: Callable[..., Any] = echo_app, **limits: Any) -> Iterator[RunningServer]:
-    kwargs = {'connection_limits': ConnectionLimits(**limits)} if limits else {}
-    with start_in_thread(app, **kwargs) as running:
+    with start_in_thread(app, connection_limits=ConnectionLimits(**limits)) as running:
         yield running
 
 

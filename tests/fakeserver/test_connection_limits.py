@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -72,6 +73,24 @@ def test_a_request_sent_in_pieces_with_a_body_arrives_whole() -> None:
         assert _read_response(client).endswith(b'/piecewise 300000')
 
 
+def test_a_head_sent_byte_by_byte_is_recognised_whole() -> None:
+    head = b'GET /bytewise HTTP/1.1\r\nHost: x\r\nX-A: b\r\n\r\n'
+    with serving() as running, _connect(running.port) as client:
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for index in range(len(head)):
+            client.send(head[index:index + 1])
+            time.sleep(0.002)  # one segment each, mostly
+        assert _read_response(client).endswith(b'/bytewise 0')
+
+
+def test_a_trickled_request_on_a_kept_alive_connection_is_408_too() -> None:
+    with serving(header_timeout=0.5) as running, _connect(running.port) as kept:
+        kept.sendall(b'GET /one HTTP/1.1\r\nHost: x\r\n\r\n')
+        assert _read_response(kept).endswith(b'/one 0')
+        kept.sendall(b'GET /two HTTP/1.1\r\n')
+        assert answer(kept).startswith(b'HTTP/1.1 408 Request Timeout\r\n')
+
+
 def test_pipelined_requests_are_each_answered() -> None:
     with serving() as running, _connect(running.port) as client:
         client.sendall(b'GET /a HTTP/1.1\r\nHost: x\r\n\r\n'
@@ -104,6 +123,9 @@ def test_a_chunked_body_is_still_read_by_the_worker() -> None:
 ])
 def test_request_size(data: bytes, size: int | None) -> None:
     assert request_size(data, max_head=100) == size
+    for searched in range(len(data)):  # as if read in two parts: the end of head is found
+        if request_size(data[:searched], max_head=100) is None:
+            assert request_size(data, max_head=100, searched=searched) == size
 
 
 # --- counts ---------------------------------------------------------------------------------------

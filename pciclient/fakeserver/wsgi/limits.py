@@ -22,7 +22,9 @@ TICK = 0.1
 # (see ``parking``). These bound what such waiting connections may take.
 MAX_CONNECTIONS = 512              # open at once, all clients; well under a 1024 fd limit
 MAX_CONNECTIONS_PER_ADDRESS = 256  # open at once from one client address (tests: 127.0.0.1)
-HEADER_TIMEOUT = 5.0               # seconds from the first byte (or connect) to the last header
+# Seconds a request head may take: from the connect, or on a kept-alive connection from the
+# first byte of its next request (idle, such a connection lasts CONNECTION_TIMEOUT).
+HEADER_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ head and a ``Content-Length`` body are all in memory (the TLS handshake too);
 only then does a worker get the connection, the bytes read so far replayed
 before the socket's. A worker therefore never waits on a client for a request.
 
-Bounds: a request must be complete within ``header_timeout`` of its first
-byte (of the connect, for a new connection; else 408 and closed), an idle
-keep-alive connection lasts the server's timeout, and open connections are
+Bounds: a request head must be complete within ``header_timeout`` of the
+connect (of its first byte, on a kept-alive connection; else 408 and closed),
+a ``Content-Length`` body within the server's timeout of the head, an idle
+kept-alive connection lasts the server's timeout, and open connections are
 counted in total and per client address (:class:`limits.ConnectionLimits`).
 A chunked body or one announced with ``Expect: 100-continue`` is read by the
 worker, each read bounded by the server's timeout, as before.
@@ -50,18 +51,21 @@ _WARN_EVERY = 60.0  # seconds between two warnings that the connection limit is 
 
 
 def request_size(data: bytes | bytearray, max_head: int = MAX_HEADER_BYTES,
-                 max_body: int = MAX_BODY_BYTES) -> int | None:
+                 max_body: int = MAX_BODY_BYTES, searched: int = 0) -> int | None:
     """How many bytes make the request starting ``data``: None while its head is incomplete.
 
     0 means "hand it over now": a head too long, a body cheroot must refuse or read
     itself (chunked, ``Expect: 100-continue``, a length that is not one number). cheroot
-    does the real parsing; this only tells when waiting is over.
+    does the real parsing; this only tells when waiting is over. The first ``searched``
+    bytes are known to hold no end of head (they were searched before): a head trickled
+    byte by byte costs one pass, not one per byte.
     """
     start = 0
     while data.startswith(b'\r\n', start) or data.startswith(b'\n', start):
         start += 2 if data.startswith(b'\r\n', start) else 1  # blank lines before a request
+    since = max(start, searched - 3)
     ends = [(i, len(mark)) for mark in (b'\r\n\r\n', b'\n\n')
-            if (i := data.find(mark, start, start + max_head + 4)) >= 0]
+            if (i := data.find(mark, since, start + max_head + 4)) >= 0]
     if not ends:
         return 0 if len(data) - start > max_head else None
     at, mark = min(ends)
@@ -127,6 +131,7 @@ class _Wait:
 
     since: float                        # when it started to wait (for eviction order)
     deadline: float                     # closed past this
+    idle: bool = False                  # kept alive, no byte of a next request yet
     handshake: bool = False             # TLS handshake still to complete
     buffer: bytearray = field(default_factory=bytearray)
     size: int | None = None             # bytes of the whole request, once its head is in
@@ -223,8 +228,11 @@ class ParkingManager(ConnectionManager):
     def put(self, conn: Any) -> None:
         """A worker is done with a request and keeps the connection (worker thread)."""
         now = time.monotonic()
-        wait = _Wait(since=now, deadline=now + self.server.timeout)
-        wait.buffer += conn.rfile.take_buffered()
+        wait = _Wait(since=now, deadline=now + self.server.timeout, idle=True)
+        wait.buffer += conn.rfile.take_buffered()  # the client sent ahead (pipelining)
+        if wait.buffer:
+            wait.size = request_size(wait.buffer)
+            wait.idle = False  # the next request has begun: the idle deadline is short enough
         conn._wait = wait
         conn.socket.setblocking(False)
         self._advance(conn, wait)
@@ -240,8 +248,6 @@ class ParkingManager(ConnectionManager):
             LOG.debug('connection of %s failed while waiting: %s', conn.remote_addr, exc)
             conn.close()
             return
-        if wait.size is None and wait.buffer:
-            wait.size = request_size(wait.buffer)
         if wait.size is not None and len(wait.buffer) >= wait.size:
             self._dispatch(conn, wait)
         elif ended:
@@ -271,7 +277,6 @@ class ParkingManager(ConnectionManager):
     def _read(self, conn: Any, wait: _Wait) -> bool:
         """Read without blocking until the request is whole or nothing is left; True at EOF."""
         sock = conn.socket
-        first = not wait.buffer
         while wait.size is None or len(wait.buffer) < wait.size:
             try:
                 chunk = sock.recv(READ_CHUNK)
@@ -279,12 +284,13 @@ class ParkingManager(ConnectionManager):
                 break
             if not chunk:
                 return True
-            if first:  # the request has begun: its head has header_timeout from now
-                first = False
+            if wait.idle:  # the next request on a kept-alive connection has begun
+                wait.idle = False
                 wait.deadline = time.monotonic() + self.limits.header_timeout
+            searched = len(wait.buffer)
             wait.buffer += chunk
             if wait.size is None:
-                wait.size = request_size(wait.buffer)
+                wait.size = request_size(wait.buffer, searched=searched)
                 if wait.size is not None and wait.size > 0:  # a body: up to the server timeout
                     wait.deadline = max(wait.deadline, time.monotonic() + self.server.timeout)
         return False
