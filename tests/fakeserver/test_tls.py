@@ -134,7 +134,8 @@ def test_plain_http_on_the_https_port_is_told_and_server_keeps_serving(
 
 def test_silent_and_garbage_tls_clients_do_not_block_others(https: RunningServer,
                                                             local_ca: LocalCA) -> None:
-    """The handshake runs in a worker: a client that never speaks holds no one else up."""
+    """The handshake waits in the selector with the connection: a client that never speaks
+    holds no worker and no one else up."""
     idle = [socket.create_connection(('127.0.0.1', https.port), timeout=10) for _ in range(3)]
     garbage = socket.create_connection(('127.0.0.1', https.port), timeout=10)
     garbage.sendall(b'\x16\x03\x01\x00\x05hello')  # a truncated ClientHello
