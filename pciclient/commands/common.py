@@ -49,6 +49,13 @@ def show_output(view: View, fields: dict[str, Any],
     return names, tuple(format_value(name, fields.get(name), overrides) for name in names)
 
 
+def then(rows: Iterable[Any], after: Callable[[], None]) -> Iterator[Any]:
+    """``rows``, then ``after()`` once the last one has been read: what a streamed
+    listing can only tell at its end (rows left out unjudged) is told after its rows."""
+    yield from rows
+    after()
+
+
 def say_unjudged(app: Any, unjudged: dict[str, int], noun: str) -> None:
     """One line on stderr per reason rows were left out unjudged: never silently."""
     for reason, count in sorted(unjudged.items()):
