@@ -49,6 +49,13 @@ def show_output(view: View, fields: dict[str, Any],
     return names, tuple(format_value(name, fields.get(name), overrides) for name in names)
 
 
+def then(rows: Iterable[Any], after: Callable[[], None]) -> Iterator[Any]:
+    """``rows``, then ``after()`` once the last one has been read: what a streamed
+    listing can only tell at its end (rows left out unjudged) is told after its rows."""
+    yield from rows
+    after()
+
+
 def say_unjudged(app: Any, unjudged: dict[str, int], noun: str) -> None:
     """One line on stderr per reason rows were left out unjudged: never silently."""
     for reason, count in sorted(unjudged.items()):
@@ -184,7 +191,14 @@ class _OwnApp:
 
 
 class Lister(_CliWords, _StrictColumns, _OwnApp, lister.Lister):
-    """cliff's Lister with formatters from a fixed table (and the fast JSON one)."""
+    """cliff's Lister with formatters from a fixed table (and the fast JSON one).
+
+    A command may return its rows as a generator reading the cloud page by page: with
+    ``-f json|yaml|csv|value`` and no ``--sort-column`` they pass through the formatter
+    into the all-or-nothing buffer (:class:`~pciclient.commands.formatters.SafeOutput`)
+    one at a time, so memory does not grow with the listing; a table (its widths) and
+    sorted output (its order) need, and hold, every row.
+    """
 
     #: The views its rows come from, without and with ``--long`` (several when the
     #: source of the data chooses one: pci-list --long from os-pci or from Placement).

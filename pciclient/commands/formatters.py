@@ -23,7 +23,7 @@ LIST_FORMATTERS = (
     ('json', 'pciclient.commands.json_formatter:JSONFormatter'),
     ('table', 'pciclient.commands.formatters:TableFormatter'),
     ('value', 'cliff.formatters.value:ValueFormatter'),
-    ('yaml', 'cliff.formatters.yaml_format:YAMLFormatter'),
+    ('yaml', 'pciclient.commands.formatters:YAMLFormatter'),
 )
 SHOW_FORMATTERS = (
     ('json', 'pciclient.commands.json_formatter:JSONFormatter'),
@@ -68,6 +68,45 @@ class TableFormatter:
 
     def emit_one(self, *args: Any, **kwargs: Any) -> Any:
         return self._formatter().emit_one(*args, **kwargs)
+
+
+class YAMLFormatter:
+    """cliff's YAML formatter, whose lists are written a row at a time.
+
+    cliff builds the list of every row, then dumps it: a long listing was held whole.
+    A YAML list of mappings is the concatenation of one-item lists, so each row is
+    dumped alone, the same bytes as cliff's as long as no two rows share a list or a
+    mapping (YAML would then write an anchor and an alias; every row of ours is built
+    from its own part of the answer). One object of ``show`` is cliff's.
+    """
+
+    def __init__(self) -> None:
+        from cliff.formatters import yaml_format
+        self._real = yaml_format.YAMLFormatter()
+
+    def add_argument_group(self, parser: Any) -> None:
+        self._real.add_argument_group(parser)
+
+    def emit_list(self, column_names: Sequence[str], data: Iterable[Sequence[Any]],
+                  stdout: Any, parsed_args: Any) -> None:
+        import yaml  # slow to import: only when YAML is printed
+
+        empty = True
+        for row in data:
+            item = {name: _machine(value) for name, value in
+                    zip(column_names, row, strict=False)}  # cliff zips the same way
+            yaml.safe_dump([item], stream=stdout, default_flow_style=False)
+            empty = False
+        if empty:
+            yaml.safe_dump([], stream=stdout, default_flow_style=False)
+
+    def emit_one(self, *args: Any, **kwargs: Any) -> Any:
+        return self._real.emit_one(*args, **kwargs)
+
+
+def _machine(value: Any) -> Any:
+    """What a machine format shows of a cell."""
+    return value.machine_readable() if isinstance(value, columns.FormattableColumn) else value
 
 
 class _Text(columns.FormattableColumn):
@@ -123,8 +162,10 @@ class SafeOutput:
     The output is written to a buffer first (in memory up to a few MiB, then a temporary
     file, so that 100,000 devices cost no second copy in memory), so that a failure while
     formatting (a value nested too deeply to encode, a later page failing) never leaves
-    half a document on stdout looking complete. Text formats escape control characters
-    and lone surrogates from the cloud.
+    half a document on stdout looking complete. Rows pass through one at a time: with
+    every format but the table (whose widths need every row) and without
+    ``--sort-column``, a listing read page by page is never held whole, however long.
+    Text formats escape control characters and lone surrogates from the cloud.
     """
 
     def __init__(self, name: str, real: Any) -> None:

@@ -1,4 +1,4 @@
-"""A JSON formatter that writes the same bytes as cliff's, many times faster.
+"""A JSON formatter that writes the same bytes as cliff's, many times faster, row by row.
 
 cliff's JSON formatter hands every row to ``json.dump(..., indent=2)``, which runs the
 pure-Python encoder: 100,000 devices took over five seconds. Rows are flat objects,
@@ -51,11 +51,16 @@ def _encode(value: Any, indent: str) -> str:
 
 def write_rows(names: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO,
                indent: bool) -> None:
-    """A JSON list of objects, one per row, byte-identical to cliff's output."""
+    """A JSON list of objects, one per row, byte-identical to cliff's output, written as
+    the rows come (cliff builds the whole list first): a long listing is never held."""
     if not indent:
-        out.write(json.dumps([{n: _plain(v) for n, v in zip(names, row, strict=True)}
-                              for row in rows]))
-        out.write('\n')
+        # json.dumps(list) is '[' + ', '.join(each item) + ']' without an indent.
+        separator = '['
+        for row in rows:
+            out.write(separator)
+            out.write(json.dumps({n: _plain(v) for n, v in zip(names, row, strict=True)}))
+            separator = ', '
+        out.write('[]\n' if separator == '[' else ']\n')
         return
     keys = [_encode_string(name) + ': ' for name in names]
     first = True

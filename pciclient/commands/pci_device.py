@@ -68,14 +68,16 @@ class ListPciDevice(common.Lister):
             instance_uuid = parsed_args.server if is_uuid_like(parsed_args.server) \
                 else client.servers.get(parsed_args.server).id
         statuses = [s for group in parsed_args.status or () for s in group] or None
-        devices = client.pci_devices.list(
+        # A stream: each page goes through the formatter before the next is asked for
+        # (see common.Lister: tables and sorted output still hold every row).
+        devices = client.pci_devices.stream(
             detailed=parsed_args.long, host=parsed_args.host, status=statuses,
             vendor_id=parsed_args.vendor_id, product_id=parsed_args.product_id,
             dev_type=parsed_args.dev_type, instance_uuid=instance_uuid,
             address=parsed_args.address,
             limit=parsed_args.limit, marker=parsed_args.marker)
-        common.say_unjudged(self.app, devices.unjudged, 'PCI device provider')
-        rows = (device.to_dict() for device in devices)
+        rows = common.then((device.to_dict() for device in devices), lambda: common.say_unjudged(
+            self.app, devices.unjudged, 'PCI device provider'))
         if not parsed_args.long:
             return common.list_output(fields.PCI_DEVICE_LIST, rows)
         view = (fields.PCI_DEVICE_LIST_LONG_PLACEMENT if devices.source == 'placement'

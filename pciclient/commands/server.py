@@ -26,9 +26,10 @@ class ListServer(common.Lister):
 
     def take_action(self, parsed_args: Any) -> Any:
         client = common.compute_client(self.app)
-        servers = client.servers.list(detailed=True, all_projects=parsed_args.all_projects)
-        client.pci_devices.annotate_servers(servers)
-        return common.list_output(fields.SERVER_LIST, (s.to_dict() for s in servers))
+        # Page by page, from the first request to the formatter (see common.Lister).
+        servers = client.servers.iter(detailed=True, all_projects=parsed_args.all_projects)
+        return common.list_output(fields.SERVER_LIST, (
+            s.to_dict() for s in client.pci_devices.annotated(servers)))
 
 
 class ShowServer(common.ShowOne):

@@ -7,6 +7,7 @@ dialect of the API the cloud speaks, and can still reach anything it sent.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
@@ -107,7 +108,14 @@ class Manager(Generic[ResourceT]):
         self.http = http
 
     def _list(self, path: str, key: str, params: dict[str, Any] | None = None) -> list[ResourceT]:
-        return [self.resource_class(item) for item in self.http.get_list(path, key, params)]
+        return list(self._iter(path, key, params))
+
+    def _iter(self, path: str, key: str,
+              params: dict[str, Any] | None = None) -> Iterator[ResourceT]:
+        """The items of a listing as the caller reads them, one page in memory at a time
+        (a generator: nothing is asked before the first item is wanted)."""
+        for item in self.http.iter_list(path, key, params):
+            yield self.resource_class(item)
 
     def _get(self, path: str, key: str) -> ResourceT:
         return self.resource_class(expect_object(self.http.get(path), key, path))

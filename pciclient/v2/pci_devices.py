@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-from collections.abc import Iterable, Iterator
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pciclient import exceptions as exc
@@ -99,6 +100,29 @@ class DeviceList(list):
         self.unjudged = unjudged or {}
 
 
+class DeviceStream:
+    """Devices as the caller reads them, one page of the cloud in memory at a time, and
+    where they come from (``source``, known before the first row is read: the first
+    page has answered by then).
+
+    Read it once. ``unjudged`` (see :class:`DeviceList`) is complete only once every row
+    has been read: a command tells it after the rows.
+    """
+
+    def __init__(self, rows: Iterable[Any], source: str,
+                 unjudged: dict[str, int] | None = None) -> None:
+        self._rows = iter(rows)
+        self.source = source
+        self.unjudged = unjudged if unjudged is not None else {}
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._rows
+
+
+#: A streamed detailed listing names the holders of this many devices at a time.
+NAME_BATCH = 1000
+
+
 class PciDeviceManager(Manager[PciDevice]):
     resource_class = PciDevice
 
@@ -148,23 +172,11 @@ class PciDeviceManager(Manager[PciDevice]):
         placement) the devices are Nova's PCI providers in Placement. A detailed
         listing names its holders (``servers``) unless ``name_holders`` is False.
         """
-        unknown = set(filters) - set(FILTERS)
-        if unknown:
-            raise TypeError(f'unknown filter(s): {", ".join(sorted(unknown))}')
-        if limit is not None and limit < 1:
-            raise ValueError('limit must be a positive number')
-        wanted = {key: _as_list(value) for key, value in filters.items() if value is not None}
-        for key in ('vendor_id', 'product_id'):
-            if key in wanted:
-                wanted[key] = [normalise_hex_id(v) for v in wanted[key]]
-        for key in ('address', 'instance_uuid'):  # Nova and Placement write them lower-case
-            if key in wanted:
-                wanted[key] = [v.lower() for v in wanted[key]]
-        if 'dev_type' in wanted:
-            wanted['dev_type'] = [normalise_dev_type(v) for v in wanted['dev_type']]
+        wanted = _wanted(filters, limit)
         if self.source != 'placement':
             try:
-                devices = self._os_pci_list(detailed, resolve_hosts, limit, marker, wanted)
+                devices = list(self._os_pci_rows(detailed, resolve_hosts, limit, marker,
+                                                 wanted))
             except exc.NoPciApi as error:
                 self._fallback(error)
             else:
@@ -176,9 +188,37 @@ class PciDeviceManager(Manager[PciDevice]):
                 return DeviceList(devices, 'os-pci')
         return self._placement_list(detailed, limit, marker, wanted, name_holders)
 
-    def _os_pci_list(self, detailed: bool, resolve_hosts: bool, limit: int | None,
+    def stream(self, detailed: bool = False, *, resolve_hosts: bool = True,
+               limit: int | None = None, marker: int | str | None = None,
+               name_holders: bool = True,
+               **filters: str | Iterable[str] | None) -> DeviceStream:
+        """:meth:`list` as a stream: from os-pci, each page of devices is filtered, named
+        and handed on before the next is asked for, so that memory stays flat however
+        long the listing (the first page is read here: it tells whether os-pci is there).
+        The holders of a detailed listing are named :data:`NAME_BATCH` devices at a time
+        (see :class:`~pciclient.v2.servers.NameBook`: at most its GETs and one listing of
+        every server in all). From Placement the rows are read, sorted and judged as
+        :meth:`list` does, then handed on.
+        """
+        wanted = _wanted(filters, limit)
+        if self.source != 'placement':
+            try:
+                rows = self._os_pci_rows(detailed, resolve_hosts, limit, marker, wanted)
+            except exc.NoPciApi as error:
+                self._fallback(error)
+            else:
+                if detailed and name_holders and self._servers is not None:
+                    rows = _named(rows, self._servers.name_book())
+                return DeviceStream(rows, 'os-pci')
+        listed = self._placement_list(detailed, limit, marker, wanted, name_holders)
+        return DeviceStream(listed, 'placement', listed.unjudged)
+
+    def _os_pci_rows(self, detailed: bool, resolve_hosts: bool, limit: int | None,
                      marker: int | str | None, wanted: dict[str, builtins.list[str]],
-                     ) -> builtins.list[PciDevice]:
+                     ) -> Iterator[PciDevice]:
+        """The devices that pass the filters, page by page; the first page is asked for
+        now (a missing os-pci shows here, as :class:`NoPciApi`), the others as the rows
+        are read (an error there fails the listing, whatever was read before)."""
         if 'dev_type' in wanted or 'instance_uuid' in wanted:
             detailed = True
         params: builtins.list[tuple[str, str | int]] = [
@@ -188,17 +228,23 @@ class PciDeviceManager(Manager[PciDevice]):
         if marker is not None:
             params.append(('marker', marker))
         path = 'os-pci/detail' if detailed else 'os-pci'
-        devices: list[PciDevice] = []
-        hosts: dict[str, str] | None = None
+        items = self.http.iter_list(path, 'pci_devices', params)
         with _os_pci_api():
-            for item in self.http.iter_list(path, 'pci_devices', params):
-                if hosts is None:  # after the first answer: a missing os-pci shows first
-                    hosts = (self._hypervisors.hostnames()
-                             if (resolve_hosts or 'host' in wanted) else {})
-                devices += self._keep(item, hosts, wanted)
-                if limit is not None and len(devices) >= limit:
-                    break
-        return devices
+            first = next(items, None)
+            if first is None:
+                return iter(())
+            hosts = self._hypervisors.hostnames() if (resolve_hosts or 'host' in wanted) else {}
+        return self._kept(itertools.chain((first,), items), hosts, wanted, limit)
+
+    def _kept(self, items: Iterable[dict[str, Any]], hosts: dict[str, str],
+              wanted: dict[str, builtins.list[str]], limit: int | None) -> Iterator[PciDevice]:
+        kept = 0
+        for item in items:
+            for device in self._keep(item, hosts, wanted):
+                yield device
+                kept += 1
+            if limit is not None and kept >= limit:
+                return
 
     @staticmethod
     def _keep(item: dict[str, Any], hosts: dict[str, str],
@@ -302,18 +348,61 @@ class PciDeviceManager(Manager[PciDevice]):
         """Fill ``pci_devices`` of servers the compute API says nothing about (of every
         server with ``source='placement'``) from the consumers of every PCI provider
         (one listing, not one request per server)."""
-        if self.source != 'placement':
-            servers = [s for s in servers if s.pci_devices is None]
-        else:
-            servers = list(servers)
-        if not servers or self.source == 'os-pci' or not self.placement.available():
-            return
-        held: dict[str, list[str]] = {}
+        for _ in self.annotated(servers):
+            pass
+
+    def annotated(self, servers: Iterable[Any]) -> Iterator[Any]:
+        """:meth:`annotate_servers` as the servers stream past: Placement is read (once)
+        when the first server that needs it arrives, and only what each PCI provider's
+        consumers hold is kept (it grows with the cloud's devices in use, not with the
+        servers listed)."""
+        held: dict[str, builtins.list[str]] | None = None
+        usable = self.source != 'os-pci'
+        for server in servers:
+            if usable and (self.source == 'placement' or server.pci_devices is None):
+                if held is None:
+                    usable = self.placement.available()
+                    held = self._consumers_held() if usable else {}
+                if usable:
+                    server.set_pci_devices(held.get(str(server.id), []), 'placement')
+            yield server
+
+    def _consumers_held(self) -> dict[str, builtins.list[str]]:
+        held: dict[str, builtins.list[str]] = {}
         for device in self.placement.devices(consumers=True):
             for consumer in _holders(device.to_dict()):
                 held.setdefault(consumer, []).append(device.id)
-        for server in servers:
-            server.set_pci_devices(held.get(str(server.id), []), 'placement')
+        return held
+
+
+def _wanted(filters: dict[str, str | Iterable[str] | None],
+            limit: int | None) -> dict[str, builtins.list[str]]:
+    """The filters as every source compares them (see :meth:`PciDeviceManager.list`)."""
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise TypeError(f'unknown filter(s): {", ".join(sorted(unknown))}')
+    if limit is not None and limit < 1:
+        raise ValueError('limit must be a positive number')
+    wanted = {key: _as_list(value) for key, value in filters.items() if value is not None}
+    for key in ('vendor_id', 'product_id'):
+        if key in wanted:
+            wanted[key] = [normalise_hex_id(v) for v in wanted[key]]
+    for key in ('address', 'instance_uuid'):  # Nova and Placement write them lower-case
+        if key in wanted:
+            wanted[key] = [v.lower() for v in wanted[key]]
+    if 'dev_type' in wanted:
+        wanted['dev_type'] = [normalise_dev_type(v) for v in wanted['dev_type']]
+    return wanted
+
+
+def _named(devices: Iterator[PciDevice],
+           names: Callable[[Iterable[str]], dict[str, str | None]]) -> Iterator[PciDevice]:
+    """``devices`` with their holders named, :data:`NAME_BATCH` at a time."""
+    while batch := builtins.list(itertools.islice(devices, NAME_BATCH)):
+        found = names(i for device in batch for i in _holders(device.to_dict()))
+        for device in batch:
+            device.set_holder_names(found)
+        yield from batch
 
 
 def _holders(fields: dict[str, Any]) -> builtins.list[str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pciclient import exceptions as exc
@@ -59,35 +59,75 @@ class Server(Resource):
 NAME_LOOKUPS = 20
 
 
+class NameBook:
+    """Server names asked for batch by batch (a streamed listing names its holders as
+    its rows arrive), each server asked for once.
+
+    Asked once, it does what :meth:`ServerManager.names` always did: up to
+    :data:`NAME_LOOKUPS` holders cost a GET each, more one listing of every server. Asked
+    again, the holders met so far count: past :data:`NAME_LOOKUPS` in all, the one
+    listing is read and its names kept (they grow with the servers of the cloud, not
+    with its devices), so a batched listing costs at most that many GETs and one
+    listing. A name is a courtesy: a server the caller may not see, or a compute API
+    that will not say (no admin role, none reachable), leaves it None rather than
+    failing the answer.
+    """
+
+    def __init__(self, manager: ServerManager) -> None:
+        self._manager = manager
+        self._known: dict[str, str | None] = {}
+        self._everyone: dict[str, str | None] | None = None   # once the listing is read
+
+    def __call__(self, ids: Iterable[str]) -> dict[str, str | None]:
+        wanted = sorted({str(i) for i in ids})
+        new = [server_id for server_id in wanted if server_id not in self._known]
+        if new and self._everyone is None:
+            if len(self._known) + len(new) <= NAME_LOOKUPS:
+                self._known.update(self._one_by_one(new))
+            else:
+                self._everyone = self._all_names()
+        if self._everyone is not None:
+            self._known.update((i, self._everyone.get(i)) for i in new)
+        return {server_id: self._known.get(server_id) for server_id in wanted}
+
+    def _one_by_one(self, ids: list[str]) -> dict[str, str | None]:
+        names: dict[str, str | None] = dict.fromkeys(ids)
+        try:
+            for server_id in ids:
+                try:
+                    server = self._manager._get(f'servers/{path_segment(server_id)}', 'server')
+                except (exc.NotFound, exc.Forbidden, exc.ServerError,
+                        exc.InvalidResponse) as error:  # this server's name alone
+                    LOG.debug('name of server %s unknown: %s', server_id, error)
+                    continue
+                names[server_id] = _name(server)
+        except exc.ClientException as error:  # no compute API to ask, or none for us
+            LOG.debug('server names unknown: %s', error)
+        return names
+
+    def _all_names(self) -> dict[str, str | None]:
+        names: dict[str, str | None] = {}
+        try:
+            for server in self._manager.iter(detailed=False, all_projects=True):
+                names[str(server.id)] = _name(server)
+        except exc.ClientException as error:  # no compute API to ask, or none for us
+            LOG.debug('server names unknown: %s', error)
+        return names
+
+
 class ServerManager(Manager[Server]):
     resource_class = Server
 
     def names(self, ids: Iterable[str]) -> dict[str, str | None]:
-        """The names of the servers with these ids, for rows that show who holds a device.
+        """The names of the servers with these ids, for rows that show who holds a device
+        (see :class:`NameBook`: a few holders cost a GET each; more, one listing of every
+        project's servers, whose pages grow with the servers of the cloud, not with its
+        devices)."""
+        return NameBook(self)(ids)
 
-        A few holders cost a GET each; more, one listing of every project's servers
-        (its pages grow with the servers of the cloud, not with its devices). A name is
-        a courtesy: a server the caller may not see, or a compute API that will not say
-        (no admin role, none reachable), leaves it None rather than failing the answer.
-        """
-        names: dict[str, str | None] = dict.fromkeys(sorted({str(i) for i in ids}))
-        try:
-            if len(names) <= NAME_LOOKUPS:
-                for server_id in names:
-                    try:
-                        server = self._get(f'servers/{path_segment(server_id)}', 'server')
-                    except (exc.NotFound, exc.Forbidden, exc.ServerError,
-                            exc.InvalidResponse) as error:  # this server's name alone
-                        LOG.debug('name of server %s unknown: %s', server_id, error)
-                        continue
-                    names[server_id] = _name(server)
-            elif names:
-                for server in self.list(detailed=False, all_projects=True):
-                    if str(server.id) in names:
-                        names[str(server.id)] = _name(server)
-        except exc.ClientException as error:  # no compute API to ask, or none for us
-            LOG.debug('server names unknown: %s', error)
-        return names
+    def name_book(self) -> NameBook:
+        """Names for holders met batch by batch, each server asked for once."""
+        return NameBook(self)
 
     def list(self, detailed: bool = True, *, all_projects: bool = False,
              **filters: Any) -> list[Server]:
@@ -95,10 +135,16 @@ class ServerManager(Manager[Server]):
 
         Only the detailed listing carries ``os-pci:pci_devices``.
         """
+        return list(self.iter(detailed, all_projects=all_projects, **filters))
+
+    def iter(self, detailed: bool = True, *, all_projects: bool = False,
+             **filters: Any) -> Iterator[Server]:
+        """:meth:`list`, page by page as the caller reads (nothing is asked until then):
+        a listing of any length held one page at a time."""
         params = {key: value for key, value in filters.items() if value is not None}
         if all_projects:
             params['all_tenants'] = 1
-        return self._list('servers/detail' if detailed else 'servers', 'servers', params)
+        return self._iter('servers/detail' if detailed else 'servers', 'servers', params)
 
     def get(self, id_or_name: str, *, all_projects: bool = False) -> Server:
         """One server by UUID, or by exact name (an error when several share it)."""
