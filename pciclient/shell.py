@@ -127,9 +127,8 @@ class Watchdog:
     line and cleans up (``--local``'s server stops). Code that never returns to the
     interpreter (a C loop, a worker thread the main thread joins, an exception handler
     that swallows everything) cannot be interrupted so: :data:`GRACE` seconds later the
-    watchdog writes the same line itself and ends the process with ``os._exit(1)``,
-    unflushed stdout lost (a command that did not finish prints no output) and no
-    clean-up run. In a thread other than the main one (an embedding program) only that
+    watchdog writes the same line itself and ends the process with ``os._exit(1)``: no
+    clean-up runs, buffered output is dropped (commands write theirs only once complete). In a thread other than the main one (an embedding program) only that
     backstop applies.
     """
 
