@@ -128,8 +128,8 @@ class Watchdog:
     interpreter (a C loop, a worker thread the main thread joins, an exception handler
     that swallows everything) cannot be interrupted so: :data:`GRACE` seconds later the
     watchdog writes the same line itself and ends the process with ``os._exit(1)``: no
-    clean-up runs, buffered output is dropped (commands write theirs only once complete). In a thread other than the main one (an embedding program) only that
-    backstop applies.
+    clean-up runs, buffered output is dropped (commands write theirs only once complete).
+    In a thread other than the main one (an embedding program) only that backstop applies.
     """
 
     #: Seconds the main thread has to end cleanly after the deadline.
