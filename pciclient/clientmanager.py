@@ -7,6 +7,8 @@ Commands reach it as ``app.client_manager.pci``, exactly as they do inside the
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from pciclient import exceptions as exc
@@ -16,12 +18,54 @@ NO_CLOUD = ('Nothing tells pci-cli where your cloud is: use --os-cloud NAME (clo
             'set OS_AUTH_URL and credentials (e.g. source an openrc file), '
             'give --os-auth-type none --os-endpoint URL, or try --local.')
 
+#: The keys of a clouds.yaml ``auth`` section whose values are secrets (see ``secrets``).
+SECRET_KEYS = ('password', 'token', 'application_credential_secret', 'passcode', 'secret')
+
+
+def not_keystone(auth_url: str) -> exc.ConfigurationError:
+    """The auth URL is some other service behind keystonemiddleware (compute, Placement)."""
+    return exc.ConfigurationError(
+        f'The auth URL {auth_url} answered 401 to version discovery: is it Keystone\'s URL? '
+        '(--os-auth-url, OS_AUTH_URL)')
+
+
+def fail_reentered_login(auth: Any) -> None:
+    """Make ``auth`` raise :func:`not_keystone` where keystoneauth would deadlock.
+
+    keystoneauth's identity plugins log in under a plain (not re-entrant) lock in
+    ``get_access``. The generic plugins first discover the auth URL's versions, and when
+    that GET is answered 401 keystoneauth asks again *with a token*: it calls
+    ``get_access`` on the same plugin, in the same thread, under the lock it holds, and
+    waits forever (``--timeout`` never applies: no request is pending). A second
+    ``get_access`` in the same thread while the first is running can only be that, so it
+    fails at once instead; other threads still wait for the first login, as they should.
+    """
+    get_access: Callable[..., Any] | None = getattr(auth, 'get_access', None)
+    if get_access is None:
+        return
+    inside = threading.local()
+
+    def guarded(session: Any, **kwargs: Any) -> Any:
+        if getattr(inside, 'active', False):
+            raise not_keystone(str(getattr(auth, 'auth_url', None) or 'given'))
+        inside.active = True
+        try:
+            return get_access(session, **kwargs)
+        finally:
+            inside.active = False
+    auth.get_access = guarded
+
 
 class ClientManager:
     """Holds the options and, once a command asks, the session and the client."""
 
-    def __init__(self, args: Any) -> None:
+    def __init__(self, args: Any, deadline: float | None = None,
+                 secrets: set[str] | None = None) -> None:
         self._args = args
+        #: When the whole command must be over (``time.monotonic()``), for the client.
+        self._deadline = deadline
+        #: Where the secrets of a clouds.yaml go once read, so that logs can hide them.
+        self.secrets = secrets if secrets is not None else set()
         self._client: Any = None
         self._local_server: Any = None
 
@@ -67,7 +111,8 @@ class ClientManager:
             placement_interface=args.os_placement_interface,
             placement_service_type=args.os_placement_service_type,
             placement_api_version=args.os_placement_api_version,
-            placement_concurrency=args.placement_concurrency)
+            placement_concurrency=args.placement_concurrency,
+            **self._limits())
         if args.local:
             compute = self._start_local()
             # The embedded server serves Placement beside compute, as the fake cloud does.
@@ -91,6 +136,19 @@ class ClientManager:
             interface=args.os_compute_interface or args.os_interface or 'public',
             service_type=args.os_compute_service_type or args.os_service_type or 'compute',
             service_name=args.os_compute_service_name or args.os_service_name)
+
+    def _limits(self) -> dict[str, Any]:
+        """``deadline`` and ``max_answer_size`` for the client, each only if its
+        ``Client`` takes it (a library older than these options still works)."""
+        import inspect
+
+        from pciclient.v2 import client as v2_client
+
+        wanted = {'deadline': self._deadline,
+                  'max_answer_size': getattr(self._args, 'max_answer_size', None)}
+        accepted = inspect.signature(v2_client.Client).parameters
+        return {name: value for name, value in wanted.items()
+                if value is not None and name in accepted}
 
     def _session(self) -> Any:
         from keystoneauth1 import exceptions as ksa_exc
@@ -120,6 +178,7 @@ class ClientManager:
         except ksa_exc.MissingRequiredOptions as error:
             flags = ', '.join('--os-' + opt.dest.replace('_', '-') for opt in error.options)
             raise exc.ConfigurationError(f'--os-auth-type {name} needs {flags}.') from None
+        fail_reentered_login(auth)
         return loading.load_session_from_argparse_arguments(args, auth=auth)
 
     def _local_session(self) -> Any:
@@ -143,6 +202,11 @@ class ClientManager:
             session = cloud.get_session()
         except sdk_exc.OpenStackCloudException as error:
             raise exc.ConfigurationError(f'clouds.yaml: {error}') from None
+        auth_config = cloud.config.get('auth')
+        if isinstance(auth_config, dict):
+            self.secrets.update(str(value) for key, value in auth_config.items()
+                                if key in SECRET_KEYS and value)
+        fail_reentered_login(session.auth)
         return client_class(
             session,
             endpoint_override=(args.os_compute_endpoint_override or args.os_endpoint_override

@@ -81,12 +81,57 @@ def register(parser: argparse.ArgumentParser) -> None:
         help='Retry each request up to N times, with exponential back-off, when the '
              'connection fails or the cloud answers 429, 500, 502, 503 or 504 (all of '
              "pci-cli's requests are idempotent GETs; env OS_RETRIES; default 0).")
+    parser.add_argument(
+        '--deadline', metavar='<seconds>', type=deadline_seconds,
+        default=os.environ.get('PCI_CLI_DEADLINE', str(DEFAULT_DEADLINE)),
+        help='Give up on the whole command after this many seconds, however many requests '
+             'it makes and whatever a server does (--timeout bounds each request; env '
+             f'PCI_CLI_DEADLINE; default {DEFAULT_DEADLINE}).')
+    parser.add_argument(
+        '--max-answer-size', metavar='<bytes>', type=answer_size,
+        default=os.environ.get('PCI_CLI_MAX_ANSWER_SIZE', DEFAULT_MAX_ANSWER_SIZE),
+        help='Refuse an answer (after decompression) larger than this: a number of bytes, '
+             'or with a K, M or G suffix (powers of 1024; env PCI_CLI_MAX_ANSWER_SIZE; '
+             f'default {DEFAULT_MAX_ANSWER_SIZE}).')
     loading.register_adapter_argparse_arguments(parser, service_type='compute')
     loading.register_service_adapter_argparse_arguments(parser, service_type='compute')
     loading.register_service_adapter_argparse_arguments(parser, service_type='placement')
     pci_source.register(parser)
     # The interface is left unset so that clouds.yaml can choose it; 'public' applies last.
     parser.set_defaults(os_interface=os.environ.get('OS_INTERFACE'))
+
+
+#: Seconds a whole command may take (``--deadline``): a script must never hang forever,
+#: even where no single request times out (a login that loops, a slow trickle of pages).
+DEFAULT_DEADLINE = 300
+#: The largest answer read (``--max-answer-size``), as typed.
+DEFAULT_MAX_ANSWER_SIZE = '256M'
+_UNITS = {'': 1, 'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3}
+
+
+def deadline_seconds(text: str) -> float:
+    """``--deadline``: a positive, finite number of seconds (``1e400``/``nan`` are not)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 10 ** 9:
+        raise argparse.ArgumentTypeError(f'expected a positive number of seconds, not {text!r}')
+    return seconds
+
+
+def answer_size(text: str) -> int:
+    """``--max-answer-size``: bytes, or K/M/G (KiB, MiB, GiB; ``256M``, ``1.5G``, ``4KiB``)."""
+    number = str(text).strip().upper().removesuffix('B').removesuffix('I')
+    unit = number[-1:] if number[-1:] in _UNITS else ''
+    try:
+        size = int(float(number.removesuffix(unit)) * _UNITS[unit]) if unit else int(number)
+    except (ValueError, OverflowError):
+        size = 0
+    if not 0 < size < 2 ** 63:
+        raise argparse.ArgumentTypeError(
+            f'expected a positive number of bytes, optionally with K, M or G, not {text!r}')
+    return size
 
 
 def _retries(text: str) -> int:

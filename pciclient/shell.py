@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import signal
 import sys
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from cliff import app, commandmanager
 from cliff import complete as cliff_complete
 from cliff import help as cliff_help
 
-from pciclient import __version__, options
+from pciclient import __version__, exceptions, options
+from pciclient.text import printable, printable_lines
 
 LOG = logging.getLogger(__name__)
 
@@ -103,6 +109,158 @@ class CompleteCommand(cliff_complete.CompleteCommand):
         return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
 
 
+class DeadlineExceeded(exceptions.ClientException):
+    """The command's ``--deadline`` passed: raised in the main thread by :class:`Watchdog`."""
+
+
+def deadline_message(seconds: float) -> str:
+    return (f'The command did not finish within its deadline of {seconds:g} s '
+            '(--deadline, PCI_CLI_DEADLINE).')
+
+
+class Watchdog:
+    """Ends the command at its deadline, whatever it is doing.
+
+    At ``at`` (``time.monotonic()``) it sends SIGALRM to the main thread, whose handler
+    raises :class:`DeadlineExceeded`: a blocking system call (a socket read, a sleep, a
+    lock keystoneauth never releases) is interrupted, the command fails with its one
+    line and cleans up (``--local``'s server stops). Code that never returns to the
+    interpreter (a C loop, a worker thread the main thread joins, an exception handler
+    that swallows everything) cannot be interrupted so: :data:`GRACE` seconds later the
+    watchdog writes the same line itself and ends the process with ``os._exit(1)``: no
+    clean-up runs, buffered output is dropped (commands write theirs only once complete).
+    In a thread other than the main one (an embedding program) only that backstop applies.
+    """
+
+    #: Seconds the main thread has to end cleanly after the deadline.
+    GRACE = 1.0
+
+    def __init__(self, at: float, seconds: float, stderr: TextIO) -> None:
+        self.at = at
+        self.message = deadline_message(seconds)
+        self._stderr = stderr
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._main: int | None = None
+        self._previous: Any = None
+        self._thread = threading.Thread(target=self._watch, name='pci-cli deadline',
+                                        daemon=True)
+
+    def start(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._main = threading.get_ident()
+            self._previous = signal.signal(signal.SIGALRM, self._interrupt)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """No signal and no exit after this returns (the command is over)."""
+        with self._lock:
+            self._done.set()
+        if self._main is not None:
+            signal.signal(signal.SIGALRM, self._previous)
+            self._main = None
+
+    def _interrupt(self, signum: int, frame: Any) -> None:
+        if not self._done.is_set():
+            raise DeadlineExceeded(self.message)
+        if callable(self._previous):   # someone else's alarm, after ours
+            self._previous(signum, frame)
+
+    def _watch(self) -> None:
+        if self._done.wait(max(0.0, self.at - time.monotonic())):
+            return
+        with self._lock:
+            if self._done.is_set():
+                return
+            if self._main is not None:
+                signal.pthread_kill(self._main, signal.SIGALRM)
+        if self._done.wait(self.GRACE):
+            return
+        self._exit()
+
+    def _exit(self) -> None:
+        line = f'{self.message}\n'
+        try:   # the file descriptor itself: the main thread may hold the stream's lock
+            os.write(self._stderr.fileno(), line.encode())
+        except (OSError, ValueError, AttributeError):   # not a file (tests)
+            self._stderr.write(line)
+            self._stderr.flush()
+        os._exit(1)
+
+
+#: Option names (after ``os_``) whose values are secrets, whatever the auth plugin.
+_SECRET_SUFFIXES = ('password', 'token', 'secret', 'passcode')
+_REDACTED = '***'
+
+
+class SafeFormatter(logging.Formatter):
+    """Every log line as normal output is shown, and without secrets.
+
+    keystoneauth logs (with ``-vv``/``--debug``) the headers and bodies of answers as
+    the server sent them: an escape sequence, BEL, a C1 control or a bidi override in an
+    ``x-openstack-request-id`` or a body would reach the terminal. Each formatted record
+    (traceback included) is escaped as :func:`pciclient.text.printable_lines` does; its
+    line breaks stay. Before that, each secret (a password, a token given on the command
+    line or in clouds.yaml) is replaced, also as Python would quote it (``repr``, as an
+    exception message does): keystoneauth hashes the tokens it sends, but a token that is
+    no valid header value reaches the log in the exception that refused it.
+    """
+
+    def __init__(self, inner: logging.Formatter, secrets: set[str]) -> None:
+        super().__init__()
+        self._inner = inner
+        self._secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable_lines(self.redact(self._inner.format(record)))
+
+    def redact(self, text: str) -> str:
+        forms = {form for secret in self._secrets if secret
+                 for form in (secret, repr(secret)[1:-1], ascii(secret)[1:-1],
+                              printable(secret)) if form}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, _REDACTED)
+        return text
+
+
+def option_secrets(parsed: Any) -> set[str]:
+    """The secrets given as options (or their environment variables)."""
+    return {value for name, value in vars(parsed).items()
+            if name.startswith('os_') and name.endswith(_SECRET_SUFFIXES)
+            and isinstance(value, str) and value}
+
+
+def _one_line_failures(cmd: Any, debug: bool) -> Callable[[Any], Any]:
+    """``cmd.run``, with a line for the failures whose message is empty.
+
+    A MemoryError (an answer or an output too big for the memory this process may use)
+    has no message: cliff would log an empty line. By the time it is worded here, the
+    frames that held the memory are gone (without ``--debug``, which keeps them for the
+    traceback) so that the line can be written."""
+    run = cmd.run
+    name = getattr(cmd, 'cmd_name', None) or 'the command'
+
+    def guarded(parsed_args: Any) -> Any:
+        try:
+            return run(parsed_args)
+        except MemoryError as error:
+            if debug:
+                raise exceptions.CommandError(_out_of_memory(name)) from error
+        except Exception as error:
+            if str(error).strip():
+                raise
+            raise exceptions.CommandError(
+                f'{type(error).__name__} while running {name}.') from error
+        # Only after a MemoryError without --debug: its traceback and frames are freed.
+        raise exceptions.CommandError(_out_of_memory(name))
+    return guarded
+
+
+def _out_of_memory(name: str) -> str:
+    return (f'Out of memory while running {name}: the answers (or the output) need more '
+            'memory than this process may use; --max-answer-size bounds each answer.')
+
+
 class PciShell(app.App):
     """The application object: options, logging and clean-up around each command."""
 
@@ -110,7 +268,12 @@ class PciShell(app.App):
     #: Every command is pci-cli's own (see pciclient.commands.common._OwnApp).
     fixed_command_set = True
 
-    def __init__(self) -> None:
+    def __init__(self, started: float | None = None) -> None:
+        #: When the command started (``time.monotonic()``): its deadline counts from here.
+        self.started = time.monotonic() if started is None else started
+        self.watchdog: Watchdog | None = None
+        #: Secrets no log line shows (see :class:`SafeFormatter`); clouds.yaml adds its own.
+        self.secrets: set[str] = set()
         super().__init__(
             description='Which PCI devices and SR-IOV VFs a cloud has, which are free, '
                         'and which server holds which.',
@@ -171,6 +334,10 @@ class PciShell(app.App):
         before = set(root.handlers)
         super().configure_logging()
         PciShell._root_handlers = [h for h in root.handlers if h not in before]
+        self.secrets.update(option_secrets(self.options))
+        for handler in PciShell._root_handlers:
+            handler.setFormatter(SafeFormatter(handler.formatter or logging.Formatter(),
+                                               self.secrets))
         verbosity = 3 if self.options.debug else self.options.verbose_level
         levels = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO}
         level = levels.get(verbosity, logging.DEBUG)
@@ -189,6 +356,9 @@ class PciShell(app.App):
         if argv or not self.options.deferred_help:   # plain --help lists the commands
             # Before anything else happens, so that the usage error is the only line.
             self.require_command(argv)
+        seconds = self.options.deadline
+        self.watchdog = Watchdog(self.started + seconds, seconds, self.stderr)
+        self.watchdog.start()
         if getattr(self.options, 'insecure', False):
             # One line of our own instead of urllib3's warning (with a source line) per request.
             import warnings
@@ -197,7 +367,15 @@ class PciShell(app.App):
             warnings.simplefilter('ignore', InsecureRequestWarning)
             LOG.warning('Warning: --insecure: the TLS certificates of the cloud are not '
                         'verified, so anyone on the path can read or change the answers.')
-        self.client_manager = ClientManager(self.options)
+        self.client_manager = ClientManager(self.options, deadline=self.started + seconds,
+                                            secrets=self.secrets)
+
+    def prepare_to_run_command(self, cmd: Any) -> None:
+        cmd.run = _one_line_failures(cmd, bool(self.options.debug))
+
+    def stop_watchdog(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.stop()
 
     def clean_up(self, cmd: Any, result: int, err: BaseException | None) -> None:
         if self.client_manager is not None:
@@ -206,13 +384,20 @@ class PciShell(app.App):
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``pci-cli``; returns the exit code (0 ok, 1 API or connection error, 2 usage)."""
+    started = time.monotonic()
     argv = sys.argv[1:] if argv is None else list(argv)
+    shell = PciShell(started)
     try:
-        return PciShell().run(argv)
+        return shell.run(argv)
     except SystemExit as stop:  # argparse's usage errors (2), --help and --version (None/0)
         if stop.code is None:
             return 0
         return stop.code if isinstance(stop.code, int) else 1
+    except DeadlineExceeded as error:   # past cliff's own handling (while it logged)
+        shell.stderr.write(f'{error}\n')
+        return 1
+    finally:
+        shell.stop_watchdog()
 
 
 if __name__ == '__main__':
