@@ -170,3 +170,20 @@ def test_a_cloud_that_reports_pci_nowhere_never_gives_a_silent_number(requests_m
     assert by['compute0001', 'gpu'].fits is None
     assert by['compute0001', 'gpu'].limited_by[0] == 'PCI not reported'
     assert by['compute0001', 'small'].fits == 31
+
+
+def test_a_failed_read_cancels_the_reads_not_yet_started(requests_mock):
+    """One provider's failure ends a cloud-sized read at once: the queued requests are
+    cancelled, not sent (they were all sent, then the first error was raised)."""
+    from pciclient import exceptions as exc
+    from pciclient.v2.capacity.placement_trees import TreeReader
+
+    cloud(requests_mock, 40)
+    first = _id('compute0000')
+    requests_mock.get(f'{PLACEMENT}/resource_providers/{first}/inventories', status_code=500,
+                      json={'errors': [{'status': 500, 'title': 'boom', 'detail': 'boom'}]})
+    client = make_client()
+    with pytest.raises(exc.ServerError):
+        TreeReader(client.placement).trees()
+    reads = sum(1 for r in requests_mock.request_history if r.path.endswith('/inventories'))
+    assert reads < 120 - 20   # 120 providers; at most the workers' few in flight after it
