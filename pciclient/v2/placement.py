@@ -234,10 +234,8 @@ class PlacementManager:
         self.map_concurrently(details, providers, 'Reading PCI providers')
 
     def map_concurrently(self, function: Callable[[Any], Any], items: Iterable[Any],
-                         what: str | None = None) -> list[Any]:
-        """``function`` over ``items`` with bounded concurrency; the first error wins, and
-        the requests not yet started are cancelled (a failure or the deadline does not
-        wait for the rest of a cloud-sized queue)."""
+             what: str | None = None) -> list[Any]:
+        """``function`` over ``items`` with bounded concurrency; the first error wins."""
         items = list(items)
         progress = self.http.progress if (what and self.http is not None) else None
         if len(items) <= 1 or self.concurrency == 1:
@@ -245,16 +243,11 @@ class PlacementManager:
         from concurrent.futures import ThreadPoolExecutor
 
         results = []
-        pool = ThreadPoolExecutor(max_workers=self.concurrency)
-        try:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for done, result in enumerate(pool.map(function, items), start=1):
                 results.append(result)
                 if progress is not None:
                     progress.update(what, done, len(items))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
         if progress is not None:
             progress.finish()
         return results

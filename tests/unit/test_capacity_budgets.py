@@ -174,7 +174,7 @@ def test_a_cloud_that_reports_pci_nowhere_never_gives_a_silent_number(requests_m
 
 def test_a_failed_read_cancels_the_reads_not_yet_started(requests_mock):
     """One provider's failure ends a cloud-sized read at once: the queued requests are
-    cancelled, not sent (they were all sent, then the first error was raised)."""
+    cancelled, not sent (Executor.map cancels them when its first error is raised)."""
     from pciclient import exceptions as exc
     from pciclient.v2.capacity.placement_trees import TreeReader
 
