@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from pciclient.fakeserver.compute.errors import BadRequest, ItemNotFound
 from pciclient.fakeserver.compute.microversion import MIN_VERSION, ComputeVersion
+from pciclient.fakeserver.compute.name_filter import NameFilterError, NamePattern
 from pciclient.fakeserver.compute.paging import MAX_LIMIT
 from pciclient.fakeserver.model.catalog import Aggregate, Catalog, Flavor, HostService
 from pciclient.fakeserver.wsgi.request import Request
@@ -150,10 +151,9 @@ class CatalogViews:
         pattern = _last(request, 'name')
         if pattern is not None:
             try:
-                regex = re.compile(pattern)
-            except re.error:
-                raise BadRequest(f"Invalid regular expression for 'name': {pattern}") from None
-            flavors = [f for f in flavors if regex.search(f.name)]
+                flavors = NamePattern.compile(pattern).filter(flavors, lambda item: item.name)
+            except NameFilterError as exc:
+                raise BadRequest(str(exc)) from None
         return self._sorted_page(request, flavors)
 
     def _sorted_page(self, request: Request, flavors: list[Flavor]) -> list[Flavor]:

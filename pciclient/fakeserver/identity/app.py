@@ -12,7 +12,8 @@ Enough for keystoneauth's ``password`` and ``token`` plugins (and so for
 
 Paths are relative to where the dispatcher mounts the app (``/identity``).
 Every failure to authenticate is the same 401, whatever was wrong, as in
-Keystone. Passwords and tokens never reach the log (token fingerprints do).
+Keystone, a locked account (``security_compliance`` in a scenario) included.
+Passwords and tokens never reach the log (token fingerprints do).
 """
 from __future__ import annotations
 
@@ -165,8 +166,16 @@ class IdentityApp:
         user = self.directory.find_user(user_ref)
         if user is None:
             raise _AuthFailed(f'no such user {_describe(user_ref)}')
+        lockouts = self.directory.lockouts
+        until = lockouts.locked_until(user.id)
+        if until is not None:  # checked first, as Keystone does: no guess counts meanwhile
+            raise _AuthFailed(f'user {user.name!r} is locked out until {keystone_time(until)}')
         if not self.directory.password_matches(user, secret):
+            if lockouts.failed(user.id):
+                LOG.warning('user %r locked out after %d failed logins', user.name,
+                            lockouts.policy.failure_attempts if lockouts.policy else 0)
             raise _AuthFailed(f'wrong password for user {user.name!r}')
+        lockouts.succeeded(user.id)
         return user
 
     def _parent_token(self, token_ref: Mapping[str, Any]) -> Token:

@@ -5,14 +5,19 @@ by name; ``Default`` is the domain whose id is ``default``, as in every
 Keystone. Lookups answer None for anything not found or ambiguous, so the
 identity endpoint can answer every failure with the same 401 and never tell a
 caller which part was wrong.
+
+A directory also keeps each user's failed logins for Keystone's account lockout
+(:mod:`.lockout`), off unless the scenario sets a policy.
 """
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from pciclient.fakeserver.identity.accounts import DEFAULT_DOMAIN, Project, User, stable_id
+from pciclient.fakeserver.identity.lockout import LockoutPolicy, Lockouts
 
 __all__ = ['DEFAULT_DOMAIN_ID', 'Directory', 'domain_id']
 
@@ -29,9 +34,12 @@ def domain_id(name: str) -> str:
 class Directory:
     """The accounts of one fake cloud, indexed for authentication."""
 
-    def __init__(self, projects: Iterable[Project], users: Iterable[User]) -> None:
+    def __init__(self, projects: Iterable[Project], users: Iterable[User],
+                 lockout: LockoutPolicy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.projects = tuple(projects)
         self.users = tuple(users)
+        self.lockouts = Lockouts(lockout, clock)
         self._domains = {domain_id(name): name
                          for name in {DEFAULT_DOMAIN, *(p.domain for p in self.projects),
                                       *(u.domain for u in self.users)}}

@@ -4,6 +4,11 @@ One in-memory table shared by every request thread of the process (behind a
 lock), so a token issued on one connection works on the next. Tokens are
 random (never derived from a password), expire after a fixed time-to-live,
 and are never written to a log: :func:`fingerprint` gives a short hash for that.
+
+The table holds at most :data:`DEFAULT_MAX_TOKENS` live tokens (about 6 MiB): past that the
+oldest is forgotten, so a flood of logins (or of re-scopings of one token) cannot grow the
+process for a whole time-to-live. A client whose token was forgotten gets a 401 and logs in
+again, as keystoneauth does by itself.
 """
 from __future__ import annotations
 
@@ -13,14 +18,19 @@ import hashlib
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pciclient.fakeserver.identity.accounts import Project, User
 
-__all__ = ['DEFAULT_TTL', 'Token', 'TokenStore', 'fingerprint', 'keystone_time']
+__all__ = ['DEFAULT_MAX_TOKENS', 'DEFAULT_TTL', 'Token', 'TokenStore', 'fingerprint',
+           'keystone_time']
 
 DEFAULT_TTL = 3600.0
+# Live tokens kept at most (oldest forgotten first): ~550 bytes each, so ~6 MiB in all; far
+# more than the clients of a test cloud hold at once.
+DEFAULT_MAX_TOKENS = 10_000
 # Expired entries are swept when the table has grown by this many since the last sweep,
 # so memory stays bounded without a background thread.
 _SWEEP_EVERY = 256
@@ -74,15 +84,23 @@ class Token:
 
 
 class TokenStore:
-    """Issue and look up tokens; ``clock`` is injectable so tests can move time."""
+    """Issue and look up tokens; ``clock`` is injectable so tests can move time.
 
-    def __init__(self, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.time) -> None:
+    At most ``max_tokens`` are kept, in issue order (an ``OrderedDict``: forgetting the
+    oldest is O(1), where a plain dict's first key is found by skipping deleted slots).
+    """
+
+    def __init__(self, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.time,
+                 max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
         if not ttl > 0:
             raise ValueError(f'token time-to-live must be positive, not {ttl!r}')
+        if max_tokens < 1:
+            raise ValueError(f'the token table must hold at least one token, not {max_tokens}')
         self.ttl = float(ttl)
+        self.max_tokens = max_tokens
         self._clock = clock
         self._lock = threading.Lock()
-        self._tokens: dict[str, Token] = {}
+        self._tokens: OrderedDict[str, Token] = OrderedDict()
         self._size_at_last_sweep = 0
 
     def issue(self, user: User, project: Project, methods: tuple[str, ...],
@@ -105,6 +123,8 @@ class TokenStore:
             self._tokens[token.id] = token
             if len(self._tokens) - self._size_at_last_sweep >= _SWEEP_EVERY:
                 self._sweep(now)
+            while len(self._tokens) > self.max_tokens:
+                self._tokens.popitem(last=False)
         return token
 
     def get(self, token_id: str | None) -> Token | None:

@@ -8,6 +8,14 @@ reason, and an optional attribute that cannot be read just becomes ``None``.
 Only a fixed set of attribute files is opened, relative to each device
 directory and never through a symlink; the links ``physfn``, ``virtfnN`` and
 ``driver`` are only read with ``readlink`` (their target is never opened).
+
+A bus entry is itself a symlink (``bus/pci/devices/ADDR -> ../../../devices/…``), so
+``O_NOFOLLOW`` cannot guard it. Whoever can write in the tree could swap a link (or a
+directory on its path) between a check and an open, so the check comes after the open:
+the entry is resolved against the root, the resolved path is opened, and the directory
+actually opened must still be inside the root, by its descriptor's own path
+(``/proc/self/fd``). No path check can see a hard link to a file outside the tree, so
+what a file holds is never put in a log line or a problem: only that it is unusable.
 """
 from __future__ import annotations
 
@@ -143,7 +151,7 @@ def _read_id(dir_fd: int, name: str) -> str:
         raise _AttrError(f'{name}: file missing')
     match = _ID_RE.match(text)
     if not match:
-        raise _AttrError(f'{name}: not a 16-bit hex id: {text[:40]!r}')
+        raise _AttrError(f'{name}: not a 16-bit hex id')  # never its text: see the top
     return match.group(1).lower()
 
 
@@ -223,14 +231,36 @@ def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def _fd_path(fd: int) -> str | None:
+    """Where an open descriptor really is (Linux's /proc, macOS's F_GETPATH), or None."""
+    try:
+        return os.readlink(f'/proc/self/fd/{fd}')
+    except OSError:
+        pass
+    try:
+        import fcntl
+        get_path = getattr(fcntl, 'F_GETPATH', None)
+        if get_path is not None:
+            raw = fcntl.fcntl(fd, get_path, bytes(1024))
+            return os.fsdecode(raw.split(b'\0', 1)[0])
+    except (ImportError, OSError):
+        pass
+    return None
+
+
 def _open_device_dir(entry: str, real_root: str) -> int:
-    """Open one bus entry's device directory, refusing links that leave the tree."""
+    """Open one bus entry's device directory, refusing anything that leaves the tree.
+
+    The resolved path is what is opened (a link swapped after ``realpath`` is not
+    followed again), and the opened directory's own path is checked afterwards (a
+    directory on that path swapped for a link is caught there).
+    """
     real = os.path.realpath(entry)
     if not _is_within(real, real_root):
         raise _AttrError('points outside the sysfs root')
     flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, 'O_CLOEXEC', 0)
     try:
-        return os.open(entry, flags)
+        fd = os.open(real, flags)
     except FileNotFoundError:
         if os.path.islink(entry):
             raise _AttrError('dangling symlink') from None
@@ -241,6 +271,12 @@ def _open_device_dir(entry: str, real_root: str) -> int:
         raise _AttrError('permission denied') from None
     except OSError as exc:
         raise _AttrError(f'cannot open ({exc.strerror})') from None
+    opened = _fd_path(fd)
+    if opened is None or not _is_within(opened, real_root):
+        os.close(fd)
+        raise _AttrError('points outside the sysfs root' if opened is not None
+                         else 'cannot tell where it leads (no /proc/self/fd)')
+    return fd
 
 
 def read_functions(sysfs_root: str | Path = '/sys') -> SysfsScan:

@@ -27,6 +27,7 @@ starts; the first mistake is reported as ``FILE:LINE: what is wrong`` (a
     servers:                                # flavor: name or id (default: m1.tiny-like)
       - {name: vm1, project: demo, host: compute1, devices: ["0000:04:10.0"], flavor: m1.small}
     flavors: […]; pci_aliases: […]; aggregates: […]     # see catalog_nodes.py
+    security_compliance: {lockout_failure_attempts: 5}  # see identity_nodes.py
 
 Without ``flavors`` and ``pci_aliases``: DevStack-like flavors, an alias of the cloud's
 first device kind and a flavor asking it (``catalog_nodes.default_catalog``).
@@ -47,6 +48,7 @@ from typing import Any
 import yaml
 
 from pciclient.fakeserver.identity.accounts import Project, User, stable_id
+from pciclient.fakeserver.identity.lockout import LockoutPolicy
 from pciclient.fakeserver.model.catalog import Catalog, Flavor, HostService
 from pciclient.fakeserver.model.device_spec import DeviceFilter, DeviceSpecError, parse_device_spec
 from pciclient.fakeserver.model.generate import LIMITS, GenerateParams, generate_functions
@@ -69,6 +71,7 @@ from pciclient.fakeserver.scenario.catalog_nodes import (
     flavors_from,
     host_service,
 )
+from pciclient.fakeserver.scenario.identity_nodes import DEFAULT_ROLES, lockout_from, roles_from
 from pciclient.fakeserver.scenario.yaml_nodes import (
     Problem,
     ScenarioError,
@@ -92,7 +95,6 @@ MAX_RESCAN_INTERVAL = 86400.0 * 365
 MAX_HOSTS_PER_ENTRY = 100_000
 # Far above the 100,000 devices the server is built for; stops a typo from eating the RAM.
 MAX_DEVICES = 2_000_000
-DEFAULT_ROLES = ('member', 'reader')
 # What Nova's API reports as a server's status.
 SERVER_STATUSES = frozenset({
     'ACTIVE', 'BUILD', 'DELETED', 'ERROR', 'HARD_REBOOT', 'MIGRATING', 'PASSWORD', 'PAUSED',
@@ -102,10 +104,9 @@ SERVER_STATUSES = frozenset({
 _SERVER_NAMESPACE = uuid.UUID('17559878-343d-45f3-86e8-e345b3d32cee')
 _HOSTNAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$')
 _PROJECT_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
-_ROLE_RE = re.compile(r'^[A-Za-z0-9_.:-]{1,64}$')
 
 _TOP_KEYS = ('rescan_interval', 'os_pci', 'projects', 'users', 'hosts', 'servers', 'flavors',
-             'pci_aliases', 'aggregates')
+             'pci_aliases', 'aggregates', 'security_compliance')
 _HOST_KEYS = ('hostname', 'count', 'sysfs_root', 'generate', 'device_spec', 'disabled',
               'disabled_reason', 'down', 'forced_down')
 _SERVER_KEYS = ('name', 'project', 'host', 'devices', 'status', 'id', 'user', 'flavor')
@@ -125,6 +126,7 @@ class Scenario:
     rescan_interval: float = DEFAULT_RESCAN_INTERVAL
     path: str | None = None
     os_pci: bool = True
+    lockout: LockoutPolicy | None = None  # Keystone's account lockout; None: off, as there
 
     @property
     def pci_aliases(self) -> list[dict[str, Any]]:
@@ -197,6 +199,8 @@ class _Builder:
         if 'rescan_interval' in top:
             interval = number(top['rescan_interval'], 'rescan_interval', 0, MAX_RESCAN_INTERVAL)
         os_pci = boolean(top['os_pci'], 'os_pci') if 'os_pci' in top else True
+        compliance = top.get('security_compliance')
+        lockout = lockout_from(compliance) if compliance is not None else None
         if 'projects' in top:
             for item in sequence(top['projects'], 'projects'):
                 self._project(item)
@@ -219,7 +223,8 @@ class _Builder:
         except ValueError as exc:  # the checks above should make this impossible
             raise Problem(0, f'inconsistent scenario: {exc}') from None
         return Scenario(projects=list(self.projects.values()), users=list(self.users.values()),
-                        store=store, rescan_interval=interval, path=self.path, os_pci=os_pci)
+                        store=store, rescan_interval=interval, path=self.path, os_pci=os_pci,
+                        lockout=lockout)
 
     def _catalog(self, top: dict[str, yaml.Node]) -> Catalog:
         if 'pci_aliases' in top:
@@ -281,16 +286,7 @@ class _Builder:
         if not password:
             raise Problem(line_of(fields['password']), 'password is empty')
         project = self._project_named(fields['project'], 'project')
-        roles: tuple[str, ...] = DEFAULT_ROLES
-        if 'roles' in fields:
-            names = []
-            for item in sequence(fields['roles'], 'roles'):
-                role = scalar_text(item, 'a role').strip()
-                if not _ROLE_RE.match(role):
-                    raise Problem(line_of(item), f'role {role!r} is not a simple name')
-                if role not in names:
-                    names.append(role)
-            roles = tuple(names)
+        roles = roles_from(fields['roles']) if 'roles' in fields else DEFAULT_ROLES
         self.users[name] = User(name, password, project.name, roles=roles)
 
     # Hosts
