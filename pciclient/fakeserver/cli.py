@@ -237,7 +237,8 @@ def _with_identity(compute: ServiceApis, scenario: Scenario,
                    for p in projects):
             projects.append(admin.project)
     tokens = TokenStore(ttl=args.token_ttl)
-    return _Authenticated(FakeCloud(compute, Directory(projects, users), tokens), admin)
+    directory = Directory(projects, users, lockout=scenario.lockout)
+    return _Authenticated(FakeCloud(compute, directory, tokens), admin)
 
 
 class _Signals:

@@ -153,3 +153,27 @@ def test_scenario_lockout_mistakes(tmp_path: Path, extra: str, says: str) -> Non
     with pytest.raises(ScenarioError) as raised:
         load_scenario(_scenario(tmp_path, extra + '\n'))
     assert says in str(raised.value) and ':5:' in str(raised.value)
+
+
+def test_a_scenarios_lockout_holds_in_the_running_server(tmp_path: Path) -> None:
+    """pci-fake-server wires the scenario's lockout into its identity (it was parsed and
+    checked but the running server ignored it)."""
+    import requests
+
+    from tests.support.fake_cloud import FakeServerProcess
+
+    scenario = _scenario(tmp_path, """\
+        security_compliance: {lockout_failure_attempts: 2, lockout_duration: 600}
+        """)
+    server = FakeServerProcess('--scenario', scenario, log=tmp_path / 'server.log')
+    try:
+        url = server.root + '/identity/v3/auth/tokens'
+
+        def login(password: str) -> int:
+            body = password_auth('alice', password, {'name': 'demo',
+                                                     'domain': {'name': 'Default'}})
+            return requests.post(url, json=body, timeout=10).status_code
+        assert [login('guess'), login('guess')] == [401, 401]
+        assert login('pw') == 401   # locked: even the right password
+    finally:
+        server.stop()
