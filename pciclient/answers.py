@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import math
 import threading
 import time
 import zlib
@@ -78,9 +79,13 @@ class Limits:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def deadline_text(self) -> str:
-        """``"The deadline (2.0 s)"``: how long after this client was made it falls."""
+        """``"The deadline (2 s)"``: how long after this client was made it falls, rounded
+        up to whole seconds (a deadline is set in whole seconds, a moment before the
+        client is made)."""
         total = (self.deadline or 0.0) - self.started
-        return f'The deadline ({total:.1f} s)' if total > 0 else 'The deadline'
+        if total <= 0:
+            return 'The deadline'
+        return f'The deadline ({math.ceil(total) if total >= 1 else round(total, 1)} s)'
 
     def check_start(self, url: str) -> float | None:
         """Seconds left for a request to ``url``; :class:`DeadlinePassed` when none are."""
