@@ -12,6 +12,7 @@ shuts the socket down, so that no blocked read outlives it).
 from __future__ import annotations
 
 import contextlib
+import heapq
 import http.client
 import math
 import threading
@@ -146,26 +147,69 @@ class _Inflater:
         return out, rest
 
 
-class _Watchdog:
-    """Shuts a response's socket down at the deadline, which wakes a read blocked in it."""
+class _Watch:
+    """One response watched until its deadline: :attr:`fired` once its socket was shut.
+    ``done`` and ``fired`` change under the watchdog's lock only, so that a body read to
+    its end is never shut afterwards (its connection may be back in the pool)."""
 
-    def __init__(self, raw: Any, left: float | None) -> None:
-        self.fired = False
-        self._raw = raw
-        self._timer: threading.Timer | None = None
-        if left is not None and callable(getattr(raw, 'shutdown', None)):
-            self._timer = threading.Timer(max(left, 0.0), self._fire)
-            self._timer.daemon = True
-            self._timer.start()
+    __slots__ = ('when', 'raw', 'fired', 'done', '_lock')
 
-    def _fire(self) -> None:
-        self.fired = True
-        with contextlib.suppress(Exception):   # already closed or released: nothing to wake
-            self._raw.shutdown()
+    def __init__(self, when: float, raw: Any, lock: Any) -> None:
+        self.when, self.raw, self.fired, self.done, self._lock = when, raw, False, False, lock
+
+    def __lt__(self, other: _Watch) -> bool:
+        return self.when < other.when
 
     def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        with self._lock:
+            self.done = True
+
+
+class _Watchdog:
+    """One thread for the whole process that shuts a response's socket down at its
+    deadline, which wakes a read blocked in it (a per-request ``threading.Timer`` would
+    cost a thread start per request, about as long as a request on loopback)."""
+
+    def __init__(self) -> None:
+        self._watches: list[_Watch] = []
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, raw: Any, left: float | None) -> _Watch:
+        watch = _Watch(time.monotonic() + (left or 0.0), raw, self._changed)
+        if left is None or not callable(getattr(raw, 'shutdown', None)):
+            watch.done = True   # no deadline, or no way to wake a read (urllib3 < 2.3)
+            return watch
+        with self._changed:
+            heapq.heappush(self._watches, watch)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name='pciclient-deadline')
+                self._thread.start()
+            elif self._watches[0] is watch:
+                self._changed.notify()
+        return watch
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while self._watches and self._watches[0].done:
+                    heapq.heappop(self._watches)
+                if not self._watches:
+                    self._changed.wait(60)
+                    continue
+                first = self._watches[0]
+                wait = first.when - time.monotonic()
+                if wait > 0:
+                    self._changed.wait(wait)
+                    continue
+                heapq.heappop(self._watches)
+                first.fired = True
+                with contextlib.suppress(Exception):   # closed or released: nothing to wake
+                    first.raw.shutdown()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _pieces(raw: Any) -> Iterator[bytes]:
@@ -200,7 +244,7 @@ def read_body(response: requests.Response, limits: Limits, url: str) -> bytes:
     if encoding not in ('', 'identity') and inflater is None:
         raise exc.InvalidResponse(f'The answer from {url} is encoded as {encoding[:40]!r}, '
                                   'which was not asked for.')
-    watchdog = _Watchdog(response.raw, limits.check_start(url))
+    watchdog = _WATCHDOG.watch(response.raw, limits.check_start(url))
     parts: list[bytes] = []
     kept = received = 0
     try:
