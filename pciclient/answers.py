@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 import urllib3.exceptions
+import urllib3.response
 
 from pciclient import exceptions as exc
 
@@ -215,10 +216,16 @@ _WATCHDOG = _Watchdog()
 def _pieces(raw: Any) -> Iterator[bytes]:
     """The body as it arrives, not inflated; requests' exceptions as requests raises them
     when it reads a body itself (keystoneauth and pciclient know those)."""
-    read = getattr(raw, 'read1', None) or raw.read
+    if isinstance(raw, urllib3.response.HTTPResponse):
+        urllib3_read = getattr(raw, 'read1', None) or raw.read   # read1: urllib3 ≥ 2
+
+        def read(size: int) -> bytes:
+            return bytes(urllib3_read(size, decode_content=False))
+    else:   # a file-like body some other transport adapter made
+        read = raw.read
     try:
         while True:
-            piece = read(PIECE, decode_content=False)
+            piece = read(PIECE)
             if not piece:
                 return
             yield piece
@@ -244,7 +251,10 @@ def read_body(response: requests.Response, limits: Limits, url: str) -> bytes:
     if encoding not in ('', 'identity') and inflater is None:
         raise exc.InvalidResponse(f'The answer from {url} is encoded as {encoding[:40]!r}, '
                                   'which was not asked for.')
-    watchdog = _WATCHDOG.watch(response.raw, limits.check_start(url))
+    left = limits.time_left()
+    if left is not None and left <= 0:
+        raise limits.late(url)
+    watchdog = _WATCHDOG.watch(response.raw, left)
     parts: list[bytes] = []
     kept = received = 0
     try:

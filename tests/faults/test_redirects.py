@@ -141,3 +141,21 @@ def test_a_refusal_is_one_short_line():
         redirects.checked_location('http://cloud/v2.1', 'http://evil/\x1b[2J' + 'a' * 5000)
     line = str(caught.value)
     assert '\n' not in line and '\x1b' not in line and len(line) < 600, line
+
+
+def test_a_shared_session_is_guarded_only_for_pciclient():
+    """In the ``openstack`` CLI the session is shared: other clients' requests pass
+    through as keystoneauth makes them; ours are guarded."""
+    from keystoneauth1 import noauth, session
+
+    from pciclient.client import Client
+
+    with elsewhere() as thief, FaultServer(
+            lambda request: moved(f'{thief.url}{request.target}')) as server:
+        shared = session.Session(auth=noauth.NoAuth())
+        client = Client('2', session=shared, endpoint_override=server.url + '/v2.1',
+                        placement=False)
+        other = shared.get(server.url + '/other', authenticated=False)
+        with pytest.raises(redirects.RedirectRefused):
+            client.http.get('os-pci')
+    assert other.status_code == 200 and [r.path for r in thief.requests] == ['/other']
