@@ -1,15 +1,16 @@
 """The HTTP layer: one keystoneauth Adapter, JSON in, our exceptions out.
 
 keystoneauth already does the hard parts (catalog lookup, token handling,
-microversion headers, retries and redaction of secrets in its debug log); this
-module only turns its answers and failures into decoded JSON or a
-:class:`~pciclient.exceptions.ClientException` with a message an operator can act on.
+microversion headers and redaction of secrets in its debug log); this module turns its
+answers and failures into decoded JSON or a :class:`~pciclient.exceptions.ClientException`
+with a message an operator can act on, asks again as :mod:`pciclient.retry_policy` says,
+and bounds every request of its client, keystoneauth's own included, with
+:mod:`pciclient.transport` (answer size, deadline, redirects).
 """
 from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -18,12 +19,22 @@ from keystoneauth1 import exceptions as ksa_exc
 
 from pciclient import connection_failures as failures
 from pciclient import exceptions as exc
-from pciclient import jsondoc
+from pciclient import jsondoc, retry_policy, transport
+from pciclient.answers import Limits
+from pciclient.retry_policy import MAX_RETRY_DELAY, RETRIABLE_STATUS_CODES
 from pciclient.text import to_wire
+
+__all__ = ['DEFAULT_MAX_ANSWER_SIZE', 'DEFAULT_TIMEOUT', 'HTTPClient', 'MAX_PAGES',
+           'MAX_RETRY_DELAY', 'RETRIABLE_STATUS_CODES', 'expect_list', 'expect_object',
+           'parse_microversion']
 
 #: Seconds a single request may take before the client gives up, unless the
 #: session or the caller says otherwise: a script must never hang forever.
 DEFAULT_TIMEOUT = 30.0
+
+#: The largest answer read (bytes on the wire, and once inflated) unless the caller says
+#: otherwise: a server sending gigabytes must not grow the client by gigabytes.
+DEFAULT_MAX_ANSWER_SIZE = 256 * 1024 * 1024
 
 #: The most pages a listing may follow: a server that keeps answering "next"
 #: must not keep a script busy forever.
@@ -148,31 +159,6 @@ def _unscoped(adapter: Any) -> bool:
         return False
 
 
-#: Answers worth asking again: too many requests, and server-side failures that pass.
-RETRIABLE_STATUS_CODES = (429, 500, 502, 503, 504)
-#: The longest pause between two tries, whatever a server's Retry-After asks.
-MAX_RETRY_DELAY = 30.0
-
-
-def _backoff() -> Iterator[float]:
-    delay = 0.5
-    while True:
-        yield delay
-        delay = min(delay * 2, MAX_RETRY_DELAY)
-
-
-def _retry_after(response: Any, default: float) -> float:
-    """The server's Retry-After (seconds), bounded; ``default`` when absent, a date, or
-    not a number at all (``nan`` parses as a float, and ``time.sleep`` refuses it)."""
-    try:
-        asked = float(response.headers.get('Retry-After', ''))
-    except ValueError:
-        return default
-    if asked != asked:
-        return default
-    return min(max(asked, 0.0), MAX_RETRY_DELAY)
-
-
 def parse_microversion(text: str) -> tuple[int, int]:
     """``"2.53"`` → ``(2, 53)``; ValueError for anything else."""
     major, dot, minor = str(text).strip().partition('.')
@@ -187,12 +173,22 @@ class HTTPClient:
     ``api_version`` is the compute microversion: ``None`` sends no header (Nova
     answers as 2.1), ``"2.N"`` sends it, ``"latest"`` asks the endpoint's version
     document for its maximum once, before the first request.
+
+    ``max_answer_size`` bounds each answer (bytes on the wire and once inflated);
+    ``deadline`` (a :func:`time.monotonic` value) is when no request may start any
+    more and no read continue. Both bound keystoneauth's own requests made for this
+    client too (its login, discovery), through :mod:`pciclient.transport`, which this
+    client installs on the adapter's session.
     """
 
     def __init__(self, adapter: Any, timeout: float | None = None,
-                 api_version: str | None = None, retries: int = 0) -> None:
+                 api_version: str | None = None, retries: int = 0, *,
+                 max_answer_size: int = DEFAULT_MAX_ANSWER_SIZE,
+                 deadline: float | None = None) -> None:
         self.adapter = adapter
         self.retries = retries
+        self.limits = Limits.from_now(max_answer_size, deadline)
+        transport.install(getattr(adapter, 'session', None))
         session_timeout = getattr(adapter.session, 'timeout', None)
         self.timeout = timeout or session_timeout or DEFAULT_TIMEOUT
         self._requested_version = api_version
@@ -237,7 +233,7 @@ class HTTPClient:
 
     def endpoint(self) -> str:
         """The compute endpoint requests go to (from the catalog or the override)."""
-        with self._login_failures('the identity service'):
+        with transport.applied(self.limits), self._login_failures('the identity service'):
             endpoint = self.adapter.get_endpoint()
         if not endpoint:
             raise exc.ConfigurationError(
@@ -263,37 +259,38 @@ class HTTPClient:
                 for key, value in items]
 
     def _get(self, path: str, params: Any, microversion: str | None = None) -> Any:
-        """One GET, asked again up to ``retries`` times (with back-off, never longer than
-        :data:`MAX_RETRY_DELAY` whatever ``Retry-After`` says) when the answer is a
-        retriable status or breaks off mid-body. Failures to connect at all are
-        keystoneauth's own ``connect_retries``."""
-        delays = _backoff()
+        """One GET, asked again as :class:`pciclient.retry_policy.Retries` says (up to
+        ``retries`` times, waits never longer than :data:`MAX_RETRY_DELAY` nor past the
+        deadline) when logging in or the request fails to connect, times out or breaks
+        off mid-body, or the answer is a retriable status."""
         params = self._sendable(params)
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            self._log_in(path)
-            try:
-                version = {'microversion': microversion} if microversion else {}
-                response = self.adapter.get(path, params=params, raise_exc=False,
-                                            timeout=self.timeout,
-                                            headers={'Accept': 'application/json'}, **version)
-            except ksa_exc.UnknownConnectionError as error:  # the answer broke off
-                if last or failures.unsendable(error):
+        tries = retry_policy.Retries(self.retries, self.limits.time_left)
+        with transport.applied(self.limits):
+            while True:
+                self.limits.check_start(self._where(path))
+                try:
+                    self._log_in(path)
+                    response = self._send(path, params, microversion)
+                except ksa_exc.ClientException as error:
+                    if retry_policy.retriable_failure(error) and tries.wait():
+                        continue
                     raise self._translate(error, self._where(path)) from error
-                time.sleep(next(delays))
-                continue
-            except ksa_exc.ClientException as error:
-                raise self._translate(error, self._where(path)) from error
-            except UnicodeEncodeError:
-                raise _unsendable_header() from None
-            if response.status_code in RETRIABLE_STATUS_CODES and not last:
-                time.sleep(_retry_after(response, next(delays)))
-                continue
-            break
+                if response.status_code in RETRIABLE_STATUS_CODES and tries.wait(response):
+                    continue
+                break
         shown = response.url or path
         if response.status_code >= 400:
             raise exc.from_response(response, 'GET', shown)
         return self._decode(response, shown)
+
+    def _send(self, path: str, params: Any, microversion: str | None) -> Any:
+        """The GET itself; keystoneauth's failures as it raises them."""
+        version = {'microversion': microversion} if microversion else {}
+        try:
+            return self.adapter.get(path, params=params, raise_exc=False, timeout=self.timeout,
+                                    headers={'Accept': 'application/json'}, **version)
+        except UnicodeEncodeError:
+            raise _unsendable_header() from None
 
     def _log_in(self, path: str) -> None:
         """Get a token and the endpoint (keystoneauth keeps both) before the request, apart
@@ -301,16 +298,20 @@ class HTTPClient:
         document (its expiry, its catalog)."""
         if _auth_plugin(self.adapter) is None:
             return   # no authentication at all (an endpoint that needs no token)
-        with self._login_failures(self._where(path)):
+        with self._login_failures(self._where(path), retriable=True):
             self.adapter.get_token()
             self.adapter.get_endpoint()
 
     @contextlib.contextmanager
-    def _login_failures(self, where: str) -> Iterator[None]:
-        """Failures of logging in or reading the catalog, as our exceptions."""
+    def _login_failures(self, where: str, retriable: bool = False) -> Iterator[None]:
+        """Failures of logging in or reading the catalog, as our exceptions; with
+        ``retriable``, those worth asking again as keystoneauth raised them (for the
+        caller's retry policy to decide)."""
         try:
             yield
         except ksa_exc.ClientException as error:
+            if retriable and retry_policy.retriable_failure(error):
+                raise
             raise self._translate(error, where) from error
         except UnicodeEncodeError:   # our own token or password, not Keystone's answer
             raise _unsendable_header() from None

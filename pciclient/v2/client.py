@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from pciclient import __version__
-from pciclient.http import HTTPClient
+from pciclient.http import DEFAULT_MAX_ANSWER_SIZE, HTTPClient
 from pciclient.v2.aggregates import AggregateManager
 from pciclient.v2.flavors import FlavorManager
 from pciclient.v2.hypervisors import HypervisorManager
@@ -29,10 +29,19 @@ class Client:
     or ``"latest"`` for the newest the endpoint offers; ``None`` sends none, and Nova
     then answers as 2.1.
 
-    ``retries`` retries each request that fails to connect or answers one of
-    :data:`pciclient.http.RETRIABLE_STATUS_CODES` or breaks off mid-body, with
-    exponential back-off bounded at 30 s whatever Retry-After says.
+    ``retries`` retries each request (and the login) that fails to connect, times out
+    or breaks off mid-body, and each request answered with one of
+    :data:`pciclient.http.RETRIABLE_STATUS_CODES`, with one policy
+    (:mod:`pciclient.retry_policy`): exponential back-off whose waits never exceed 30 s,
+    whatever Retry-After says, nor pass the deadline.
     A 401 to a token keystoneauth obtained itself makes it log in again, once.
+
+    ``max_answer_size`` (bytes, default :data:`pciclient.http.DEFAULT_MAX_ANSWER_SIZE`)
+    bounds every answer, on the wire and once inflated; ``deadline`` is a
+    :func:`time.monotonic` value after which no request starts and no read continues
+    (each request's timeout is at most the time left). A redirect is followed only to
+    the same host and port (or from http to https on the same host). All three hold
+    for keystoneauth's own requests made for this client too (login, discovery).
 
     ``pci_source`` says where PCI devices and pools are read: ``os-pci`` (the compute
     API's PCI extension), ``placement`` (Nova's PCI providers, as Nova reports them
@@ -52,32 +61,35 @@ class Client:
                  placement_service_type: str | None = None,
                  placement_api_version: str | None = None,
                  placement_concurrency: int = PLACEMENT_CONCURRENCY,
+                 max_answer_size: int = DEFAULT_MAX_ANSWER_SIZE,
+                 deadline: float | None = None,
                  **adapter_kwargs: Any) -> None:
         from keystoneauth1 import adapter
 
         if session is None:
             from keystoneauth1 import session as ksa_session
             session = ksa_session.Session()
-        # keystoneauth retries failed connections; HTTPClient retries answers (bounded).
-        retry: dict[str, Any] = {'connect_retries': retries} if retries else {}
-        adapter_kwargs = {**retry, **adapter_kwargs}
+        # HTTPClient retries every kind of failure itself (keystoneauth's connect_retries
+        # would wait up to 60 s between tries and know no deadline).
+        bounds: dict[str, Any] = {'retries': retries, 'max_answer_size': max_answer_size,
+                                  'deadline': deadline}
         self.adapter = adapter.Adapter(
             session, service_type=service_type, service_name=service_name,
             interface=interface, region_name=region_name,
             endpoint_override=endpoint_override,
             client_name='pciclient', client_version=__version__, **adapter_kwargs)
         self.http = HTTPClient(self.adapter, timeout=timeout, api_version=api_version,
-                               retries=retries)
+                               **bounds)
         placement_http = None
         if placement:
             placement_adapter = adapter.Adapter(
                 session, service_type=placement_service_type or 'placement',
                 interface=placement_interface or interface,
                 region_name=region_name, endpoint_override=placement_endpoint_override,
-                client_name='pciclient', client_version=__version__, **retry)
+                client_name='pciclient', client_version=__version__)
             placement_http = HTTPClient(placement_adapter, timeout=timeout,
                                         api_version=placement_api_version or PLACEMENT_VERSION,
-                                        retries=retries)
+                                        **bounds)
         self.placement = PlacementManager(placement_http, placement_concurrency)
         self.hypervisors = HypervisorManager(self.http)
         self.servers = ServerManager(self.http)
