@@ -7,8 +7,6 @@ Commands reach it as ``app.client_manager.pci``, exactly as they do inside the
 from __future__ import annotations
 
 import sys
-import threading
-from collections.abc import Callable
 from typing import Any
 
 from pciclient import exceptions as exc
@@ -20,40 +18,6 @@ NO_CLOUD = ('Nothing tells pci-cli where your cloud is: use --os-cloud NAME (clo
 
 #: The keys of a clouds.yaml ``auth`` section whose values are secrets (see ``secrets``).
 SECRET_KEYS = ('password', 'token', 'application_credential_secret', 'passcode', 'secret')
-
-
-def not_keystone(auth_url: str) -> exc.ConfigurationError:
-    """The auth URL is some other service behind keystonemiddleware (compute, Placement)."""
-    return exc.ConfigurationError(
-        f'The auth URL {auth_url} answered 401 to version discovery: is it Keystone\'s URL? '
-        '(--os-auth-url, OS_AUTH_URL)')
-
-
-def fail_reentered_login(auth: Any) -> None:
-    """Make ``auth`` raise :func:`not_keystone` where keystoneauth would deadlock.
-
-    keystoneauth's identity plugins log in under a plain (not re-entrant) lock in
-    ``get_access``. The generic plugins first discover the auth URL's versions, and when
-    that GET is answered 401 keystoneauth asks again *with a token*: it calls
-    ``get_access`` on the same plugin, in the same thread, under the lock it holds, and
-    waits forever (``--timeout`` never applies: no request is pending). A second
-    ``get_access`` in the same thread while the first is running can only be that, so it
-    fails at once instead; other threads still wait for the first login, as they should.
-    """
-    get_access: Callable[..., Any] | None = getattr(auth, 'get_access', None)
-    if get_access is None:
-        return
-    inside = threading.local()
-
-    def guarded(session: Any, **kwargs: Any) -> Any:
-        if getattr(inside, 'active', False):
-            raise not_keystone(str(getattr(auth, 'auth_url', None) or 'given'))
-        inside.active = True
-        try:
-            return get_access(session, **kwargs)
-        finally:
-            inside.active = False
-    auth.get_access = guarded
 
 
 class ClientManager:
@@ -178,7 +142,6 @@ class ClientManager:
         except ksa_exc.MissingRequiredOptions as error:
             flags = ', '.join('--os-' + opt.dest.replace('_', '-') for opt in error.options)
             raise exc.ConfigurationError(f'--os-auth-type {name} needs {flags}.') from None
-        fail_reentered_login(auth)
         return loading.load_session_from_argparse_arguments(args, auth=auth)
 
     def _local_session(self) -> Any:
@@ -206,7 +169,6 @@ class ClientManager:
         if isinstance(auth_config, dict):
             self.secrets.update(str(value) for key, value in auth_config.items()
                                 if key in SECRET_KEYS and value)
-        fail_reentered_login(session.auth)
         return client_class(
             session,
             endpoint_override=(args.os_compute_endpoint_override or args.os_endpoint_override

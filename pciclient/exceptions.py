@@ -51,6 +51,8 @@ class Hint(enum.Enum):
     HEADER_VALUE = 'header_value'
     #: The Placement microversion asked for (``hint_args['version']``).
     PLACEMENT_API_VERSION = 'placement_api_version'
+    #: The identity service's URL (the auth plugin's ``auth_url``).
+    AUTH_URL = 'auth_url'
 
 
 #: How a hint is named: words, or words made from the exception's ``hint_args``.
@@ -68,6 +70,7 @@ def _endpoint_argument(args: Mapping[str, Any]) -> str:
 #: keystoneauth session and auth plugin the caller built.
 WORDING: dict[Hint, Words] = {
     Hint.PCI_SOURCE_PLACEMENT: "pci_source='placement'",
+    Hint.AUTH_URL: "the auth plugin's auth_url",
     Hint.PLACEMENT_ENDPOINT: 'placement_endpoint_override=URL',
     Hint.ENDPOINT: _endpoint_argument,
     Hint.TIMEOUT: 'the timeout argument',

@@ -40,6 +40,7 @@ CLI_WORDING: dict[Hint, Words] = {
     Hint.URLS: '--os-endpoint, --os-auth-url',
     Hint.HEADER_VALUE: '--os-token',
     Hint.PLACEMENT_API_VERSION: lambda args: f"--os-placement-api-version {args['version']}",
+    Hint.AUTH_URL: '--os-auth-url, OS_AUTH_URL',
 }
 
 

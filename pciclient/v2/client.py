@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from pciclient import __version__
+from pciclient.auth_guard import fail_reentered_login
 from pciclient.http import DEFAULT_MAX_ANSWER_SIZE, HTTPClient
 from pciclient.v2.aggregates import AggregateManager
 from pciclient.v2.flavors import FlavorManager
@@ -69,6 +70,8 @@ class Client:
         if session is None:
             from keystoneauth1 import session as ksa_session
             session = ksa_session.Session()
+        # keystoneauth would wait for itself forever where an auth URL is no Keystone's.
+        fail_reentered_login(getattr(session, 'auth', None))
         # HTTPClient retries every kind of failure itself (keystoneauth's connect_retries
         # would wait up to 60 s between tries and know no deadline).
         bounds: dict[str, Any] = {'retries': retries, 'max_answer_size': max_answer_size,

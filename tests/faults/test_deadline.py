@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pciclient import clientmanager
+from pciclient.v2 import client as v2_client
 from tests.faults import documents as docs
 from tests.faults import identity
 from tests.faults.cli import noauth, pci_cli, pci_cli_here
@@ -63,7 +63,7 @@ def test_the_fake_clouds_compute_port_as_auth_url(tmp_path: Path):
 def test_the_deadline_ends_the_keystoneauth_deadlock_itself(monkeypatch):
     """Without the early answer, the deadline still ends the same hang: the watchdog's
     signal interrupts the lock keystoneauth waits on (in this process: its main thread)."""
-    monkeypatch.setattr(clientmanager, 'fail_reentered_login', lambda auth: None)
+    monkeypatch.setattr(v2_client, 'fail_reentered_login', lambda auth: None)
     with FaultServer(_middleware) as server:
         result = pci_cli_here(*_login_at(f'{server.url}/v3'), '--deadline', '1', 'pci-list')
     line = result.one_line_error()
@@ -107,3 +107,34 @@ def test_a_deadline_that_is_no_positive_number_is_a_usage_error(value: str):
                           '--os-endpoint', 'http://127.0.0.1:1/v2.1', 'pci-list')
     assert result.code == 2 and result.out == ''
     assert result.err.count('\n') == 1 and 'positive number of seconds' in result.err
+
+
+def test_the_library_alone_does_not_wait_for_itself():
+    """The guard is the library's: a library caller (and the ``openstack`` plugin, which
+    hands its own session) gets the error at once, worded in the library's terms."""
+    import threading
+
+    from keystoneauth1 import session as ksa_session
+    from keystoneauth1.identity import generic
+
+    from pciclient import client as pci_client
+    from pciclient import exceptions as exc
+
+    with FaultServer(_middleware) as server:
+        auth = generic.Password(auth_url=f'{server.url}/v3', username='admin', password='pw',
+                                project_name='admin', user_domain_name='Default',
+                                project_domain_name='Default')
+        client = pci_client.Client('2', session=ksa_session.Session(auth=auth), timeout=5)
+        outcome: list[BaseException] = []
+
+        def ask() -> None:
+            try:
+                client.hypervisors.list()
+            except BaseException as error:  # noqa: BLE001 - the test reports it
+                outcome.append(error)
+        worker = threading.Thread(target=ask, daemon=True)
+        worker.start()
+        worker.join(PROMPT)
+    assert not worker.is_alive(), 'the library waited for its own login lock'
+    assert len(outcome) == 1 and isinstance(outcome[0], exc.ConfigurationError), outcome
+    assert NOT_KEYSTONE in str(outcome[0]) and "the auth plugin's auth_url" in str(outcome[0])
