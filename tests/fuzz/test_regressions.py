@@ -314,3 +314,23 @@ def test_capacity_flavor_sizes_as_nova_sends_them():
     outcome = cli([*PLACEMENT_ARGS, 'capacity'], capacity_cloud(flavors=flavors))
     rows = harness.check(outcome, 'json', list)
     assert [r['Fits'] for r in rows] == [4, 4, 0], rows
+
+
+@pytest.mark.parametrize('inventories, usages, words', [
+    ({'VCPU': {'total': 4, 'allocation_ratio': 1e308}}, {}, 'capacity beyond any number'),
+    ({'VCPU': {'total': 10**30}}, {}, 'total (inventory VCPU) of 1000'),
+    ({'VCPU': {'total': -4}}, {}, 'total (inventory VCPU) of -4'),
+    ({'VCPU': {'total': 4, 'step_size': -2}}, {}, 'step_size (inventory VCPU) of -2'),
+    ({'VCPU': {'total': 4}}, {'VCPU': -5}, 'usage of -5'),
+    ({'VCPU': {'total': 4}}, {'VCPU': 10**30}, 'usage of 1000'),
+], ids=['ratio-1e308', 'total-1e30', 'total-negative', 'step-negative', 'usage-negative',
+        'usage-1e30'])
+@pytest.mark.parametrize('where', [[], ['--host', NODE]], ids=['cloud', 'host'])
+def test_capacity_inventory_beyond_what_placement_stores(inventories, usages, words, where):
+    """An allocation ratio of 1e308 made the capacity infinite (OverflowError from
+    math.floor, a traceback's message); a negative usage made more free than the
+    capacity; totals beyond any float overflowed too: each is now one line."""
+    answers = capacity_cloud(inventories={**ROOT_INVENTORIES, **inventories}, usages=usages)
+    outcome = cli([*PLACEMENT_ARGS, 'capacity', *where], answers)
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and words in outcome.err, outcome
