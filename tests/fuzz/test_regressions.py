@@ -334,3 +334,38 @@ def test_capacity_inventory_beyond_what_placement_stores(inventories, usages, wo
     outcome = cli([*PLACEMENT_ARGS, 'capacity', *where], answers)
     harness.check(outcome, 'json', list)
     assert outcome.code == 1 and words in outcome.err, outcome
+
+
+@pytest.mark.parametrize('aggregate', [{'availability_zone': ['az1']},
+                                       {'metadata': {'availability_zone': {'a': 1}}}],
+                         ids=['zone-list', 'metadata-zone-object'])
+def test_capacity_aggregate_zone_that_is_not_text(aggregate):
+    """An aggregate whose availability zone was a list made a set of zones fail with
+    TypeError (unhashable type)."""
+    answers = capacity_cloud()
+    answers[f'{COMPUTE}/os-aggregates'] = doc({'aggregates': [
+        {'id': 1, 'uuid': SERVER, 'name': 'agg1', 'hosts': ['compute1'], **aggregate}]})
+    answers[f'{COMPUTE}/os-availability-zone'] = doc({'availabilityZoneInfo': [
+        {'zoneName': 'az1', 'zoneState': {'available': True}, 'hosts': None}]})
+    outcome = cli([*PLACEMENT_ARGS, 'capacity', '--availability-zone', 'az1'], answers)
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and 'availability zone that is not text' in outcome.err
+
+
+@pytest.mark.parametrize('count', ['1' + '0' * 400, '-1', '1.5', 'true'])
+def test_capacity_pool_count_that_is_no_number_of_devices(count):
+    """A pool of 10**400 devices overflowed the float capacity (OverflowError); a pool of
+    -1, 1.5 or true devices was silently counted as none ("no provider of")."""
+    answers = capacity_cloud(flavors=[{'id': '1', 'name': 'gpu', 'vcpus': 1, 'ram': 512,
+                                       'disk': 0, 'extra_specs': {
+                                           'pci_passthrough:alias': 'gpu:1'}}])
+    answers[f'{COMPUTE}/os-hypervisors/detail'] = text(
+        f'{{"hypervisors": [{{"id": 1, "hypervisor_hostname": "{NODE}", "state": "up", '
+        '"status": "enabled", "service": {"host": "compute1"}, "pci_stats": [{"vendor_id": '
+        f'"10de", "product_id": "1eb8", "count": {count}}}]}}]}}')
+    outcome = harness.run([*PLACEMENT_ARGS, 'capacity', '--pci-alias', '@aliases.conf@',
+                           '-f', 'json'], answers=answers, files={'aliases.conf': (
+                               b'[pci]\nalias = {"name": "gpu", "vendor_id": "10de", '
+                               b'"product_id": "1eb8"}\n')})
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and 'count is no number of devices' in outcome.err, outcome
