@@ -110,7 +110,8 @@ def flavors(draw) -> list[dict[str, Any]]:
     for flavor_id in draw(st.lists(_FLAVOR_IDS, min_size=1, max_size=3, unique=True)):
         count = draw(_SPEC_COUNTS)
         items.append({
-            'id': flavor_id, 'name': draw(_FLAVOR_NAMES), 'vcpus': draw(st.sampled_from([1, 2, 4, 8, 3])),
+            'id': flavor_id, 'name': draw(_FLAVOR_NAMES),
+            'vcpus': draw(st.sampled_from([1, 2, 4, 8, 3])),
             'ram': draw(st.sampled_from([512, 2048, 8192, 1, 65536])),
             'disk': draw(st.sampled_from([10, 0, 40, 1])),
             'OS-FLV-EXT-DATA:ephemeral': draw(st.sampled_from([0, 0, 5])),

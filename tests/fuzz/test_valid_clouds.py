@@ -244,7 +244,4 @@ def test_capacity_of_every_host_and_flavor(data):
             [line['Fits'] for line in summary]
         below = not counts or any(c is None or c < ask.min_fits for c in counts)
         assert code == (3 if below else 0), (ask, rows, summary)
-    event(f'rows: {min(len(rows), 3)}; fits known: '
-          f'{sum(row["Fits"] is not None for row in rows) > 0}; exit {code}')
-    for row in rows:
-        event(f'DEBUG fits {row["Fits"] if row["Fits"] in (None, 0) else ">0"} {row["Limited By"]}')
+    event(f'some host fits one: {any(row["Fits"] for row in rows)}; exit {code}')
