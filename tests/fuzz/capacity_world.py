@@ -149,7 +149,8 @@ _HEX_CLASS = re.compile(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
 _DEVICE_TYPES = st.sampled_from([None, None, 'type-PCI', 'type-PF', 'type-VF'])
 #: Ways an operator's alias configuration goes wrong (each one Nova refuses too).
 BROKEN = ('not-json', 'unknown-key', 'bad-vendor', 'not-a-list', 'stray-continuation',
-          'bad-section', 'not-utf8', 'twice-untyped', 'no-name', 'missing')
+          'bad-section', 'not-utf8', 'twice-untyped', 'no-name', 'missing', 'too-deep')
+_DEEP = '[' * 50_000 + ']' * 50_000
 
 
 def _ids(pci_classes: list[str], pools: list[tuple[str, str]]) -> st.SearchStrategy:
@@ -201,6 +202,8 @@ def alias_files(draw, pci_classes: list[str],
         specs.append({'vendor_id': '8086', 'product_id': '1520'})
     if broken == 'not-a-list':
         return json.dumps(specs[0] if specs else {'name': 'gpu'}).encode(), broken
+    if broken == 'too-deep':
+        return (_DEEP if draw(st.booleans()) else f'[pci]\nalias = {_DEEP}\n').encode(), broken
     if draw(st.booleans()) and broken not in ('not-json', 'stray-continuation', 'bad-section'):
         text = json.dumps(specs)
     else:

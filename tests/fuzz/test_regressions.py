@@ -369,3 +369,15 @@ def test_capacity_pool_count_that_is_no_number_of_devices(count):
                                b'"product_id": "1eb8"}\n')})
     harness.check(outcome, 'json', list)
     assert outcome.code == 1 and 'count is no number of devices' in outcome.err, outcome
+
+
+@pytest.mark.parametrize('content', [b'[' * 100_000 + b']' * 100_000,
+                                     b'[pci]\nalias = ' + b'[' * 100_000 + b']' * 100_000],
+                         ids=['json', 'nova.conf'])
+def test_capacity_alias_file_nested_too_deeply(content):
+    """A --pci-alias file of deeply nested JSON raised RecursionError (no pciclient error)."""
+    outcome = harness.run([*PLACEMENT_ARGS, 'capacity', '--pci-alias', '@aliases.conf@',
+                           '-f', 'json'], answers=capacity_cloud(),
+                          files={'aliases.conf': content})
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and outcome.err.startswith('PCI alias'), outcome
