@@ -22,7 +22,13 @@ class Aggregate(Resource):
     def availability_zone(self) -> str | None:
         metadata = self.raw.get('metadata')
         zone = metadata.get('availability_zone') if isinstance(metadata, dict) else None
-        return zone if isinstance(zone, str) else self.raw.get('availability_zone')
+        if zone is None:
+            zone = self.raw.get('availability_zone')
+        if zone is not None and not isinstance(zone, str):
+            # A zone is a name: anything else cannot be matched against one.
+            raise exc.InvalidResponse(f'The compute API sent aggregate {str(self.id)[:40]!r} '
+                                      'with an availability zone that is not text.')
+        return zone
 
 
 class AggregateManager(Manager[Aggregate]):

@@ -16,6 +16,24 @@ from pciclient.v2.base import Manager, Resource, path_segment
 EXTRA_SPECS_VERSION = '2.61'
 
 
+#: The sizes a flavor's server asks (Nova's view: whole numbers; ``swap`` is "" for none
+#: before 2.75). Absent ones count as 0, as the translation reads them.
+SIZE_FIELDS = ('vcpus', 'ram', 'disk', 'OS-FLV-EXT-DATA:ephemeral', 'swap')
+
+
+def _check_sizes(info: dict[str, Any]) -> None:
+    """A size that is no whole number ≥ 0 would be counted as some other request (or
+    not at all): the flavor is refused whole, as any answer the client cannot read."""
+    for key in SIZE_FIELDS:
+        value = info.get(key)
+        if value is None or (key == 'swap' and value == ''):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise exc.InvalidResponse(
+                f'The compute API sent flavor {str(info.get("id"))[:40]!r} with a {key} that '
+                'is not a whole number.')
+
+
 class Flavor(Resource):
     """A flavor; ``extra_specs`` is a dict once read (None while unknown)."""
 
@@ -23,6 +41,7 @@ class Flavor(Resource):
 
     @classmethod
     def normalise(cls, info: dict[str, Any]) -> dict[str, Any]:
+        _check_sizes(info)
         fields = dict(info)
         specs = info.get('extra_specs')
         fields['extra_specs'] = {str(k): str(v) for k, v in specs.items()} \

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from pciclient.v2.capacity.aliases import STANDARD_RESOURCE_CLASSES
 from tests.fuzz.world import World
 
 COMPUTE = 'http://nova.test/v2.1'
@@ -19,10 +20,16 @@ PLACEMENT = 'http://placement.test'
 BRIEF_DEVICE_KEYS = ('address', 'compute_node_id', 'id', 'product_id', 'status', 'vendor_id')
 BRIEF_HYPERVISOR_KEYS = ('id', 'hypervisor_hostname', 'state', 'status')
 
+#: Routes only capacity reads (flavors, services, aggregates, zones; roots' details and
+#: allocation candidates).
+CAPACITY_COMPUTE_KINDS = ('flv_list', 'flv_detail', 'flv_get', 'flv_specs', 'services',
+                          'aggregates', 'zones')
+CAPACITY_PLACEMENT_KINDS = ('root_inventories', 'root_usages', 'root_traits',
+                            'root_aggregates', 'rp_aggregates', 'candidates')
 COMPUTE_KINDS = ('version', 'pci_list', 'pci_detail', 'pci_get', 'hyp_list', 'hyp_detail',
-                 'hyp_get', 'hyp_search', 'srv_detail', 'srv_get')
+                 'hyp_get', 'hyp_search', 'srv_detail', 'srv_get', *CAPACITY_COMPUTE_KINDS)
 PLACEMENT_KINDS = ('rp_list', 'rp_get', 'rp_inventories', 'rp_usages', 'rp_traits',
-                   'rp_allocations', 'allocs')
+                   'rp_allocations', 'allocs', *CAPACITY_PLACEMENT_KINDS)
 
 
 def router_404() -> dict[str, Any]:
@@ -76,8 +83,10 @@ def _strip_pci(world: World, item: dict[str, Any]) -> dict[str, Any]:
             if k not in ('pci_stats', 'os-pci:pci_stats', 'os-pci:pci_devices')}
 
 
-def compute_doc(world: World, path: str, query: dict[str, str]) -> Doc:
-    """The document the compute API answers ``GET {COMPUTE}/{path}?{query}`` with."""
+def compute_doc(world: World, path: str, query: dict[str, str],
+                microversion: str | None = None) -> Doc:
+    """The document the compute API answers ``GET {COMPUTE}/{path}?{query}`` with
+    (``microversion``: the one the request asked for, None: none)."""
     parts = path.split('/') if path else []
     if not parts:
         return Doc('version', 200, {'version': {
@@ -140,14 +149,40 @@ def compute_doc(world: World, path: str, query: dict[str, str]) -> Doc:
                     return Doc('srv_get', 200, {'server': server}, parts[1])
             return Doc('srv_get', 404, nova_fault(
                 'itemNotFound', 404, f'Instance {parts[1]} could not be found.'), parts[1])
+    found = capacity_compute_doc(world, parts, query, microversion)
+    if found is not None:
+        kind, status, body, arg = found
+        return Doc(kind, status, body, arg)
     return Doc('unknown', 404, router_404())
 
 
 def _provider_index(world: World, provider: str) -> str:
-    for index, item in enumerate(world.providers):
+    """PCI providers by their index in ``world.providers``; roots after them."""
+    for index, item in enumerate([*world.providers, *world.roots.values()]):
         if item['uuid'] == provider:
             return str(index)
     return provider
+
+
+def _listed(world: World, query: dict[str, str]) -> list[dict[str, Any]]:
+    """The providers ``GET /resource_providers`` lists for ``query``, as Placement filters
+    them (``name``, ``in_tree``, ``member_of`` with ``in:``, ``required`` with ``!``)."""
+    items = [*world.roots.values(), *world.providers]
+    if 'name' in query:
+        items = [p for p in items if p['name'] == query['name']]
+    if 'in_tree' in query:
+        tree = next((p['root_provider_uuid'] for p in [*world.roots.values(), *world.providers]
+                     if p['uuid'] == query['in_tree']), None)
+        items = [p for p in items if p['root_provider_uuid'] == tree]
+    if 'member_of' in query:
+        wanted = set(query['member_of'].removeprefix('in:').split(','))
+        items = [p for p in items if wanted & set(world.details[p['uuid']]['aggregates'])]
+    for trait in query.get('required', '').split(','):
+        if trait:
+            forbidden, name = trait.startswith('!'), trait.lstrip('!')
+            items = [p for p in items
+                     if (name in world.details[p['uuid']]['traits']) != forbidden]
+    return items
 
 
 def placement_doc(world: World, path: str, query: dict[str, str]) -> Doc:
@@ -159,7 +194,7 @@ def placement_doc(world: World, path: str, query: dict[str, str]) -> Doc:
     parts = path.split('/') if path else []
     if parts[:1] == ['resource_providers']:
         if len(parts) == 1:
-            return Doc('rp_list', 200, {'resource_providers': world.providers})
+            return Doc('rp_list', 200, {'resource_providers': _listed(world, query)})
         provider = parts[1]
         arg = _provider_index(world, provider)
         if len(parts) == 2:
@@ -168,8 +203,12 @@ def placement_doc(world: World, path: str, query: dict[str, str]) -> Doc:
             for item in world.providers:
                 if item['uuid'] == provider:
                     return Doc('rp_get', 200, item, arg)
+        elif provider in world.roots and len(parts) == 3:
+            found = root_detail(world, provider, parts[2])
+            if found is not None:
+                return Doc(found[0], found[1], found[2], arg)
         elif provider in world.details and len(parts) == 3 and parts[2] in (
-                'inventories', 'usages', 'traits', 'allocations'):
+                'inventories', 'usages', 'traits', 'allocations', 'aggregates'):
             detail = world.details[provider][parts[2]]
             return Doc(f'rp_{parts[2]}', 200,
                        {parts[2]: detail, 'resource_provider_generation': 2}, arg)
@@ -185,5 +224,149 @@ def placement_doc(world: World, path: str, query: dict[str, str]) -> Doc:
         if held:
             body.update(consumer_generation=1, project_id='demo', user_id='admin')
         return Doc('allocs', 200, body)
+    if parts == ['allocation_candidates']:
+        status, body = candidates(world, query)
+        return Doc('candidates', status, body, _provider_index(world, query.get('in_tree', '')))
     return Doc('unknown', 404,
                placement_error(404, 'Not Found', 'The resource could not be found.'))
+
+
+# --- what capacity reads --------------------------------------------------------------
+def _version(text: str | None) -> tuple[int, int]:
+    if not text:
+        return (2, 1)
+    major, _, minor = text.partition('.')
+    return int(major), int(minor)
+
+
+def _flavor(flavor: dict[str, Any], version: tuple[int, int]) -> dict[str, Any]:
+    """A flavor as Nova's view renders it at ``version`` (``nova/api/openstack/compute/
+    views/flavors.py``: swap "" before 2.75, description from 2.55, extra specs from
+    2.61, no disabled/rxtx_factor from 2.102)."""
+    body = {key: value for key, value in flavor.items() if key != 'extra_specs'}
+    body['swap'] = flavor['swap'] or ('' if version < (2, 75) else 0)
+    body.update({'OS-FLV-DISABLED:disabled': False, 'os-flavor-access:is_public': True,
+                 'rxtx_factor': 1.0, 'links': [{'rel': 'self',
+                                                'href': f'{COMPUTE}/flavors/{flavor["id"]}'}]})
+    if version >= (2, 55):
+        body['description'] = None
+    if version >= (2, 61):
+        body['extra_specs'] = flavor['extra_specs']
+    if version >= (2, 102):
+        del body['OS-FLV-DISABLED:disabled'], body['rxtx_factor']
+    return body
+
+
+def _zone_of(world: World, service_host: str) -> str:
+    zones = [a['availability_zone'] for a in world.aggregates
+             if a['availability_zone'] and service_host in a['hosts']]
+    return zones[0] if zones else 'nova'
+
+
+def _services(world: World, version: tuple[int, int],
+              query: dict[str, str]) -> list[dict[str, Any]]:
+    """One nova-compute service per hypervisor (``nova/api/openstack/compute/services.py``
+    ``_get_service_detail``), filtered by ``binary`` and ``host`` as Nova does."""
+    items = []
+    for index, hypervisor in enumerate(world.hypervisors, start=1):
+        host = hypervisor['service']['host']
+        service = {'id': f'00000000-0000-0000-0000-{index:012d}' if version >= (2, 53)
+                   else index, 'binary': 'nova-compute', 'host': host,
+                   'zone': _zone_of(world, host), 'status': hypervisor['status'],
+                   'state': hypervisor['state'], 'updated_at': '2026-01-01T00:00:00.000000',
+                   'disabled_reason': None}
+        if version >= (2, 11):
+            service['forced_down'] = False
+        items.append(service)
+    for key in ('binary', 'host'):
+        if key in query:
+            items = [s for s in items if s[key] == query[key]]
+    return items
+
+
+def _zones(world: World) -> list[dict[str, Any]]:
+    """``os-availability-zone``: the zones of the compute services, available when one
+    of its services is enabled and up."""
+    zones: dict[str, bool] = {}
+    for hypervisor in world.hypervisors:
+        zone = _zone_of(world, hypervisor['service']['host'])
+        up = hypervisor['status'] == 'enabled' and hypervisor['state'] == 'up'
+        zones[zone] = zones.get(zone, False) or up
+    return [{'zoneName': zone, 'zoneState': {'available': up}, 'hosts': None}
+            for zone, up in zones.items()]
+
+
+def capacity_compute_doc(world: World, parts: list[str], query: dict[str, str],
+                         microversion: str | None) -> tuple[str, int, Any, str | None] | None:
+    """``(kind, status, body, arg)`` of the compute routes only capacity reads; None for
+    any other. A microversion beyond the world's maximum is a 406 there, as Nova answers."""
+    head = parts[0]
+    if head == 'flavors':
+        kind = ('flv_list', 'flv_detail' if parts[1:] == ['detail'] else 'flv_get',
+                'flv_specs')[min(len(parts), 3) - 1]
+    else:
+        kind = {'os-services': 'services', 'os-aggregates': 'aggregates',
+                'os-availability-zone': 'zones'}.get(head, '')
+    if not kind:
+        return None
+    version = _version(microversion)
+    if version > _version(world.max_version):
+        return kind, 406, nova_fault('computeFault', 406, (
+            f'Version {microversion} is not supported by the API. Minimum is 2.1 and '
+            f'maximum is {world.max_version}.')), None
+    if head == 'flavors':
+        if len(parts) == 1 or parts[1:] == ['detail']:
+            detailed = len(parts) == 2
+            items = [_flavor(f, version) if detailed else
+                     {'id': f['id'], 'name': f['name'], 'links': []} for f in world.flavors]
+            status, body = _page(world, items, 'flavors', '/'.join(parts), query)
+            return 'flv_detail' if detailed else 'flv_list', status, body, None
+        flavor = next((f for f in world.flavors if f['id'] == parts[1]), None)
+        kind = 'flv_get' if len(parts) == 2 else 'flv_specs'
+        if flavor is None or len(parts) > 3 or parts[2:] not in ([], ['os-extra_specs']):
+            return kind, 404, nova_fault('itemNotFound', 404,
+                                         f'Flavor {parts[1]} could not be found.'), parts[1]
+        if kind == 'flv_get':
+            return kind, 200, {'flavor': _flavor(flavor, version)}, parts[1]
+        return kind, 200, {'extra_specs': flavor['extra_specs']}, parts[1]
+    if head == 'os-services' and len(parts) == 1:
+        return 'services', 200, {'services': _services(world, version, query)}, None
+    if head == 'os-aggregates' and len(parts) == 1:
+        items = [{k: v for k, v in a.items() if k != 'uuid' or version >= (2, 41)}
+                 for a in world.aggregates]
+        return 'aggregates', 200, {'aggregates': items}, None
+    if head == 'os-availability-zone' and len(parts) == 1:
+        return 'zones', 200, {'availabilityZoneInfo': _zones(world)}, None
+    return 'unknown', 404, router_404(), None
+
+
+def root_detail(world: World, root: str, part: str) -> tuple[str, int, Any] | None:
+    """A compute node root's inventories, usages, traits or aggregates (Placement 1.18:
+    aggregates without a generation, which comes at 1.19)."""
+    if part not in ('inventories', 'usages', 'traits', 'aggregates', 'allocations'):
+        return None
+    body: dict[str, Any] = {part: world.details[root][part]}
+    if part != 'aggregates':
+        body['resource_provider_generation'] = 3
+    return f'root_{part}', 200, body
+
+
+def candidates(world: World, query: dict[str, str]) -> tuple[int, Any]:
+    """``GET /allocation_candidates`` with ``in_tree`` a root: one candidate on the roots
+    the world says have one, none elsewhere; an unknown resource class is a 400, as
+    Placement refuses a class it has never heard of."""
+    known = {rc for detail in world.details.values() for rc in detail['inventories']}
+    for key, value in query.items():
+        if key.startswith('resources'):
+            for item in value.split(','):
+                rc = item.partition(':')[0]
+                if rc not in known and rc not in STANDARD_RESOURCE_CLASSES:
+                    return 400, placement_error(400, 'Bad Request',
+                                                f'No such resource class {rc}.')
+    root = query.get('in_tree')
+    if root not in world.candidates:
+        return 200, {'allocation_requests': [], 'provider_summaries': {}}
+    return 200, {'allocation_requests': [{'allocations': {root: {'resources': {'VCPU': 1}}}}],
+                 'provider_summaries': {root: {'resources': {}, 'traits': [],
+                                               'parent_provider_uuid': None,
+                                               'root_provider_uuid': root}}}

@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
@@ -49,17 +52,19 @@ class Router:
         self.log: list[str] = []
         self._lock = threading.Lock()
 
-    def _doc(self, url: str) -> Doc:
+    def _doc(self, url: str, headers: Any) -> Doc:
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if url.startswith(PLACEMENT):
             path = parts.path[len(urlsplit(PLACEMENT).path):].strip('/')
             return placement_doc(self.plan.world, path, query)
         path = parts.path[len(urlsplit(COMPUTE).path):].strip('/')
-        return compute_doc(self.plan.world, path, query)
+        asked = (headers.get('OpenStack-API-Version') or '').split()
+        microversion = asked[-1] if asked[:1] == ['compute'] and len(asked) == 2 else None
+        return compute_doc(self.plan.world, path, query, microversion)
 
     def answer(self, request: Any, context: Any) -> bytes:
-        doc = self._doc(request.url)
+        doc = self._doc(request.url, request.headers)
         with self._lock:
             call = self.calls.get(doc.kind, 0)
             self.calls[doc.kind] = call + 1
@@ -120,9 +125,26 @@ class Sleeps:
 
 
 def run(argv: list[str], plan: Plan | None = None, *, auth: tuple[str, ...] = NOAUTH,
-        answers: dict[str, Any] | None = None) -> Outcome:
+        answers: dict[str, Any] | None = None, files: dict[str, bytes] | None = None,
+        ) -> Outcome:
     """``pci-cli *auth *argv`` in this process; every GET answered from ``plan``, or from
-    ``answers`` (``{url: requests-mock response kwargs}``, anything else a 404)."""
+    ``answers`` (``{url: requests-mock response kwargs}``, anything else a 404).
+
+    ``@NAME@`` in an argument is the path of a file ``NAME`` in a fresh directory, holding
+    ``files[NAME]`` (absent when ``files`` has no such name)."""
+    with tempfile.TemporaryDirectory(prefix='pci-fuzz-') as directory:
+        for name, content in (files or {}).items():
+            (Path(directory) / name).write_bytes(content)
+        resolved = [_PLACEHOLDER.sub(lambda m: str(Path(directory) / m.group(1)), arg)
+                    for arg in argv]
+        return _run(resolved, plan, auth=auth, answers=answers)
+
+
+_PLACEHOLDER = re.compile(r'@([\w.-]+)@')
+
+
+def _run(argv: list[str], plan: Plan | None, *, auth: tuple[str, ...],
+         answers: dict[str, Any] | None) -> Outcome:
     full = [*auth, *argv]
     out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
     out = io.TextIOWrapper(out_bytes, encoding='utf-8', errors='strict', write_through=True)
@@ -179,12 +201,14 @@ def strict_json(text: str) -> Any:
     return json.loads(text, parse_constant=_no_constants)
 
 
-def check(outcome: Outcome, fmt: str, shape: type | None = None) -> Any:
+def check(outcome: Outcome, fmt: str, shape: type | None = None, *,
+          below_minimum: bool = False) -> Any:
     """The CLI contract: exit 0, or exit 1 with one line on stderr (a pciclient error,
     never a traceback) and nothing on stdout; with ``-f json`` stdout is strict JSON.
+    ``below_minimum`` (capacity with ``--min-fits``): exit 3 too, an answer like exit 0's.
 
     Returns the decoded JSON document (or None)."""
-    assert outcome.code in (0, 1), outcome
+    assert outcome.code in ((0, 1, 3) if below_minimum else (0, 1)), outcome
     assert 'Traceback' not in outcome.err, outcome
     assert all(delay <= MAX_RETRY_DELAY for delay in outcome.sleeps), outcome.sleeps
     if outcome.code == 1:

@@ -243,3 +243,141 @@ def test_a_provider_uuid_with_a_lone_surrogate():
     answers = placement([provider(uuid='\ud800')], {})
     outcome = cli([*PLACEMENT_ARGS, 'pci-pool-list'], answers, 'table')
     harness.check(outcome, 'table')
+
+
+# --- capacity --------------------------------------------------------------------------------
+NODE = 'compute1.example.org'
+ROOT_INVENTORIES = {'VCPU': {'total': 4, 'reserved': 0, 'allocation_ratio': 1.0},
+                    'MEMORY_MB': {'total': 4096, 'reserved': 0, 'allocation_ratio': 1.0}}
+
+
+def capacity_cloud(*, service: dict | None = None, inventories: dict | None = None,
+                   usages: dict | None = None, flavors: list | None = None) -> dict:
+    """One compute node (named by its FQDN, its service by the short name) in Placement
+    and the compute API: ``service`` is its compute service, the rest its root's."""
+    root = {'uuid': ROOT, 'name': NODE, 'generation': 1, 'parent_provider_uuid': None,
+            'root_provider_uuid': ROOT}
+    service = service or {'id': 1, 'binary': 'nova-compute', 'host': 'compute1',
+                          'state': 'up', 'status': 'enabled'}
+    traits = ['OWNER_NOVA']
+
+    def listing(request, context):
+        wanted = request.qs.get('required', [''])[0].upper()
+        return {'resource_providers': [root] if wanted in ('', *traits) else []}
+
+    answers = {f'{PLACEMENT}/resource_providers': {'json': listing}}
+    for part, value in (('inventories', inventories or ROOT_INVENTORIES),
+                        ('usages', usages or {}), ('traits', traits)):
+        answers[f'{PLACEMENT}/resource_providers/{ROOT}/{part}'] = doc(
+            {part: value, 'resource_provider_generation': 1})
+    answers[f'{COMPUTE}/os-services'] = doc({'services': [service]})
+    answers[f'{COMPUTE}/os-services?host={NODE}'] = doc({'services': []})
+    answers[f'{COMPUTE}/os-hypervisors/detail'] = doc({'hypervisors': [
+        {'id': 1, 'hypervisor_hostname': NODE, 'state': service.get('state'),
+         'status': 'enabled', 'service': {'host': service.get('host'), 'id': 1}}]})
+    answers[f'{COMPUTE}/flavors/detail'] = doc({'flavors': flavors or [
+        {'id': '1', 'name': 'small', 'vcpus': 1, 'ram': 512, 'disk': 0, 'swap': '',
+         'OS-FLV-EXT-DATA:ephemeral': 0, 'extra_specs': {}}]})
+    return answers
+
+
+@pytest.mark.parametrize('where', [[], ['--host', NODE]], ids=['cloud', 'host'])
+def test_capacity_down_service_named_otherwise_than_its_node(where):
+    """A node named by its FQDN whose service (named by the short name) is down fits
+    nothing, asked alone (``--host``) too: the services filtered by the node's name
+    were none, so the host was counted as up."""
+    answers = capacity_cloud(service={'id': 1, 'binary': 'nova-compute', 'host': 'compute1',
+                                      'state': 'down', 'status': 'enabled'})
+    outcome = cli([*PLACEMENT_ARGS, 'capacity', *where], answers)
+    rows = harness.check(outcome, 'json', list)
+    assert [(r['Host'], r['Fits'], r['Limited By']) for r in rows] == [(NODE, 0, 'down')]
+
+
+@pytest.mark.parametrize('field, value', [
+    ('vcpus', 'x' * 300), ('ram', '2048'), ('disk', 1.5), ('swap', '512'), ('vcpus', True),
+    ('OS-FLV-EXT-DATA:ephemeral', -1)])
+def test_capacity_flavor_size_that_is_not_a_whole_number(field, value):
+    """A flavor whose vcpus was a string raised ValueError from int() (a traceback's
+    message on stderr, no pciclient error): now the answer is refused in one line."""
+    flavor = {'id': '1', 'name': 'small', 'vcpus': 1, 'ram': 512, 'disk': 0, 'swap': '',
+              'OS-FLV-EXT-DATA:ephemeral': 0, 'extra_specs': {}, field: value}
+    outcome = cli([*PLACEMENT_ARGS, 'capacity'], capacity_cloud(flavors=[flavor]))
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and f'with a {field} that is not a whole number' in outcome.err
+
+
+def test_capacity_flavor_sizes_as_nova_sends_them():
+    """swap "" (before 2.75) and 0 (from 2.75) are both no swap."""
+    flavors = [{'id': str(n), 'name': f'f{n}', 'vcpus': 1, 'ram': 512, 'disk': 0,
+                'swap': swap, 'OS-FLV-EXT-DATA:ephemeral': 0, 'extra_specs': {}}
+               for n, swap in enumerate(['', 0, 1024])]
+    outcome = cli([*PLACEMENT_ARGS, 'capacity'], capacity_cloud(flavors=flavors))
+    rows = harness.check(outcome, 'json', list)
+    assert [r['Fits'] for r in rows] == [4, 4, 0], rows
+
+
+@pytest.mark.parametrize('inventories, usages, words', [
+    ({'VCPU': {'total': 4, 'allocation_ratio': 1e308}}, {}, 'capacity beyond any number'),
+    ({'VCPU': {'total': 10**30}}, {}, 'total (inventory VCPU) of 1000'),
+    ({'VCPU': {'total': -4}}, {}, 'total (inventory VCPU) of -4'),
+    ({'VCPU': {'total': 4, 'step_size': -2}}, {}, 'step_size (inventory VCPU) of -2'),
+    ({'VCPU': {'total': 4}}, {'VCPU': -5}, 'usage of -5'),
+    ({'VCPU': {'total': 4}}, {'VCPU': 10**30}, 'usage of 1000'),
+], ids=['ratio-1e308', 'total-1e30', 'total-negative', 'step-negative', 'usage-negative',
+        'usage-1e30'])
+@pytest.mark.parametrize('where', [[], ['--host', NODE]], ids=['cloud', 'host'])
+def test_capacity_inventory_beyond_what_placement_stores(inventories, usages, words, where):
+    """An allocation ratio of 1e308 made the capacity infinite (OverflowError from
+    math.floor, a traceback's message); a negative usage made more free than the
+    capacity; totals beyond any float overflowed too: each is now one line."""
+    answers = capacity_cloud(inventories={**ROOT_INVENTORIES, **inventories}, usages=usages)
+    outcome = cli([*PLACEMENT_ARGS, 'capacity', *where], answers)
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and words in outcome.err, outcome
+
+
+@pytest.mark.parametrize('aggregate', [{'availability_zone': ['az1']},
+                                       {'metadata': {'availability_zone': {'a': 1}}}],
+                         ids=['zone-list', 'metadata-zone-object'])
+def test_capacity_aggregate_zone_that_is_not_text(aggregate):
+    """An aggregate whose availability zone was a list made a set of zones fail with
+    TypeError (unhashable type)."""
+    answers = capacity_cloud()
+    answers[f'{COMPUTE}/os-aggregates'] = doc({'aggregates': [
+        {'id': 1, 'uuid': SERVER, 'name': 'agg1', 'hosts': ['compute1'], **aggregate}]})
+    answers[f'{COMPUTE}/os-availability-zone'] = doc({'availabilityZoneInfo': [
+        {'zoneName': 'az1', 'zoneState': {'available': True}, 'hosts': None}]})
+    outcome = cli([*PLACEMENT_ARGS, 'capacity', '--availability-zone', 'az1'], answers)
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and 'availability zone that is not text' in outcome.err
+
+
+@pytest.mark.parametrize('count', ['1' + '0' * 400, '-1', '1.5', 'true'])
+def test_capacity_pool_count_that_is_no_number_of_devices(count):
+    """A pool of 10**400 devices overflowed the float capacity (OverflowError); a pool of
+    -1, 1.5 or true devices was silently counted as none ("no provider of")."""
+    answers = capacity_cloud(flavors=[{'id': '1', 'name': 'gpu', 'vcpus': 1, 'ram': 512,
+                                       'disk': 0, 'extra_specs': {
+                                           'pci_passthrough:alias': 'gpu:1'}}])
+    answers[f'{COMPUTE}/os-hypervisors/detail'] = text(
+        f'{{"hypervisors": [{{"id": 1, "hypervisor_hostname": "{NODE}", "state": "up", '
+        '"status": "enabled", "service": {"host": "compute1"}, "pci_stats": [{"vendor_id": '
+        f'"10de", "product_id": "1eb8", "count": {count}}}]}}]}}')
+    outcome = harness.run([*PLACEMENT_ARGS, 'capacity', '--pci-alias', '@aliases.conf@',
+                           '-f', 'json'], answers=answers, files={'aliases.conf': (
+                               b'[pci]\nalias = {"name": "gpu", "vendor_id": "10de", '
+                               b'"product_id": "1eb8"}\n')})
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and 'count is no number of devices' in outcome.err, outcome
+
+
+@pytest.mark.parametrize('content', [b'[' * 100_000 + b']' * 100_000,
+                                     b'[pci]\nalias = ' + b'[' * 100_000 + b']' * 100_000],
+                         ids=['json', 'nova.conf'])
+def test_capacity_alias_file_nested_too_deeply(content):
+    """A --pci-alias file of deeply nested JSON raised RecursionError (no pciclient error)."""
+    outcome = harness.run([*PLACEMENT_ARGS, 'capacity', '--pci-alias', '@aliases.conf@',
+                           '-f', 'json'], answers=capacity_cloud(),
+                          files={'aliases.conf': content})
+    harness.check(outcome, 'json', list)
+    assert outcome.code == 1 and outcome.err.startswith('PCI alias'), outcome

@@ -32,6 +32,13 @@ _SERVER_KEYS = ('servers', 'server', 'servers_links', 'href', 'rel', 'id', 'name
 _PROVIDER_KEYS = ('resource_providers', 'uuid', 'name', 'root_provider_uuid',
                   'parent_provider_uuid', 'inventories', 'usages', 'traits', 'allocations',
                   'resources', 'total', 'reserved', 'CUSTOM_GPU_GOLD')
+_FLAVOR_KEYS = ('flavors', 'flavor', 'flavors_links', 'href', 'rel', 'id', 'name', 'vcpus',
+                'ram', 'disk', 'swap', 'OS-FLV-EXT-DATA:ephemeral', 'extra_specs',
+                'pci_passthrough:alias', 'resources:VCPU', 'resources1:CUSTOM_GPU_GOLD',
+                'trait:CUSTOM_GOLD', 'group_policy', 'hw:cpu_policy')
+_ROOT_KEYS = ('inventories', 'usages', 'traits', 'aggregates', 'VCPU', 'PCPU', 'MEMORY_MB',
+              'DISK_GB', 'total', 'reserved', 'allocation_ratio', 'min_unit', 'max_unit',
+              'step_size', 'resource_provider_generation')
 KEYS_BY_KIND = {
     'version': ('version', 'id', 'min_version', 'links'),
     'pci_list': _DEVICE_KEYS, 'pci_detail': _DEVICE_KEYS, 'pci_get': _DEVICE_KEYS,
@@ -40,6 +47,15 @@ KEYS_BY_KIND = {
     'srv_detail': _SERVER_KEYS, 'srv_get': _SERVER_KEYS,
     **{kind: _PROVIDER_KEYS for kind in ('rp_list', 'rp_get', 'rp_inventories', 'rp_usages',
                                          'rp_traits', 'rp_allocations', 'allocs')},
+    'rp_aggregates': ('aggregates', 'resource_provider_generation'),
+    **{kind: _FLAVOR_KEYS for kind in ('flv_list', 'flv_detail', 'flv_get', 'flv_specs')},
+    'services': ('services', 'id', 'binary', 'host', 'state', 'status', 'forced_down', 'zone'),
+    'aggregates': ('aggregates', 'id', 'uuid', 'name', 'availability_zone', 'metadata',
+                   'hosts'),
+    'zones': ('availabilityZoneInfo', 'zoneName', 'zoneState', 'available', 'hosts'),
+    **{kind: _ROOT_KEYS for kind in ('root_inventories', 'root_usages', 'root_traits',
+                                     'root_aggregates')},
+    'candidates': ('allocation_requests', 'provider_summaries', 'allocations', 'resources'),
 }
 KEYS = tuple(sorted({key for keys in KEYS_BY_KIND.values() for key in keys}))
 
@@ -174,15 +190,16 @@ _FROM_CALL = st.integers(0, 2)
 
 @st.composite
 def plans(draw, kinds: tuple[str, ...], os_pci: bool | None = None,
-          mode: str = 'any') -> Plan:
-    """A world and what goes wrong on the routes ``kinds`` the command reads.
+          mode: str = 'any', capacity: bool = False) -> Plan:
+    """A world (with what capacity reads when ``capacity``) and what goes wrong on the
+    routes ``kinds`` the command reads.
 
     ``mode``: ``pristine`` (nothing), ``field`` (one key of one route's documents holds
     any wrong value: type, size, unicode, ``1e400``, nesting…), ``any`` (several changes
     to documents, and maybe a whole answer replaced: any status, content type and body,
     non-JSON or truncated, from some request on).
     """
-    plan = Plan(world=draw(worlds(os_pci)))
+    plan = Plan(world=draw(worlds(os_pci, capacity)))
     if mode == 'pristine':
         return plan
     if mode == 'field':

@@ -244,6 +244,8 @@ def load_aliases(text: str, *, standard_traits: Collection[str] | None = None,
             document = json.loads(text)
         except ValueError:
             document = None  # an INI section header, not JSON
+        except RecursionError:
+            raise AliasError('PCI alias configuration: JSON nested too deeply') from None
     specs: list[tuple[str, Any]] = []
     if document is not None:
         if not isinstance(document, list):
@@ -254,7 +256,7 @@ def load_aliases(text: str, *, standard_traits: Collection[str] | None = None,
         for where, value in _ini_alias_values(text):
             try:
                 specs.append((where, json.loads(value)))
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise AliasError(f'PCI alias at {where}: not JSON ({exc})') from None
     aliases: dict[str, list[PciAlias]] = {}
     for where, spec in specs:

@@ -190,6 +190,10 @@ class CapacityManager:
         service's host; a node named otherwise is found through its hypervisor."""
         try:
             services = self.client.services.list(host=host if host in nodes else None)
+            if host in nodes and not services:
+                # The node's service is named otherwise (a node named by its FQDN, the
+                # service by the short name): only the whole listing can tell.
+                services = self.client.services.list()
         except (exc.Forbidden, exc.Unauthorized) as error:
             notes.append(f'Compute services are not readable ({error.line()}): hosts whose '
                          'service is down are counted as up.')

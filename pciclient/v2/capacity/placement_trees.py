@@ -9,6 +9,7 @@ provider of it, whatever the size of the cloud.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,22 +36,42 @@ class Trees:
     pci_reported: bool = False
 
 
+#: The largest amount Placement stores (its database's big integers): anything beyond is
+#: no answer of Placement's, and would overflow the float arithmetic of capacities.
+MAX_AMOUNT = 2**63 - 1
+
+
+def amount(value: Any, what: str) -> int:
+    """A whole number of units from Placement, ≥ 0 and within what it stores."""
+    units = number(value, what)
+    if not 0 <= units <= MAX_AMOUNT:
+        raise exc.InvalidResponse(f'Placement sent a {what} of {str(units)[:30]}, which is '
+                                  'no amount of units.')
+    return units
+
+
 def inventory(rc: str, value: Any, where: str) -> Inventory:
     if not isinstance(value, dict):
         raise exc.InvalidResponse(f'Inventory {rc} of {where} is not an object.')
 
     def whole(key: str, default: int | None) -> int | None:
         raw = value.get(key)
-        return default if raw is None else number(raw, f'inventory {key}')
+        return default if raw is None else amount(raw, f'{key} (inventory {rc})')
 
     ratio = value.get('allocation_ratio', 1.0)
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio < 0:
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) \
+            or not 0 <= ratio < math.inf:
         raise exc.InvalidResponse(f'Inventory {rc} of {where} has an allocation ratio '
                                   'that is not a number.')
     total = whole('total', 0) or 0
-    return Inventory(total=total, reserved=whole('reserved', 0) or 0,
-                     min_unit=whole('min_unit', 1) or 1, max_unit=whole('max_unit', None),
-                     step_size=whole('step_size', 1) or 1, allocation_ratio=float(ratio))
+    found = Inventory(total=total, reserved=whole('reserved', 0) or 0,
+                      min_unit=whole('min_unit', 1) or 1, max_unit=whole('max_unit', None),
+                      step_size=whole('step_size', 1) or 1, allocation_ratio=float(ratio))
+    if not math.isfinite(found.capacity):
+        # e.g. a ratio of 1e308: (total − reserved) × ratio is beyond any float
+        raise exc.InvalidResponse(f'Inventory {rc} of {where} has a capacity beyond any '
+                                  'number (its allocation ratio is too large).')
+    return found
 
 
 class TreeReader:
@@ -123,7 +144,7 @@ class TreeReader:
                 uuid=item.uuid, name=item.name, parent_uuid=item.parent_uuid,
                 inventories={str(rc): inventory(str(rc), value, base)
                              for rc, value in inventories.items()},
-                usages={str(rc): number(value, 'usage') for rc, value in usages.items()})
+                usages={str(rc): amount(value, 'usage') for rc, value in usages.items()})
             if traits:
                 provider.traits = set(read_traits(http, base))
             return provider

@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from pciclient import exceptions as exc
 from pciclient.v2.capacity.aliases import PciAlias
+from pciclient.v2.capacity.placement_trees import MAX_AMOUNT
 from pciclient.v2.capacity.request import PlacementRequest, RequestGroup
 from pciclient.v2.capacity.trees import HostTree, Inventory, Provider
 
@@ -51,7 +53,12 @@ def pool_trees(trees: list[HostTree], pools: Iterable[dict[str, Any]]) -> list[H
         providers = [p for p in tree.providers if 'COMPUTE_MANAGED_PCI_DEVICE' not in p.traits]
         for index, pool in enumerate(by_host.get(tree.host, [])):
             count = pool.get('count')
-            if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+            if isinstance(count, bool) or not isinstance(count, int) \
+                    or not 0 <= count <= MAX_AMOUNT:
+                # Counted as none, a garbled pool would be a silent "no provider of".
+                raise exc.InvalidResponse(f'Hypervisor {tree.host} reports a PCI pool whose '
+                                          f'count is no number of devices: {str(count)[:30]}')
+            if count == 0:
                 continue
             rc = pool_class(pool.get('vendor_id'), pool.get('product_id'))
             numa = pool.get('numa_node')
