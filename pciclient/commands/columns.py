@@ -153,3 +153,19 @@ def format_value(field: str, value: Any,
     if isinstance(value, (dict, list)):
         return StructuredColumn(value)
     return value
+
+
+def sort_key(cell: Any) -> tuple[bool, int, Any]:
+    """How ``--sort-column`` orders a cell, whatever it holds: numbers by value, anything
+    else (a nested value included) by the text a table shows for it, an unreported value
+    last. cliff compares the cells themselves, and a dict, a formattable column or an int
+    beside a str cannot be compared: it then gave up after the rows were read, and printed
+    none of them."""
+    value = cell._value if isinstance(cell, columns.FormattableColumn) else cell
+    if value is None:
+        return True, 0, 0
+    if isinstance(value, (int, float)):
+        return False, 0, value
+    if isinstance(cell, columns.FormattableColumn):
+        return False, 1, cell.human_readable()
+    return False, 1, _scalar(value)

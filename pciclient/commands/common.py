@@ -1,13 +1,13 @@
 """What every command does the same way: reach the client, turn resources into rows."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cliff import lister, show
 
 from pciclient import exceptions
-from pciclient.commands.columns import format_value
+from pciclient.commands.columns import format_value, sort_key
 from pciclient.commands.formatters import LIST_FORMATTERS, SHOW_FORMATTERS, FormatterTable
 from pciclient.commands.hints import in_cli_terms
 from pciclient.text import printable
@@ -134,9 +134,28 @@ def columns_checked_when_parsed(parser: Any,
         unknown = unknown_columns(parsed.columns, known)
         if unknown:
             parser.error(f'no {no_such_columns(unknown, known)}')
+        unknown = unknown_columns(getattr(parsed, 'sort_columns', None) or (), known)
+        if unknown:
+            parser.error(f'no {no_such_columns(unknown, known, " to sort on")}')
         return parsed
     parser.parse_args = checked
     return parser
+
+
+def sorted_rows(column_names: Sequence[str], rows: Iterable[Sequence[Any]],
+                sort_columns: Sequence[str], descending: bool) -> list[Sequence[Any]]:
+    """``rows`` sorted on ``sort_columns`` (the first decides, the next break ties), each
+    cell by :func:`~pciclient.commands.columns.sort_key`: a nested column sorts by its
+    text, never "could not sort" and no rows. Every name must be a column (a
+    CommandError, exit 1): pci-list --long's columns depend on the source that answered."""
+    unknown = unknown_columns(sort_columns, column_names)
+    if unknown:
+        raise exceptions.CommandError(
+            f'No {no_such_columns(unknown, column_names, " to sort on in this answer")}.')
+    normal = [_normal(name) for name in column_names]
+    indexes = [normal.index(_normal(name)) for name in sort_columns]
+    return sorted(rows, key=lambda row: tuple(sort_key(row[i]) for i in indexes),
+                  reverse=descending)
 
 
 class _StrictColumns:
@@ -209,8 +228,27 @@ class Lister(_CliWords, _StrictColumns, _OwnApp, lister.Lister):
     def _load_formatter_plugins(self) -> Any:
         return FormatterTable(LIST_FORMATTERS)
 
+    @property
+    def need_sort_by_cliff(self) -> bool:
+        """No: cliff skips a sort column that is no column and, on cells it cannot
+        compare (a nested column), prints no rows at all; :meth:`produce_output` sorts."""
+        return False
+
+    def produce_output(self, parsed_args: Any, column_names: Sequence[str],
+                       data: Iterable[Sequence[Any]]) -> int:
+        if parsed_args.sort_columns:
+            data = sorted_rows(column_names, data, parsed_args.sort_columns,
+                               parsed_args.sort_direction == 'desc')
+        return int(super().produce_output(parsed_args, column_names, data))
+
     def get_parser(self, prog_name: str) -> Any:
         parser = one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
+        for action in parser._actions:
+            if action.dest == 'sort_columns':
+                action.help = ('Sort the rows on this column (repeatable: the first decides, '
+                               'the next break ties; case-insensitive, _ for a space). A '
+                               'nested column sorts by the text a table shows. Every name '
+                               'must be a column: any other is a usage error, never ignored.')
         if not self.views:   # its answer judges the names
             return parser
         plain, long = _labels(self.views), _labels(self.long_views)

@@ -56,7 +56,11 @@ class ListPciDevice(common.Lister):
         parser.add_argument('--server', '--instance', dest='server', metavar='<server>',
                             help='Only devices held by this server (name or UUID).')
         parser.add_argument('--limit', metavar='<n>', type=_positive_int,
-                            help='Show at most this many devices (pages are fetched as needed).')
+                            help='Show at most this many devices: the first ones in the '
+                                 "cloud's order (after --marker), cut before "
+                                 '--sort-column sorts them: --limit 3 --sort-column ID '
+                                 '--sort-descending shows the first 3 devices, last first '
+                                 '(pages are fetched as needed).')
         parser.add_argument('--marker', metavar='<id>',
                             help='Start after the device with this ID (for paging by hand).')
         return parser
