@@ -152,6 +152,7 @@ class ClientManager:
     def _start_local(self) -> str:
         from pciclient.fakeserver import embedded
 
+        _check_sysfs_root(self._args.local_sysfs_root or embedded.DEFAULT_SYSFS_ROOT)
         self._local_server = embedded.start_local(self._args.local_sysfs_root)
         return self._local_server.compute_url
 
@@ -176,3 +177,22 @@ class ClientManager:
             region_name=cloud.get_region_name('compute'),
             interface=args.os_compute_interface or cloud.get_interface('compute') or 'public',
             timeout=args.timeout or cloud.config.get('api_timeout'))
+
+
+def _check_sysfs_root(root: str) -> None:
+    """Refuse a ``--local`` sysfs root without ``bus/pci/devices``.
+
+    The scan reads whatever it finds and would serve an empty cloud: a typo in the
+    root (or a machine without PCI in sysfs) must not look like a machine without devices.
+    An existing but empty ``bus/pci/devices`` still gives an empty cloud.
+    """
+    import os
+
+    from pciclient.text import printable
+
+    if not os.path.isdir(root):
+        raise exc.ConfigurationError(
+            f'--local-sysfs-root {printable(root)}: no such directory.')
+    if not os.path.isdir(os.path.join(root, 'bus', 'pci', 'devices')):
+        raise exc.ConfigurationError(
+            f'--local-sysfs-root {printable(root)} has no bus/pci/devices: not a sysfs tree.')

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from pciclient.commands import common
@@ -17,6 +18,21 @@ def _statuses(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f'invalid choice: {text!r} (choose from {", ".join(ALL_STATUSES)})')
     return wanted
+
+
+def hex_id(text: str) -> str:
+    """A PCI vendor or product id: 1-4 hex digits, optionally ``0x``; given as four
+    lower-case digits, the way Nova and Placement write them.
+
+    Anything else (``intel``, ``8086a``) is a usage error: as a filter it would match
+    nothing and print an empty table that looks like an empty cloud.
+    """
+    digits = text.strip().lower()
+    digits = digits[2:] if digits.startswith('0x') else digits
+    if not re.fullmatch(r'[0-9a-f]{1,4}', digits):
+        raise argparse.ArgumentTypeError(
+            f'expected a PCI id of 1-4 hex digits (e.g. 8086 or 0x10ed), not {text!r}')
+    return digits.zfill(4)
 
 
 def _positive_int(text: str) -> int:
@@ -43,9 +59,9 @@ class ListPciDevice(common.Lister):
                                  f'separate with commas: {", ".join(ALL_STATUSES)}); exact: '
                                  'from Placement, available means nothing used and partial '
                                  'some units used, some free.')
-        parser.add_argument('--vendor-id', metavar='<vendor-id>',
+        parser.add_argument('--vendor-id', metavar='<vendor-id>', type=hex_id,
                             help='Only devices of this PCI vendor (hex, e.g. 8086).')
-        parser.add_argument('--product-id', metavar='<product-id>',
+        parser.add_argument('--product-id', metavar='<product-id>', type=hex_id,
                             help='Only devices with this PCI product id (hex, e.g. 10ed).')
         parser.add_argument('--type', dest='dev_type', metavar='<type>',
                             type=normalise_dev_type, choices=DEV_TYPES,

@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from pciclient.commands import common
+from pciclient.commands.pci_device import hex_id
 from pciclient.text import printable
 from pciclient.v2 import resource_fields as fields
 
@@ -20,9 +21,9 @@ class ListPciPool(common.Lister):
         parser = super().get_parser(prog_name)
         parser.add_argument('--host', metavar='<hostname>',
                             help='Only pools of this hypervisor (exact hostname).')
-        parser.add_argument('--vendor-id', metavar='<vendor-id>',
+        parser.add_argument('--vendor-id', metavar='<vendor-id>', type=hex_id,
                             help='Only pools of this PCI vendor (hex, e.g. 8086).')
-        parser.add_argument('--product-id', metavar='<product-id>',
+        parser.add_argument('--product-id', metavar='<product-id>', type=hex_id,
                             help='Only pools with this PCI product id (hex, e.g. 10ed).')
         return parser
 

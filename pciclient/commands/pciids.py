@@ -14,15 +14,50 @@ from typing import Any
 SEARCH_PATHS = ('/usr/share/misc/pci.ids', '/usr/share/hwdata/pci.ids', '/usr/share/pci.ids',
                 '/usr/local/share/pci.ids', '/usr/share/misc/pci.ids.gz')
 
+_HEX = frozenset('0123456789abcdefABCDEF')
+
 Names = tuple[dict[str, str], dict[tuple[str, str], str]]
 
 
 def find_database(explicit: str | None = None) -> Path | None:
-    """``explicit`` (``--pci-ids``), ``$PCI_IDS``, or the first installed database."""
-    for candidate in (explicit, os.environ.get('PCI_IDS'), *SEARCH_PATHS):
+    """``explicit`` (``--pci-ids``), ``$PCI_IDS``, or the first installed database.
+
+    A database named with ``--pci-ids`` must be there and be a pci.ids file (see
+    :func:`check`): falling back to another one, or to no names, would hide the typo.
+    """
+    if explicit:
+        check(explicit)
+        return Path(explicit)
+    for candidate in (os.environ.get('PCI_IDS'), *SEARCH_PATHS):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
+
+
+def check(path: str) -> None:
+    """Raise a one-line :class:`CommandError` unless ``path`` reads as a pci.ids file.
+
+    "Reads as" means at least one vendor line (four hex digits, two spaces, a name)
+    before the device classes: any other file, empty or binary, would only give
+    names that are all unknown. Parsing is cached, so the names cost nothing more.
+    """
+    import zlib
+
+    from pciclient import exceptions as exc
+    from pciclient.text import printable
+
+    where = f'--pci-ids {printable(path)}'
+    if not Path(path).is_file():
+        raise exc.CommandError(f'{where}: no such file.')
+    try:
+        vendors, _ = load(path)
+    except (OSError, EOFError, zlib.error) as error:
+        raise exc.CommandError(
+            f'{where}: cannot be read ({printable(str(error) or type(error).__name__)}).'
+        ) from None
+    if not vendors:
+        raise exc.CommandError(f'{where}: not a pci.ids file (no vendor lines such as '
+                               '"8086  Intel Corporation").')
 
 
 @functools.lru_cache(maxsize=4)
@@ -45,7 +80,7 @@ def load(path: str) -> Names:
             if line.startswith('\t\t'):
                 continue  # subsystems
             ident, _, name = line.strip().partition('  ')
-            if len(ident) != 4 or not name:
+            if len(ident) != 4 or not name or not all(c in _HEX for c in ident):
                 continue
             ident = ident.lower()
             if line.startswith('\t'):
