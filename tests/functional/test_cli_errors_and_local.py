@@ -167,6 +167,9 @@ def test_local_serves_placement_too(sysfs_root):
 
 
 def test_local_on_an_empty_tree(tmp_path):
+    """A sysfs tree without devices is an empty cloud (a root that is no sysfs tree at all
+    is an error: tests/functional/test_local_sysfs_root.py)."""
+    (tmp_path / 'bus' / 'pci' / 'devices').mkdir(parents=True)
     result = run_cli('--local', '--local-sysfs-root', str(tmp_path), 'pci-list', '-f', 'json')
     assert result.json() == []
 

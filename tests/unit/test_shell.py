@@ -313,7 +313,7 @@ def test_vendor_and_product_names_from_pci_ids(cloud, capsys, tmp_path):
 def test_no_pci_ids_database_means_empty_names(cloud, capsys, tmp_path, monkeypatch):
     monkeypatch.setattr('pciclient.commands.pciids.SEARCH_PATHS', ())
     monkeypatch.delenv('PCI_IDS', raising=False)
-    rows = run_json(capsys, '--pci-ids', str(tmp_path / 'missing.ids'), 'pci-list', '--long')
+    rows = run_json(capsys, 'pci-list', '--long')
     assert {(row['Vendor Name'], row['Product Name']) for row in rows} == {(None, None)}
 
 
