@@ -16,15 +16,13 @@ import argparse
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.measure import run_once
 from tests.faults.servers import FaultServer, Reply, Request
 from tests.support.cli_process import clean_env, console_script
 
@@ -105,19 +103,9 @@ def run_cli(url: str, args: Sequence[str], workdir: Path, timeout: float = 600) 
     out, err = workdir / 'stdout', workdir / 'stderr'
     argv = [console_script('pci-cli'), '--os-auth-type', 'none', '--os-endpoint', url, *args]
     env = clean_env(PCI_IDS=os.devnull, TMPDIR=str(workdir))
-    with out.open('wb') as stdout, err.open('wb') as stderr:
-        started = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                                env=env)
-        watchdog = threading.Timer(timeout, proc.kill)
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            watchdog.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(proc.returncode, usage.ru_maxrss / 1024, time.monotonic() - started,
-               out.stat().st_size, err.read_text(errors='replace'))
+    sample, code = run_once(argv, env, workdir, out, err, timeout)
+    return Run(code, sample.rss, sample.wall, out.stat().st_size,
+               err.read_text(errors='replace'))
 
 
 def measure(listing: str, fmt: str, pages: int, per_page: int, workdir: Path,

@@ -33,8 +33,6 @@ def _asks_pci(flavor: dict[str, Any]) -> bool:
     specs = flavor.get('extra_specs')
     return isinstance(specs, dict) and bool(specs.get(ALIAS_SPEC))
 
-#: ``pci_in_placement``: ``auto`` follows what the cloud reports.
-PCI_IN_PLACEMENT = ('auto', 'yes', 'no')
 #: Where PCI capacity came from.
 PCI_FROM_PLACEMENT, PCI_FROM_POOLS, PCI_UNKNOWN = 'placement', 'os-pci', 'unknown'
 

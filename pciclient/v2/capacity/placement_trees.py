@@ -23,9 +23,6 @@ from pciclient.v2.placement_rows import PCI_TRAIT, PciProvider, number
 
 #: Nova puts this trait on the root of a compute node whose service is disabled.
 DISABLED_TRAIT = 'COMPUTE_STATUS_DISABLED'
-#: Placement microversion of ``member_of`` with ``in:`` (1.3) and ``required`` (1.18).
-TREES_VERSION = '1.18'
-
 
 @dataclass
 class Trees:
