@@ -53,6 +53,8 @@ class Hint(enum.Enum):
     PLACEMENT_API_VERSION = 'placement_api_version'
     #: The identity service's URL (the auth plugin's ``auth_url``).
     AUTH_URL = 'auth_url'
+    #: Look among every project's servers, not only the caller's (admins).
+    ALL_PROJECTS = 'all_projects'
 
 
 #: How a hint is named: words, or words made from the exception's ``hint_args``.
@@ -83,6 +85,7 @@ WORDING: dict[Hint, Words] = {
     Hint.URLS: 'endpoint_override, the auth URL',
     Hint.HEADER_VALUE: 'the token',
     Hint.PLACEMENT_API_VERSION: lambda args: f"placement_api_version={args['version']!r}",
+    Hint.ALL_PROJECTS: 'all_projects=True',
 }
 
 

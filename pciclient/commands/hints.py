@@ -41,6 +41,7 @@ CLI_WORDING: dict[Hint, Words] = {
     Hint.HEADER_VALUE: '--os-token',
     Hint.PLACEMENT_API_VERSION: lambda args: f"--os-placement-api-version {args['version']}",
     Hint.AUTH_URL: '--os-auth-url, OS_AUTH_URL',
+    Hint.ALL_PROJECTS: '--all-projects',
 }
 
 

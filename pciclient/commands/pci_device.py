@@ -71,6 +71,9 @@ class ListPciDevice(common.Lister):
                             help='Only the device at this PCI address (e.g. 0000:04:10.0).')
         parser.add_argument('--server', '--instance', dest='server', metavar='<server>',
                             help='Only devices held by this server (name or UUID).')
+        parser.add_argument('--all-projects', '--all-tenants', action='store_true',
+                            help="Find --server's name among every project's servers "
+                                 '(admin only).')
         parser.add_argument('--limit', metavar='<n>', type=_positive_int,
                             help='Show at most this many devices: the first ones in the '
                                  "cloud's order (after --marker), cut before "
@@ -86,7 +89,8 @@ class ListPciDevice(common.Lister):
         instance_uuid = None
         if parsed_args.server:
             instance_uuid = parsed_args.server if is_uuid_like(parsed_args.server) \
-                else client.servers.get(parsed_args.server).id
+                else client.servers.get(parsed_args.server,
+                                        all_projects=parsed_args.all_projects).id
         statuses = [s for group in parsed_args.status or () for s in group] or None
         # A stream: each page goes through the formatter before the next is asked for
         # (see common.Lister: tables and sorted output still hold every row).

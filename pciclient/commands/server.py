@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pciclient import exceptions
 from pciclient.commands import common
 from pciclient.commands.columns import PciDevicesColumn
+from pciclient.commands.hints import cli_message
 from pciclient.v2 import resource_fields as fields
 
 
@@ -15,21 +17,31 @@ def _all_projects_option(parser: Any) -> None:
 
 
 class ListServer(common.Lister):
-    """List servers with the ids of the PCI devices each one holds."""
+    """List servers with the ids of the PCI devices each one holds, and their host."""
 
     views = (fields.SERVER_LIST,)
+    long_views = (fields.SERVER_LIST_LONG,)
 
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
         _all_projects_option(parser)
+        parser.add_argument('--host', metavar='<host>',
+                            help='Only servers on this compute host (exact name; admin only: '
+                                 'Nova shows a server\'s host to admins only). With '
+                                 '--all-projects, of every project.')
+        parser.add_argument('--long', action='store_true',
+                            help='Also show the project and the flavor (its name where the '
+                                 'cloud has microversion 2.47, else its id).')
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
         client = common.compute_client(self.app)
+        view = fields.SERVER_LIST_LONG if parsed_args.long else fields.SERVER_LIST
         # Page by page, from the first request to the formatter (see common.Lister).
-        servers = client.servers.iter(detailed=True, all_projects=parsed_args.all_projects)
-        return common.list_output(fields.SERVER_LIST, (
-            s.to_dict() for s in client.pci_devices.annotated(servers)))
+        servers = client.servers.iter(detailed=True, all_projects=parsed_args.all_projects,
+                                      host=parsed_args.host, flavor_names=parsed_args.long)
+        return common.list_output(view, (
+            s.row() for s in client.pci_devices.annotated(servers)))
 
 
 class ShowServer(common.ShowOne):
@@ -40,7 +52,8 @@ class ShowServer(common.ShowOne):
         parser.add_argument('server', metavar='<server>', help='Name or UUID of the server.')
         parser.add_argument('--long', action='store_true',
                             help='Resolve each PCI device to its address, vendor, product, '
-                                 'type and host (one more request).')
+                                 'type and host (one more request, admin only: without it '
+                                 'the device ids are shown, with a warning).')
         _all_projects_option(parser)
         return parser
 
@@ -48,7 +61,18 @@ class ShowServer(common.ShowOne):
         client = common.compute_client(self.app)
         server = client.servers.get(parsed_args.server, all_projects=parsed_args.all_projects)
         data = server.to_dict()
-        data['pci_devices'], data['pci_source'] = client.pci_devices.held_by(
-            server, detailed=parsed_args.long)
-        overrides = {'pci_devices': PciDevicesColumn} if parsed_args.long else None
+        detailed = parsed_args.long
+        try:
+            data['pci_devices'], data['pci_source'] = client.pci_devices.held_by(
+                server, detailed=detailed)
+        except exceptions.Forbidden as error:
+            if not detailed:
+                raise
+            # The server is the caller's to see; only the devices' details are not
+            # (os-pci is admin only): show what the server itself says.
+            detailed = False
+            data['pci_devices'], data['pci_source'] = client.pci_devices.held_by(server)
+            self.app.stderr.write('Warning: PCI device details not shown, only their ids: '
+                                  f'{cli_message(error)}\n')
+        overrides = {'pci_devices': PciDevicesColumn} if detailed else None
         return common.show_output(fields.SERVER_SHOW, data, overrides)

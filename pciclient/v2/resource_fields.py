@@ -119,7 +119,12 @@ PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node'
                       'source'), relabel=(('numa_node', 'NUMA'),))
 
 # --- Servers -------------------------------------------------------------------
-SERVER_LIST = View(('id', 'name', 'status', 'pci_devices'))
+#: ``Host`` is the compute host (null where Nova does not show it: to members); it comes
+#: last so that the fields before it keep their places in ``-f value``/``csv`` output.
+SERVER_LIST = View(('id', 'name', 'status', 'pci_devices', 'host'))
+#: ``Flavor`` is the flavor's name (Nova names it from microversion 2.47), else its id.
+SERVER_LIST_LONG = View(SERVER_LIST.fields + ('project_id', 'flavor'),
+                        relabel=(('project_id', 'Project ID'),))
 SERVER_SHOW = View(('id', 'name', 'pci_devices', 'pci_source', 'status'))
 
 # --- Capacity ------------------------------------------------------------------

@@ -13,6 +13,12 @@ LOG = logging.getLogger(__name__)
 
 #: The server attribute the PCI API extension adds.
 PCI_DEVICES_KEY = 'os-pci:pci_devices'
+#: The compute host of a server: Nova shows it to admins only (policy
+#: ``os_compute_api:os-extended-server-attributes``), members get no such key.
+HOST_KEY = 'OS-EXT-SRV-ATTR:host'
+#: From this microversion a server's ``flavor`` is the flavor itself, with its name in
+#: ``original_name``; before it, only the flavor's id (and a link).
+FLAVOR_NAME_VERSION = '2.47'
 
 
 def decode_device_ids(value: Any) -> list[Any]:
@@ -48,6 +54,17 @@ class Server(Resource):
         fields['pci_devices'] = decode_device_ids(raw) if raw is not None else None
         fields['pci_source'] = 'os-pci' if raw is not None else None
         return fields
+
+    def row(self) -> dict[str, Any]:
+        """The fields of a listing row: these of :meth:`to_dict`, and ``host`` (None when
+        the caller may not see it), ``project_id`` and ``flavor`` (its name when the
+        cloud sent it, from microversion 2.47, else its id) as plain values."""
+        flavor = self.raw.get('flavor')
+        flavor = flavor if isinstance(flavor, dict) else {}
+        name = flavor.get('original_name')
+        return {**self._fields, 'host': self.raw.get(HOST_KEY),
+                'project_id': self.raw.get('tenant_id'),
+                'flavor': name if name is not None else flavor.get('id')}
 
     def set_pci_devices(self, devices: list[Any] | None, source: str | None) -> None:
         """What the server holds when another service (Placement) told it."""
@@ -130,21 +147,60 @@ class ServerManager(Manager[Server]):
         return NameBook(self)
 
     def list(self, detailed: bool = True, *, all_projects: bool = False,
+             host: str | None = None, flavor_names: bool = False,
              **filters: Any) -> list[Server]:
         """Servers visible to the caller (every project's with ``all_projects``, for admins).
 
-        Only the detailed listing carries ``os-pci:pci_devices``.
+        Only the detailed listing carries ``os-pci:pci_devices``. See :meth:`iter` for
+        ``host`` and ``flavor_names``.
         """
-        return list(self.iter(detailed, all_projects=all_projects, **filters))
+        return list(self.iter(detailed, all_projects=all_projects, host=host,
+                              flavor_names=flavor_names, **filters))
 
     def iter(self, detailed: bool = True, *, all_projects: bool = False,
+             host: str | None = None, flavor_names: bool = False,
              **filters: Any) -> Iterator[Server]:
         """:meth:`list`, page by page as the caller reads (nothing is asked until then):
-        a listing of any length held one page at a time."""
+        a listing of any length held one page at a time.
+
+        ``host``: only the servers on that compute host. Nova filters by it for admins
+        only and silently drops the filter for anyone else, so the answer is filtered
+        again by each server's host; a server whose host the caller may not see (no
+        admin role) is a :class:`CommandError`, not a listing that ignored the filter.
+        ``flavor_names``: ask at microversion 2.47 (when the client's is older, and the
+        cloud has it), whose server documents name their flavor.
+        """
         params = {key: value for key, value in filters.items() if value is not None}
         if all_projects:
             params['all_tenants'] = 1
-        return self._iter('servers/detail' if detailed else 'servers', 'servers', params)
+        if host is not None:
+            params['host'] = host
+            detailed = True   # only the detailed document says where a server runs
+        version = None
+        if flavor_names and detailed and self.http.microversion < (2, 47):
+            version = FLAVOR_NAME_VERSION
+        items = self._items('servers/detail' if detailed else 'servers', params, version)
+        servers = (Server(item) for item in items)
+        return servers if host is None else _on_host(servers, host)
+
+    def _items(self, path: str, params: dict[str, Any],
+               version: str | None) -> Iterator[dict[str, Any]]:
+        """The listing's items at ``version`` (None: the client's), or at the client's
+        own when the cloud refuses that one (400/406: no microversions that new)."""
+        items = self.http.iter_list(path, 'servers', params, microversion=version)
+        if version is None:
+            yield from items
+            return
+        try:
+            first = next(items, None)
+        except exc.HttpError as error:
+            if error.http_status not in (400, 406):
+                raise
+            yield from self.http.iter_list(path, 'servers', params)
+            return
+        if first is not None:
+            yield first
+            yield from items
 
     def get(self, id_or_name: str, *, all_projects: bool = False) -> Server:
         """One server by UUID, or by exact name (an error when several share it)."""
@@ -163,5 +219,21 @@ class ServerManager(Manager[Server]):
             raise exc.NoUniqueMatch(
                 f'More than one server is named {key!r} ({ids}); use its ID.')
         if not matches:
-            raise exc.NotFound(f'No server with a name or ID of {key!r} exists.')
+            if all_projects or is_uuid_like(key):  # an admin's GET by id sees every project
+                raise exc.NotFound(f'No server with a name or ID of {key!r} exists.')
+            raise exc.NotFound(f'No server with a name or ID of {key!r} exists in this '
+                               "project; an admin finds every project's servers with ",
+                               hint=exc.Hint.ALL_PROJECTS, then='.')
         return matches[0]
+
+
+def _on_host(servers: Iterable[Server], host: str) -> Iterator[Server]:
+    """The servers on ``host``, judged by the host each one names (see
+    :meth:`ServerManager.iter`)."""
+    for server in servers:
+        if HOST_KEY not in server.raw:
+            raise exc.CommandError(
+                'The compute API does not show this account which host a server is on (it '
+                'shows it to admins only), so it cannot list the servers of one host.')
+        if server.raw[HOST_KEY] == host:
+            yield server
