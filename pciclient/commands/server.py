@@ -2,6 +2,7 @@
 device."""
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from pciclient import exceptions
@@ -14,6 +15,12 @@ from pciclient.v2 import resource_fields as fields
 def _all_projects_option(parser: Any) -> None:
     parser.add_argument('--all-projects', '--all-tenants', action='store_true',
                         help='Servers of every project (admin only).')
+
+
+def _warn(app: Any, refusals: list[exceptions.Forbidden], what: str) -> None:
+    """One line on stderr for what the caller may not see: the answer stands without it."""
+    if refusals:
+        app.stderr.write(f'Warning: {what}: {cli_message(refusals[0])}\n')
 
 
 class ListServer(common.Lister):
@@ -40,8 +47,10 @@ class ListServer(common.Lister):
         # Page by page, from the first request to the formatter (see common.Lister).
         servers = client.servers.iter(detailed=True, all_projects=parsed_args.all_projects,
                                       host=parsed_args.host, flavor_names=parsed_args.long)
-        return common.list_output(view, (
-            s.row() for s in client.pci_devices.annotated(servers)))
+        refusals: list[exceptions.Forbidden] = []
+        rows = (s.row() for s in client.pci_devices.annotated(servers, refusals.append))
+        return common.list_output(view, common.then(rows, lambda: _warn(
+            self.app, refusals, 'PCI devices from Placement not shown')))
 
 
 class ShowServer(common.ShowOne):
@@ -63,16 +72,16 @@ class ShowServer(common.ShowOne):
         data = server.to_dict()
         detailed = parsed_args.long
         try:
-            data['pci_devices'], data['pci_source'] = client.pci_devices.held_by(
-                server, detailed=detailed)
+            held = client.pci_devices.held_by(server, detailed=detailed)
         except exceptions.Forbidden as error:
-            if not detailed:
-                raise
-            # The server is the caller's to see; only the devices' details are not
-            # (os-pci is admin only): show what the server itself says.
-            detailed = False
-            data['pci_devices'], data['pci_source'] = client.pci_devices.held_by(server)
-            self.app.stderr.write('Warning: PCI device details not shown, only their ids: '
-                                  f'{cli_message(error)}\n')
+            # os-pci (the devices' details) and Placement are admin only, the server is
+            # the caller's all the same: show what may be shown, and say what is not.
+            detailed, held = False, (None, None)
+            if parsed_args.long:
+                with contextlib.suppress(exceptions.Forbidden):
+                    held = client.pci_devices.held_by(server)
+            _warn(self.app, [error], 'PCI device details not shown, only their ids'
+                  if held[0] is not None else 'PCI devices not shown')
+        data['pci_devices'], data['pci_source'] = held
         overrides = {'pci_devices': PciDevicesColumn} if detailed else None
         return common.show_output(fields.SERVER_SHOW, data, overrides)

@@ -351,18 +351,29 @@ class PciDeviceManager(Manager[PciDevice]):
         for _ in self.annotated(servers):
             pass
 
-    def annotated(self, servers: Iterable[Any]) -> Iterator[Any]:
+    def annotated(self, servers: Iterable[Any],
+                  refused: Callable[[exc.Forbidden], None] | None = None) -> Iterator[Any]:
         """:meth:`annotate_servers` as the servers stream past: Placement is read (once)
         when the first server that needs it arrives, and only what each PCI provider's
         consumers hold is kept (it grows with the cloud's devices in use, not with the
-        servers listed)."""
+        servers listed).
+
+        ``refused``: told of Placement's 403 (it is admin only: a project member may
+        list their servers, not what Placement knows of them), whereupon the servers
+        pass with what the compute API said; without it the 403 is raised."""
         held: dict[str, builtins.list[str]] | None = None
         usable = self.source != 'os-pci'
         for server in servers:
             if usable and (self.source == 'placement' or server.pci_devices is None):
                 if held is None:
                     usable = self.placement.available()
-                    held = self._consumers_held() if usable else {}
+                    try:
+                        held = self._consumers_held() if usable else {}
+                    except exc.Forbidden as error:
+                        if refused is None:
+                            raise
+                        refused(error)
+                        usable, held = False, {}
                 if usable:
                     server.set_pci_devices(held.get(str(server.id), []), 'placement')
             yield server

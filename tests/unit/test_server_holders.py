@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from keystoneauth1 import noauth, session
 
+from pciclient import client as pci_client
 from pciclient import exceptions as exc
 from pciclient import shell
 from pciclient.commands.hints import cli_message
@@ -188,3 +190,59 @@ def test_server_show_other_refusals_still_fail(requests_mock, capsys):
                       json={'forbidden': {'code': 403, 'message': 'no'}})
     code, out, err = run(capsys, 'server-show', samples.SERVER_UUID, '--long')
     assert code == 1 and out == '' and 'Warning' not in err
+
+
+# --- a member on a cloud whose PCI devices are only in Placement (admin only) ---------
+
+PLACEMENT_URL = 'http://placement.test/placement'
+PLACEMENT_ARGS = ['--pci-source', 'placement', '--os-placement-endpoint-override',
+                  PLACEMENT_URL]
+PLACEMENT_403 = {'errors': [{'status': 403, 'title': 'Forbidden', 'detail': (
+    'Access was denied to this resource. Policy does not allow '
+    'placement:resource_providers:list to be performed.')}]}
+
+
+@pytest.fixture
+def member_on_placement(requests_mock):
+    requests_mock.get(f'{PLACEMENT_URL}/', json={'versions': [{'id': 'v1.0'}]})
+    requests_mock.get(f'{PLACEMENT_URL}/resource_providers', status_code=403,
+                      json=PLACEMENT_403)
+    requests_mock.get(f'{PLACEMENT_URL}/allocations/{samples.NOVA_SERVER["id"]}',
+                      status_code=403, json=PLACEMENT_403)
+    requests_mock.get(f'{URL}/servers/detail', json={'servers': [samples.NOVA_SERVER]})
+    requests_mock.get(f'{URL}/servers/{samples.NOVA_SERVER["id"]}',
+                      json={'server': samples.NOVA_SERVER})
+    return requests_mock
+
+
+def test_member_server_list_from_placement_warns_instead_of_failing(member_on_placement,
+                                                                    capsys):
+    code, out, err = run(capsys, *PLACEMENT_ARGS, 'server-list', '-f', 'json')
+    assert code == 0, err
+    assert [(row['Name'], row['PCI Devices'], row['Host']) for row in json.loads(out)] == [
+        ('plain', None, None)]
+    [line] = err.splitlines()
+    assert line.startswith('Warning: PCI devices from Placement not shown: Access was denied')
+
+
+@pytest.mark.parametrize('long', [[], ['--long']])
+def test_member_server_show_from_placement_warns_instead_of_failing(member_on_placement,
+                                                                    capsys, long):
+    code, out, err = run(capsys, *PLACEMENT_ARGS, 'server-show', samples.NOVA_SERVER['id'],
+                         *long, '-f', 'json')
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown['name'] == 'plain' and shown['pci_devices'] is None
+    [line] = err.splitlines()
+    assert line.startswith('Warning: PCI devices not shown: ') and '(HTTP 403)' in line
+
+
+def test_library_raises_placement_refusals_unless_told_where(member_on_placement):
+    placed = pci_client.Client('2', session=session.Session(auth=noauth.NoAuth()),
+                               endpoint_override=URL, pci_source='placement',
+                               placement_endpoint_override=PLACEMENT_URL)
+    with pytest.raises(exc.Forbidden):
+        list(placed.pci_devices.annotated(placed.servers.iter()))
+    told: list[exc.Forbidden] = []
+    [server] = placed.pci_devices.annotated(placed.servers.iter(), told.append)
+    assert server.pci_devices is None and [e.http_status for e in told] == [403]
