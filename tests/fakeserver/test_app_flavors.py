@@ -153,6 +153,11 @@ def test_legacy_header_and_latest(cloud) -> None:
     assert latest.headers['openstack-api-version'] == 'compute 2.104'
 
 
-def test_the_pci_api_still_answers_as_2_1(cloud) -> None:
+def test_the_pci_api_speaks_2_1_only(cloud) -> None:
+    """Hypervisors, servers and os-pci refuse another version (Nova's 406) rather than
+    answer in 2.1's shape; ``latest`` is their 2.1 (see test_app_microversions.py)."""
     answer = compute(cloud, '/v2.1/os-hypervisors', '2.61')
-    assert answer.headers['openstack-api-version'] == 'compute 2.1'
+    assert answer.status == 406
+    assert answer.headers['openstack-api-version'] == 'compute 2.61'
+    assert compute(cloud, '/v2.1/os-hypervisors', 'latest').headers[
+        'openstack-api-version'] == 'compute 2.1'

@@ -42,6 +42,7 @@ _VERSION_HEADERS = (
     ('X-OpenStack-Nova-API-Version', '2.1'),
     ('Vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version'),
 )
+_DOCUMENTS = frozenset({Views.versions, Views.version})
 
 
 class InventorySource(Protocol):
@@ -101,9 +102,15 @@ class FakeComputeApp:
             version = MIN_VERSION
             headers: tuple[tuple[str, str], ...] = (
                 () if route.handler is Views.versions else _VERSION_HEADERS)
-            if route.handler in VERSIONED:  # Nova checks the version before the policy
+            # Nova checks the version before the policy; the routes of the PCI API,
+            # hypervisors and servers speak 2.1 only, and say so rather than answer
+            # another version in 2.1's shape (the version documents take any).
+            if route.handler in VERSIONED:
                 version = requested_version(environ)
                 headers = versioned = version_headers(version)
+            elif route.handler not in _DOCUMENTS:
+                requested_version(environ, MIN_VERSION)
+                versioned = _VERSION_HEADERS
             authorize(route.policy, target.prefix, request)  # the context came with the request
             # one snapshot per request
             views = Views(self.inventory, self.shapes, self.os_pci, version)

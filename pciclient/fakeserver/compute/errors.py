@@ -6,7 +6,7 @@ from typing import Any
 from pciclient.fakeserver.wsgi.errors import ApiError
 
 __all__ = ['ApiError', 'BadRequest', 'Forbidden', 'ItemNotFound', 'MethodNotAllowed',
-           'RouteNotFound', 'compute_fault']
+           'NotImplementedFault', 'RouteNotFound', 'compute_fault']
 
 
 class _FaultError(ApiError):
@@ -33,6 +33,18 @@ class BadRequest(_FaultError):
     status = '400 Bad Request'
     fault = 'badRequest'
     code = 400
+
+
+class NotImplementedFault(_FaultError):
+    """What Nova answers when its virt driver cannot do something (``os-hypervisors/{id}/uptime``
+    on the fake driver of the Nova 34 reference capture)."""
+
+    status = '501 Not Implemented'
+    fault = 'notImplemented'
+    code = 501
+
+    def __init__(self) -> None:
+        super().__init__('The requested functionality is not supported.')
 
 
 class RouteNotFound(ApiError):

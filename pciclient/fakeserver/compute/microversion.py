@@ -5,8 +5,10 @@
 version is Nova's 400 (answered without a version header), one outside 2.1–2.104 its 406
 (``computeFault``, the version asked echoed in the header).
 
-Only the routes that change with microversions (flavors, aggregates, services …) read
-it; the PCI API, hypervisors and servers keep answering as 2.1 (``routes.VERSIONED``).
+The routes that change with microversions (flavors, aggregates, services …) answer at
+the version asked (``routes.VERSIONED``). The PCI API, hypervisors and servers speak 2.1
+only, as the version document says: there ``latest`` is 2.1 and any other version is
+Nova's 406 with "maximum is 2.1", never an answer in another version's shape.
 """
 from __future__ import annotations
 
@@ -47,10 +49,10 @@ class NotAcceptable(ApiError):
 
     status = '406 Not Acceptable'
 
-    def __init__(self, asked: str) -> None:
+    def __init__(self, asked: str, maximum: ComputeVersion = MAX_VERSION) -> None:
         super().__init__(asked)
         self.message = (f'Version {asked} is not supported by the API. Minimum is '
-                        f'{MIN_VERSION} and maximum is {MAX_VERSION}.')
+                        f'{MIN_VERSION} and maximum is {maximum}.')
         self.headers = version_headers(asked)
 
     def body(self) -> dict[str, Any]:
@@ -68,20 +70,22 @@ def _asked(environ: Mapping[str, Any]) -> str | None:
     return str(legacy).strip() if legacy else None
 
 
-def requested_version(environ: Mapping[str, Any]) -> ComputeVersion:
-    """The version of this request; raises Nova's 400 or 406."""
+def requested_version(environ: Mapping[str, Any],
+                      maximum: ComputeVersion = MAX_VERSION) -> ComputeVersion:
+    """The version of this request; raises Nova's 400 or 406 (a version above ``maximum``,
+    the newest the route speaks)."""
     asked = _asked(environ)
     if asked is None:
         return MIN_VERSION
     if asked.lower() == 'latest':
-        return MAX_VERSION
+        return maximum
     match = _FORMAT.match(asked)
     if not match:
         raise BadRequest(f'API Version String {asked} is of invalid format. Must be of '
                          'format MajorNum.MinorNum.')
     version = ComputeVersion(int(match.group(1)), int(match.group(2)))
-    if not MIN_VERSION <= version <= MAX_VERSION:
-        raise NotAcceptable(asked)
+    if not MIN_VERSION <= version <= maximum:
+        raise NotAcceptable(asked, maximum)
     return version
 
 

@@ -31,6 +31,8 @@ API_ROUTES: RouteTable[Handler] = RouteTable([
                  'os_compute_api:os-hypervisors:show'),
     *read_routes('/os-hypervisors/{id}/search', Views.hypervisor_search,
                  'os_compute_api:os-hypervisors:search'),
+    *read_routes('/os-hypervisors/{id}/uptime', Views.hypervisor_uptime,
+                 'os_compute_api:os-hypervisors:uptime'),
     *read_routes('/servers', Views.server_index, 'os_compute_api:servers:index'),
     *read_routes('/servers/detail', Views.server_detail, 'os_compute_api:servers:detail'),
     *read_routes('/servers/{id}', Views.server_show, 'os_compute_api:servers:show'),
@@ -49,8 +51,8 @@ API_ROUTES: RouteTable[Handler] = RouteTable([
                  'os_compute_api:os-availability-zone:detail'),
     *read_routes('/os-services', Views.service_index, 'os_compute_api:os-services:list'),
 ])
-# Routes answering at the microversion asked (compute/microversion.py); the others
-# answer as 2.1 whatever is asked, as the PCI API they belong to predates microversions.
+# Routes answering at the microversion asked (compute/microversion.py); the others speak
+# 2.1 only (406 for any other version), as the PCI API they belong to predates microversions.
 VERSIONED: frozenset[Handler] = frozenset({
     Views.flavor_index, Views.flavor_detail, Views.flavor_show, Views.flavor_extra_specs,
     Views.aggregate_index, Views.aggregate_show, Views.availability_zone_index,

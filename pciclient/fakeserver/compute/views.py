@@ -7,7 +7,7 @@ from typing import Any
 
 from pciclient.fakeserver.compute.catalog_views import CatalogViews
 from pciclient.fakeserver.compute.device_query import device_page
-from pciclient.fakeserver.compute.errors import BadRequest, ItemNotFound
+from pciclient.fakeserver.compute.errors import BadRequest, ItemNotFound, NotImplementedFault
 from pciclient.fakeserver.compute.microversion import MIN_VERSION, ComputeVersion
 from pciclient.fakeserver.compute.name_filter import NameFilterError, NamePattern
 from pciclient.fakeserver.compute.paging import paginate
@@ -16,6 +16,7 @@ from pciclient.fakeserver.compute.policy import (
     may_see_server_pci,
     servers_project_filter,
 )
+from pciclient.fakeserver.compute.server_filters import filter_servers, hide_admin_attributes
 from pciclient.fakeserver.compute.shapes import device_detail, hypervisor_detail
 from pciclient.fakeserver.compute.versions import version_document, versions_document
 from pciclient.fakeserver.model.inventory import Inventory, PciDevice, Server
@@ -117,6 +118,12 @@ class Views(CatalogViews):
             raise ItemNotFound(f"Hypervisor with ID '{route.arg}' could not be found.")
         return {'hypervisor': hypervisor_detail(hypervisor, self.shapes, pci=self.os_pci)}
 
+    def hypervisor_uptime(self, route: Target, request: Request) -> Body:
+        """Nova's fake virt driver, which the reference capture ran, has no uptime: 501
+        (clients such as ``openstack hypervisor show`` expect and skip it)."""
+        self.hypervisor_show(route, request)  # an unknown hypervisor is still a 404
+        raise NotImplementedFault()
+
     def hypervisor_search(self, route: Target, request: Request) -> Body:
         pattern = route.arg or ''
         found = [h.brief() for h in self.inventory.hypervisors if pattern in h.hostname]
@@ -140,7 +147,7 @@ class Views(CatalogViews):
                 servers = NamePattern.compile(names[-1]).filter(servers, lambda item: item.name)
             except NameFilterError as exc:
                 raise BadRequest(str(exc)) from None
-        return servers
+        return filter_servers(servers, request)
 
     def _server_page(self, route: Target, request: Request, detail: bool) -> Body:
         page, links = paginate(self._filtered_servers(request), lambda s: s.id,
@@ -160,7 +167,8 @@ class Views(CatalogViews):
 
     def _server_document(self, route: Target, request: Request, server: Server) -> Body:
         """A server's detail, without its PCI devices for callers outside its project
-        (or for everyone, when the cloud has no PCI API).
+        (or for everyone, when the cloud has no PCI API), and without the extended server
+        attributes (its host) for anyone but an admin, as Nova's default policy.
 
         Nova always sends ``image`` and ``flavor`` and clients (``openstack server
         list``) index them: a fake server is booted from a volume (``image`` is
@@ -176,6 +184,7 @@ class Views(CatalogViews):
              'href': request.url_for(f'{bookmark_prefix}/flavors/{flavor_id}')}]})
         if not self.os_pci or not may_see_server_pci(request.context, server.tenant_id):
             document.pop('os-pci:pci_devices', None)
+        hide_admin_attributes(document, request.context.is_admin)
         return document
 
     @staticmethod

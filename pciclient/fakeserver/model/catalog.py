@@ -97,6 +97,9 @@ class HostService:
     disabled_reason: str | None = None
     forced_down: bool = False
     down: bool = False
+    # Nova's ``[pci] report_in_placement`` on that host: False keeps its PCI devices out of
+    # Placement (its compute node is still a provider).
+    pci_in_placement: bool = True
 
     @property
     def status(self) -> str:

@@ -10,6 +10,8 @@ device. The rules are Nova's PCI-in-Placement model:
   aggregates (Nova mirrors host aggregates to the compute node provider, one write
   each) and, when its compute service is disabled, has ``COMPUTE_STATUS_DISABLED``
   (set by Nova's compute, one more write);
+- a host with ``report_in_placement: false`` (Nova's ``[pci]`` option) reports no PCI
+  device, only its compute node;
 - every reported ``type-PCI`` or ``type-PF`` device is a child provider of its
   compute node, holding one unit of its resource class;
 - VFs are not providers of their own: the VFs of one PF are the inventory of a
@@ -303,8 +305,11 @@ class _Builder:
         VFs left out."""
         reported: list[tuple[PciDevice, _TagFacts]] = []
         vf_parents: set[tuple[str, str | None]] = set()
+        silent = {hypervisor.hostname for hypervisor in self.inventory.hypervisors
+                  if not hypervisor.service.pci_in_placement}
         for device in self.inventory.devices:
-            if device.dev_type not in _REPORTED_TYPES or device.status == STATUS_REMOVED:
+            if device.dev_type not in _REPORTED_TYPES or device.status == STATUS_REMOVED \
+                    or device.hostname in silent:
                 continue
             facts = self._facts(device.tags)
             if facts.neutron:

@@ -220,7 +220,8 @@ def default_flavors(aliases: Collection[dict[str, Any]]) -> list[Flavor]:
 
 def host_service(fields: dict[str, yaml.Node]) -> HostService:
     """A host entry's ``disabled``, ``disabled_reason``, ``down`` (its service stopped
-    reporting) and ``forced_down`` (an operator said so, 2.11): both make it ``down``."""
+    reporting) and ``forced_down`` (an operator said so, 2.11): both make it ``down``;
+    ``report_in_placement`` (default true) whether its PCI devices are in Placement."""
     disabled = boolean(fields['disabled'], 'disabled') if 'disabled' in fields else False
     reason = None
     if 'disabled_reason' in fields:
@@ -230,7 +231,41 @@ def host_service(fields: dict[str, yaml.Node]) -> HostService:
         reason = string(fields['disabled_reason'], 'disabled_reason')
     down = boolean(fields['down'], 'down') if 'down' in fields else False
     forced = boolean(fields['forced_down'], 'forced_down') if 'forced_down' in fields else False
-    return HostService(disabled=disabled, disabled_reason=reason, down=down, forced_down=forced)
+    in_placement = boolean(fields['report_in_placement'], 'report_in_placement') \
+        if 'report_in_placement' in fields else True
+    return HostService(disabled=disabled, disabled_reason=reason, down=down, forced_down=forced,
+                       pci_in_placement=in_placement)
+
+
+def check_pci_in_placement(fields: dict[str, yaml.Node], hostname: str, scan: HostScan) -> None:
+    """Refuse a host reporting PCI to Placement whose device_spec tracks a PF and its VFs.
+
+    Nova 34 refuses it (``PciResourceProvider.add_parent``/``add_child`` raise
+    ``PlacementPciDependentDeviceException``) and stops reporting the host, so a fake
+    serving it would show a cloud no Nova can be. Devices tagged ``physical_network`` are
+    Neutron's and not reported, so they never clash. A host without a device_spec tracks
+    every function, which is no Nova configuration: there Placement shows a PF through its
+    VFs, as Nova does when the device_spec lists the VFs only (unless
+    ``report_in_placement: true`` is said outright, which is then checked too).
+    """
+    explicit = 'report_in_placement' in fields
+    if explicit and not boolean(fields['report_in_placement'], 'report_in_placement'):
+        return
+    if not explicit and 'device_spec' not in fields:
+        return
+    reported = {function.address: function for function, tags in scan.tracked
+                if not dict(tags).get('physical_network', '').strip()}
+    children: dict[str, list[str]] = {}
+    for address, function in sorted(reported.items()):
+        if function.physfn in reported:
+            children.setdefault(function.physfn, []).append(address)
+    for address, vfs in sorted(children.items()):
+        if vfs:
+            shown = ', '.join(vfs[:3]) + (f' and {len(vfs) - 3} more' if len(vfs) > 3 else '')
+            raise Problem(line_of(fields.get('device_spec', fields['hostname'])),
+                          f'host {hostname} reports PCI to Placement but tracks PF {address} '
+                          f'and its VFs {shown}: Nova refuses to report such a host; track '
+                          'the PF or its VFs, or set report_in_placement: false')
 
 
 def default_catalog(*scans: HostScan) -> Catalog:

@@ -24,6 +24,7 @@ starts; the first mistake is reported as ``FILE:LINE: what is wrong`` (a
         disabled: true                      # nova-compute; COMPUTE_STATUS_DISABLED
         disabled_reason: maintenance
         down: true                          # stopped reporting (or forced_down: true)
+        report_in_placement: false          # [pci]: no PCI in Placement (a PF with its VFs ok)
     servers:                                # flavor: name or id (default: m1.tiny-like)
       - {name: vm1, project: demo, host: compute1, devices: ["0000:04:10.0"], flavor: m1.small}
     flavors: […]; pci_aliases: […]; aggregates: […]     # see catalog_nodes.py
@@ -66,6 +67,7 @@ from pciclient.fakeserver.model.sysfs import ADDRESS_RE, PciFunction
 from pciclient.fakeserver.scenario.catalog_nodes import (
     aggregates_from,
     aliases_from,
+    check_pci_in_placement,
     default_catalog,
     default_flavors,
     flavors_from,
@@ -108,7 +110,7 @@ _PROJECT_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
 _TOP_KEYS = ('rescan_interval', 'os_pci', 'projects', 'users', 'hosts', 'servers', 'flavors',
              'pci_aliases', 'aggregates', 'security_compliance')
 _HOST_KEYS = ('hostname', 'count', 'sysfs_root', 'generate', 'device_spec', 'disabled',
-              'disabled_reason', 'down', 'forced_down')
+              'disabled_reason', 'down', 'forced_down', 'report_in_placement')
 _SERVER_KEYS = ('name', 'project', 'host', 'devices', 'status', 'id', 'user', 'flavor')
 
 
@@ -318,6 +320,7 @@ class _Builder:
             sources = [GeneratedHost(name, scan) for name in names]
         tracked = scan.addresses()
         service = host_service(fields)
+        check_pci_in_placement(fields, names[0], scan)
         for source in sources:
             if service != HostService():
                 self.services[source.hostname] = service
