@@ -39,8 +39,8 @@ class ShowServer(common.ShowOne):
         parser = super().get_parser(prog_name)
         parser.add_argument('server', metavar='<server>', help='Name or UUID of the server.')
         parser.add_argument('--long', action='store_true',
-                            help='Resolve each PCI device to its address, vendor, product, '
-                                 'type and host (one more request).')
+                            help='Resolve each PCI device to its address, vendor, product '
+                                 '(ids and names), type and host (one more request).')
         _all_projects_option(parser)
         return parser
 
@@ -50,5 +50,9 @@ class ShowServer(common.ShowOne):
         data = server.to_dict()
         data['pci_devices'], data['pci_source'] = client.pci_devices.held_by(
             server, detailed=parsed_args.long)
+        devices = data['pci_devices']
+        if parsed_args.long and isinstance(devices, list) and \
+                all(isinstance(device, dict) for device in devices):
+            data['pci_devices'] = list(common.with_names(self.app, devices))
         overrides = {'pci_devices': PciDevicesColumn} if parsed_args.long else None
         return common.show_output(fields.SERVER_SHOW, data, overrides)
