@@ -28,6 +28,28 @@ def client(requests_mock):
     return pci_client.Client('2', session=sess, endpoint_override=ENDPOINT)
 
 
+#: The PCI ID database every unit test sees unless it chooses another: whether the machine
+#: running the tests has pciutils/hwdata must not change what pci-cli prints.
+TEST_PCI_IDS = """# a few lines in the pci.ids format, for the unit tests
+8086  Intel Corporation
+\t1520  I350 Ethernet Controller Virtual Function
+10de  NVIDIA Corporation
+\t1eb8  TU104GL [Tesla T4]
+C 02  Network controller
+"""
+
+
+@pytest.fixture(autouse=True)
+def known_pci_ids(tmp_path_factory, monkeypatch):
+    """:data:`TEST_PCI_IDS` stands for the system's database (``--pci-ids`` and
+    ``$PCI_IDS`` still come first)."""
+    database = tmp_path_factory.getbasetemp() / 'unit-pci.ids'
+    if not database.exists():
+        database.write_text(TEST_PCI_IDS)
+    monkeypatch.setattr('pciclient.commands.pciids.SEARCH_PATHS', (str(database),))
+    return database
+
+
 @pytest.fixture
 def no_cloud_settings(monkeypatch):
     """None of the machine's OS_*/PCI_* settings reaches a pci-cli run in the test."""
