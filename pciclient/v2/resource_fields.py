@@ -121,8 +121,8 @@ HYPERVISOR_SHOW = View(('hypervisor_hostname', 'id', 'pci_source', 'pci_stats', 
 #: ``trusted``, ``remote_managed`` and any other tag of the ``[pci] device_spec`` entry
 #: that matched the devices. From Placement a pool is one resource class of one host:
 #: ``resource_class`` (always) and ``traits``, the provider traits beyond the two every
-#: Nova PCI provider has (those a device spec's ``traits`` tag asked for); both keys
-#: stay whatever the source, so a script tells them apart by ``Source``.
+#: Nova PCI provider has (those a device spec's ``traits`` tag asked for), as a list.
+#: Neither source's keys are invented for the other: ``Source`` says which meaning a row has.
 PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node', 'tags', 'count',
                       'source'), relabel=(('numa_node', 'NUMA'),))
 #: ``--long``: names from the PCI ID database, as for devices.

@@ -8,6 +8,7 @@ import pytest
 from keystoneauth1 import noauth, session
 
 from pciclient import client as pci_client
+from tests.support.cli_process import TEST_PCI_IDS
 from tests.unit.placement_cloud import placement  # noqa: F401 - the mocked Placement fixture
 
 ENDPOINT = 'http://nova.test:8774/v2.1'
@@ -28,26 +29,13 @@ def client(requests_mock):
     return pci_client.Client('2', session=sess, endpoint_override=ENDPOINT)
 
 
-#: The PCI ID database every unit test sees unless it chooses another: whether the machine
-#: running the tests has pciutils/hwdata must not change what pci-cli prints.
-TEST_PCI_IDS = """# a few lines in the pci.ids format, for the unit tests
-8086  Intel Corporation
-\t1520  I350 Ethernet Controller Virtual Function
-10de  NVIDIA Corporation
-\t1eb8  TU104GL [Tesla T4]
-C 02  Network controller
-"""
-
-
 @pytest.fixture(autouse=True)
-def known_pci_ids(tmp_path_factory, monkeypatch):
-    """:data:`TEST_PCI_IDS` stands for the system's database (``--pci-ids`` and
-    ``$PCI_IDS`` still come first)."""
-    database = tmp_path_factory.getbasetemp() / 'unit-pci.ids'
-    if not database.exists():
-        database.write_text(TEST_PCI_IDS)
-    monkeypatch.setattr('pciclient.commands.pciids.SEARCH_PATHS', (str(database),))
-    return database
+def known_pci_ids(monkeypatch):
+    """The tests' PCI ID database (tests/data/pci-ids) stands for the system's: whether the
+    machine running the tests has pciutils/hwdata must not change what pci-cli prints
+    (``--pci-ids`` and ``$PCI_IDS`` still come first)."""
+    monkeypatch.setattr('pciclient.commands.pciids.SEARCH_PATHS', (str(TEST_PCI_IDS),))
+    return TEST_PCI_IDS
 
 
 @pytest.fixture
