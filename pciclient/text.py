@@ -45,3 +45,16 @@ def to_wire(text: str) -> bytes:
         return text.encode('utf-8', 'surrogateescape')
     except UnicodeEncodeError:
         return text.encode('utf-8', 'backslashreplace')
+
+
+def json_text(value: object) -> str:
+    """``value`` (a nested value from a cloud's answer) as one line of compact JSON that a
+    terminal shows as text: what ``-f csv|value|shell`` print where Python would print
+    its repr. Non-ASCII text stays readable; the characters :func:`printable` escapes are
+    written as JSON ``\\uXXXX`` escapes, so the text still parses as JSON."""
+    import json  # already imported by every run that prints a nested value
+
+    text = json.dumps(value, ensure_ascii=False, separators=(',', ':'))
+    if text.isprintable():
+        return text
+    return _UNPRINTABLE.sub(lambda match: f'\\u{ord(match.group()):04x}', text)

@@ -56,6 +56,16 @@ class PciDeviceIdsColumn(columns.FormattableColumn):
         return self._value
 
 
+def _names(device: dict[str, Any]) -> str:
+    """`` (Intel Corporation I350 …)`` as lspci names a device, when the database knows
+    its vendor (an unknown vendor's ``Vendor 8086 Device 1520`` says no more than the
+    ids already shown); nothing without names."""
+    vendor, product = device.get('vendor_name'), device.get('product_name')
+    if not isinstance(vendor, str) or vendor == f'Vendor {device.get("vendor_id")}':
+        return ''
+    return f' ({vendor} {product})' if isinstance(product, str) else f' ({vendor})'
+
+
 class PciDevicesColumn(columns.FormattableColumn):
     """A server's PCI devices resolved to address, ids and type, one per line."""
 
@@ -72,7 +82,8 @@ class PciDevicesColumn(columns.FormattableColumn):
                 what = f'{device.get("vendor_id") or "?"}:{device.get("product_id") or "?"}'
             else:  # a custom resource class names no ids: say the class
                 what = str(device['resource_class'])
-            text = f'{ident}: {address} {what} {device.get("dev_type") or ""}'.rstrip()
+            text = f'{ident}: {address} {what}{_names(device)} {device.get("dev_type") or ""}'
+            text = text.rstrip()
             if device.get('amount') is not None:
                 text += f' x{device["amount"]}'
             if device.get('host'):

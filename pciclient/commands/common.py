@@ -25,9 +25,9 @@ def compute_client(app: Any) -> Client:
 
 def with_names(app: Any, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Rows with ``vendor_name``/``product_name`` from the PCI ID database (lazily loaded)."""
-    from pciclient.commands.pciids import PciNames, find_database
+    from pciclient.commands.pciids import names_for
 
-    names = PciNames(find_database(getattr(app.options, 'pci_ids', None)))
+    names = names_for(app)
     for row in rows:
         yield {**row, 'vendor_name': names.vendor(row.get('vendor_id')),
                'product_name': names.product(row.get('vendor_id'), row.get('product_id'))}

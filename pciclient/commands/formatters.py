@@ -15,7 +15,7 @@ from typing import Any
 from cliff import columns
 
 from pciclient import exceptions as exc
-from pciclient.text import printable, printable_lines
+from pciclient.text import json_text, printable, printable_lines
 
 #: (name, "module:Class") of cliff's list and show formatters, in cliff's order.
 LIST_FORMATTERS = (
@@ -35,7 +35,9 @@ SHOW_FORMATTERS = (
 
 
 class TableFormatter:
-    """cliff's table formatter, imported (with prettytable) only when a table is printed.
+    """cliff's table formatter (whose lists keep within ``--max-width``: see
+    :mod:`~pciclient.commands.table_fit`), imported with prettytable only when a table is
+    printed.
 
     Its options are declared here with cliff's names, defaults and environment
     variables, so that ``-f json`` never pays for prettytable.
@@ -46,8 +48,8 @@ class TableFormatter:
 
     def _formatter(self) -> Any:
         if self._real is None:
-            from cliff.formatters import table
-            self._real = table.TableFormatter()
+            from pciclient.commands import table_fit
+            self._real = table_fit.TableFormatter()
         return self._real
 
     def add_argument_group(self, parser: Any) -> None:
@@ -128,14 +130,27 @@ _SHELL_NAME = re.compile(r'[^A-Za-z0-9_]')
 
 def _text_cell(cell: Any, table: bool) -> Any:
     """What a text format shows of ``cell``: server text with control characters escaped
-    (one line, except the lines a table cell is made of)."""
-    if isinstance(cell, columns.FormattableColumn):
-        if table:
+    (one line, except the lines a table cell is made of), and never a Python repr.
+
+    In a table a nested value is the column's own text (one item per line) and a missing
+    one is blank. In ``csv``, ``value`` and ``shell`` every value that is not text is its
+    JSON text (``{"driver":"vfio-pci"}``, ``["CUSTOM_A"]``, ``true``), on one line, and
+    null is empty: a script reads the same values ``-f json`` holds, not ``{'driver': …}``
+    or ``None``."""
+    if table:
+        if isinstance(cell, columns.FormattableColumn):
             return _Text(printable_lines(cell.human_readable()))
-        return printable(str(cell.machine_readable()))
-    if isinstance(cell, str):
-        return printable(cell)
-    return cell
+        if cell is None:
+            return ''
+        return printable(cell) if isinstance(cell, str) else cell
+    value = cell.machine_readable() if isinstance(cell, columns.FormattableColumn) else cell
+    if value is None:
+        return ''
+    if isinstance(value, str):
+        return printable(value)
+    if type(value) is int:
+        return value  # csv's nonnumeric quoting leaves numbers bare
+    return json_text(value)
 
 
 def _shell_cell(cell: Any) -> Any:

@@ -16,6 +16,7 @@ class ListPciPool(common.Lister):
     """List every host's PCI pools: how many devices of each kind are free where."""
 
     views = (fields.PCI_POOL_LIST,)
+    long_views = (fields.PCI_POOL_LIST_LONG,)
 
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
@@ -25,6 +26,9 @@ class ListPciPool(common.Lister):
                             help='Only pools of this PCI vendor (hex, e.g. 8086).')
         parser.add_argument('--product-id', metavar='<product-id>', type=hex_id,
                             help='Only pools with this PCI product id (hex, e.g. 10ed).')
+        parser.add_argument('--long', action='store_true',
+                            help='Also show vendor and product names (from the PCI ID '
+                                 'database, as lspci shows them).')
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
@@ -35,4 +39,6 @@ class ListPciPool(common.Lister):
         if pools.silent_hosts:
             LOG.warning('Hypervisors that report no PCI pools: %s',
                         printable(', '.join(str(host) for host in pools.silent_hosts)))
+        if parsed_args.long:
+            return common.list_output(fields.PCI_POOL_LIST_LONG, common.with_names(self.app, pools))
         return common.list_output(fields.PCI_POOL_LIST, pools)

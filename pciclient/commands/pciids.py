@@ -1,12 +1,14 @@
 """Vendor and product names from the system's PCI ID database (``pci.ids``), as lspci shows them.
 
-The database comes with pciutils/hwdata; without it names are simply unknown.
+The database comes with pciutils/hwdata; without it names are lspci's numbers
+(``Device 10ed``) and one line on stderr says how to get one.
 It is parsed only when a command asks for names, and only once per run.
 """
 from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,15 +103,42 @@ def _gzip_open(path: str):  # noqa: ANN202
     return gzip.open(path, 'rt', encoding='utf-8', errors='replace')
 
 
-class PciNames:
-    """Looks names up; an absent or unreadable database gives ``None`` for everything."""
+#: The one line said when names are asked for and no database is found.
+NO_DATABASE = ('No PCI ID database (pci.ids) found, so vendor and product names are shown '
+               "as lspci shows unknown ones ('Vendor 8086', 'Device 10ed'): install "
+               'pciutils or hwdata, or give --pci-ids FILE (env PCI_IDS).')
 
-    def __init__(self, path: Path | None) -> None:
+
+def _pci_id(value: Any) -> str | None:
+    """A vendor or product id as four lower-case hex digits, or None if it is none (a
+    cloud may send anything: a number, null, a custom resource class's missing id)."""
+    if not isinstance(value, str):
+        return None
+    digits = value.strip().lower().removeprefix('0x')
+    if not 1 <= len(digits) <= 4 or not all(c in _HEX for c in digits):
+        return None
+    return digits.zfill(4)
+
+
+class PciNames:
+    """Looks names up as ``lspci -vmm`` shows them: the database's name, else ``Vendor
+    8086`` / ``Device 10ed`` (pciutils' words for an id it has no name for), and None
+    only where there is no id to name.
+
+    ``warn`` gets :data:`NO_DATABASE` once, at the first id looked up without a
+    database: the operator learns why every name is a number, and how to fix it.
+    """
+
+    def __init__(self, path: Path | None,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.path = path
         self._names: Names | None = None
+        self._warn = warn
 
     def _table(self) -> Names:
         if self._names is None:
+            if self.path is None and self._warn is not None:
+                self._warn(NO_DATABASE)
             try:
                 self._names = load(str(self.path)) if self.path else ({}, {})
             except OSError:
@@ -117,13 +146,24 @@ class PciNames:
         return self._names
 
     def vendor(self, vendor_id: Any) -> str | None:
-        # A cloud may send anything as an id (a number, null): only text has a name.
-        if not isinstance(vendor_id, str) or not vendor_id:
+        ident = _pci_id(vendor_id)
+        if ident is None:
             return None
-        return self._table()[0].get(vendor_id.lower())
+        return self._table()[0].get(ident) or f'Vendor {ident}'
 
     def product(self, vendor_id: Any, product_id: Any) -> str | None:
-        if not isinstance(vendor_id, str) or not isinstance(product_id, str) \
-                or not vendor_id or not product_id:
+        ident = _pci_id(product_id)
+        if ident is None:
             return None
-        return self._table()[1].get((vendor_id.lower(), product_id.lower()))
+        vendor = _pci_id(vendor_id)
+        name = self._table()[1].get((vendor, ident)) if vendor else None
+        return name or f'Device {ident}'
+
+
+def names_for(app: Any) -> PciNames:
+    """The names of this run's database (``--pci-ids``, ``$PCI_IDS`` or the system's),
+    saying on stderr, once, when there is none."""
+    def warn(line: str) -> None:
+        app.stderr.write(line + '\n')
+
+    return PciNames(find_database(getattr(app.options, 'pci_ids', None)), warn)

@@ -60,9 +60,9 @@ class ShowServer(common.ShowOne):
         parser = super().get_parser(prog_name)
         parser.add_argument('server', metavar='<server>', help='Name or UUID of the server.')
         parser.add_argument('--long', action='store_true',
-                            help='Resolve each PCI device to its address, vendor, product, '
-                                 'type and host (one more request, admin only: without it '
-                                 'the device ids are shown, with a warning).')
+                            help='Resolve each PCI device to its address, vendor, product '
+                                 '(ids and names), type and host (one more request, admin '
+                                 'only: without it the device ids are shown, with a warning).')
         _all_projects_option(parser)
         return parser
 
@@ -83,5 +83,9 @@ class ShowServer(common.ShowOne):
             _warn(self.app, [error], 'PCI device details not shown, only their ids'
                   if held[0] is not None else 'PCI devices not shown')
         data['pci_devices'], data['pci_source'] = held
+        devices = data['pci_devices']
+        if detailed and isinstance(devices, list) and \
+                all(isinstance(device, dict) for device in devices):
+            data['pci_devices'] = list(common.with_names(self.app, devices))
         overrides = {'pci_devices': PciDevicesColumn} if detailed else None
         return common.show_output(fields.SERVER_SHOW, data, overrides)

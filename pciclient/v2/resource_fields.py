@@ -82,7 +82,8 @@ class View:
 # --- PCI devices -------------------------------------------------------------
 #: ``Source`` says where the rows were read: ``os-pci`` or ``placement``.
 PCI_DEVICE_LIST = View(('id', 'address', 'host', 'vendor_id', 'product_id', 'status', 'source'))
-#: Vendor and product names come from the PCI ID database (null without one).
+#: Vendor and product names come from the PCI ID database, as ``lspci -vmm`` shows them
+#: (``Vendor 8086``/``Device 10ed`` for an id it has no name for; null: no id).
 #: ``Servers`` (``{"id", "name", "amount"}`` each) is the holder in every source's shape.
 PCI_DEVICE_LIST_LONG = PCI_DEVICE_LIST.extend(
     'dev_type', 'dev_id', 'label', 'numa_node', 'instance_uuid', 'servers', 'extra_info',
@@ -115,8 +116,17 @@ HYPERVISOR_SHOW = View(('hypervisor_hostname', 'id', 'pci_source', 'pci_stats', 
                         'status'))
 
 # --- PCI pools (free capacity per host) -----------------------------------------
+#: ``Tags`` is not the same concept in both sources. From ``os-pci`` (a hypervisor's
+#: ``pci_stats``) it is the pool's tags as Nova keeps them: ``physical_network``,
+#: ``trusted``, ``remote_managed`` and any other tag of the ``[pci] device_spec`` entry
+#: that matched the devices. From Placement a pool is one resource class of one host:
+#: ``resource_class`` (always) and ``traits``, the provider traits beyond the two every
+#: Nova PCI provider has (those a device spec's ``traits`` tag asked for), as a list.
+#: Neither source's keys are invented for the other: ``Source`` says which meaning a row has.
 PCI_POOL_LIST = View(('host', 'vendor_id', 'product_id', 'dev_type', 'numa_node', 'tags', 'count',
                       'source'), relabel=(('numa_node', 'NUMA'),))
+#: ``--long``: names from the PCI ID database, as for devices.
+PCI_POOL_LIST_LONG = PCI_POOL_LIST.extend('vendor_name', 'product_name')
 
 # --- Servers -------------------------------------------------------------------
 #: ``Host`` is the compute host (null where Nova does not show it: to members); it comes

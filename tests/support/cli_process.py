@@ -22,10 +22,16 @@ def console_script(name: str) -> str:
     return found
 
 
+#: The tests' PCI ID database (tests/data/pci-ids): names and stderr must not depend on
+#: whether the machine running the tests has pciutils/hwdata.
+TEST_PCI_IDS = Path(__file__).resolve().parent.parent / 'data' / 'pci-ids' / 'pci.ids'
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment without the OS_*/PCI_* settings of the machine running the tests,
-    plus ``extra``."""
+    with the tests' PCI ID database as ``PCI_IDS``, plus ``extra``."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(('OS_', 'PCI_'))}
+    env['PCI_IDS'] = str(TEST_PCI_IDS)
     env.update(extra)
     return env

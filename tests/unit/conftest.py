@@ -8,6 +8,7 @@ import pytest
 from keystoneauth1 import noauth, session
 
 from pciclient import client as pci_client
+from tests.support.cli_process import TEST_PCI_IDS
 from tests.unit.placement_cloud import placement  # noqa: F401 - the mocked Placement fixture
 
 ENDPOINT = 'http://nova.test:8774/v2.1'
@@ -26,6 +27,15 @@ def client(requests_mock):
                       json={'itemNotFound': {'code': 404, 'message': 'Instance not found'}})
     sess = session.Session(auth=noauth.NoAuth())
     return pci_client.Client('2', session=sess, endpoint_override=ENDPOINT)
+
+
+@pytest.fixture(autouse=True)
+def known_pci_ids(monkeypatch):
+    """The tests' PCI ID database (tests/data/pci-ids) stands for the system's: whether the
+    machine running the tests has pciutils/hwdata must not change what pci-cli prints
+    (``--pci-ids`` and ``$PCI_IDS`` still come first)."""
+    monkeypatch.setattr('pciclient.commands.pciids.SEARCH_PATHS', (str(TEST_PCI_IDS),))
+    return TEST_PCI_IDS
 
 
 @pytest.fixture

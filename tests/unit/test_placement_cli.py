@@ -65,7 +65,8 @@ def test_holders_by_name_in_every_format(placement, capsys):
 def test_server_show_long_table_names_class_amount_and_host(placement, capsys):
     code, out, err = run(capsys, 'server-show', SERVER, '--long', '-c', 'pci_devices')
     assert (code, err) == (0, '')
-    assert f'{GPU}: 0000:04:00.0 10de:1eb8 x1 on compute1' in out
+    assert f'{GPU}: 0000:04:00.0 10de:1eb8 (NVIDIA Corporation TU104GL [Tesla T4]) x1 on ' \
+        'compute1' in out
 
 
 def test_server_show_long_table_says_a_custom_class(placement, capsys):

@@ -310,11 +310,16 @@ def test_vendor_and_product_names_from_pci_ids(cloud, capsys, tmp_path):
     assert shown['vendor_name'] == 'Intel Corporation'
 
 
-def test_no_pci_ids_database_means_empty_names(cloud, capsys, tmp_path, monkeypatch):
+def test_no_pci_ids_database_means_lspci_numbers_and_one_hint(cloud, capsys, monkeypatch):
     monkeypatch.setattr('pciclient.commands.pciids.SEARCH_PATHS', ())
     monkeypatch.delenv('PCI_IDS', raising=False)
-    rows = run_json(capsys, 'pci-list', '--long')
-    assert {(row['Vendor Name'], row['Product Name']) for row in rows} == {(None, None)}
+    code, out, err = run(capsys, 'pci-list', '--long', '-f', 'json')
+    assert code == 0
+    assert [(row['Vendor Name'], row['Product Name']) for row in json.loads(out)] == [
+        ('Vendor 8086', 'Device 1520'), ('Vendor 8086', 'Device 1520'),
+        ('Vendor 10de', 'Device 1eb8')]
+    assert err.count('\n') == 1 and 'No PCI ID database (pci.ids) found' in err
+    assert '--pci-ids FILE' in err and 'pciutils' in err and 'pci.ids' not in out
 
 
 def test_pci_ids_is_not_read_without_long(cloud, capsys, tmp_path, monkeypatch):
