@@ -184,12 +184,16 @@ class HTTPClient:
     more and no read continue. Both bound keystoneauth's own requests made for this
     client too (its login, discovery), through :mod:`pciclient.transport`, which this
     client installs on the adapter's session.
+
+    ``version_root`` (compute's case): the endpoint is an API version under a root that
+    lists the versions, so a failure of an endpoint given without its version path
+    (``…:8774``) is told as such, after one more GET (:meth:`_version_root_suspected`).
     """
 
     def __init__(self, adapter: Any, timeout: float | None = None,
                  api_version: str | None = None, retries: int = 0, *,
                  max_answer_size: int = DEFAULT_MAX_ANSWER_SIZE,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, version_root: bool = True) -> None:
         self.adapter = adapter
         self.retries = retries
         self.limits = Limits.from_now(max_answer_size, deadline)
@@ -200,7 +204,9 @@ class HTTPClient:
         #: Told of each page fetched; see :mod:`pciclient.commands.progress`.
         self.progress: Any = None
         self._negotiated = api_version != 'latest'
-        self._root_checked = False
+        #: Whether the endpoint was (or needs no) checking for being a version root;
+        #: ``version_root=False`` for an API that is its own root (Placement).
+        self._root_checked = not version_root
         if api_version and api_version != 'latest':
             parse_microversion(api_version)
             adapter.default_microversion = api_version
@@ -325,7 +331,7 @@ class HTTPClient:
             with transport.applied(self.limits):
                 self.limits.check_start(self._where(''))
                 return jsondoc.loads(self._send('', None, None).text)
-        except (ksa_exc.ClientException, exc.ClientException, ValueError):
+        except Exception:  # noqa: BLE001 - only asked to word the failure already met
             return None
 
     def _wrong_endpoint(self, body: Any) -> exc.ConfigurationError | None:
