@@ -147,6 +147,16 @@ def test_a_root_that_lists_no_other_version_is_left_as_it_was(requests_mock, cap
     assert len(requests_mock.request_history) == 2   # at most one extra request
 
 
+def test_placement_is_never_probed(requests_mock, capsys):
+    """Placement's root is its API (no version path to forget): its 404 asks nothing more."""
+    requests_mock.get(f'{ROOT}/placement/resource_providers', status_code=404,
+                      json=samples.ROUTER_404)
+    root = requests_mock.get(f'{ROOT}/placement', json=VERSIONS)
+    one_line_error(capsys, *NOAUTH, URL, '--os-placement-endpoint-override',
+                   f'{ROOT}/placement', '--pci-source', 'placement', 'pci-list')
+    assert root.call_count == 0 and len(requests_mock.request_history) == 1
+
+
 # --- 403: an admin-only API -------------------------------------------------------------------
 
 def forbidden(rule: str) -> dict:
