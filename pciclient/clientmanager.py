@@ -66,6 +66,12 @@ class ClientManager:
         from pciclient import client as pci_client
 
         args = self._args
+        for option, url in (('--os-endpoint', args.os_endpoint),
+                            ('--os-compute-endpoint-override', args.os_compute_endpoint_override),
+                            ('--os-endpoint-override', args.os_endpoint_override),
+                            ('--os-placement-endpoint-override',
+                             args.os_placement_endpoint_override)):
+            _check_scheme(url, option)
         Client = partial(  # noqa: N806
             pci_client.Client,
             pci_client.version_from_option(args.os_compute_api_version or args.os_api_version),
@@ -122,6 +128,8 @@ class ClientManager:
         name = options.auth_type(args)
         if name == 'password' and not args.os_auth_url:
             raise exc.ConfigurationError(NO_CLOUD)
+        if name not in ('none', 'admin_token'):
+            _check_scheme(args.os_auth_url, 'The auth URL', ' (--os-auth-url, OS_AUTH_URL)')
         if name in ('none', 'admin_token') and not args.os_endpoint:
             raise exc.ConfigurationError(
                 f'--os-auth-type {name} needs the compute endpoint: --os-endpoint URL.')
@@ -162,11 +170,17 @@ class ClientManager:
 
         args = self._args
         try:
-            cloud = client_config.OSC_Config().get_one(cloud=args.os_cloud, argparse=args)
+            config = client_config.OSC_Config()
+            _check_cloud_name(config, args.os_cloud)
+            cloud = config.get_one(cloud=args.os_cloud, argparse=args)
+            auth_config = cloud.config.get('auth')
+            if isinstance(auth_config, dict):
+                for key in ('auth_url', 'endpoint'):
+                    _check_scheme(auth_config.get(key), f'clouds.yaml cloud {args.os_cloud}: '
+                                                        f'{key}')
             session = cloud.get_session()
         except sdk_exc.OpenStackCloudException as error:
             raise exc.ConfigurationError(f'clouds.yaml: {error}') from None
-        auth_config = cloud.config.get('auth')
         if isinstance(auth_config, dict):
             self.secrets.update(str(value) for key, value in auth_config.items()
                                 if key in SECRET_KEYS and value)
@@ -177,6 +191,53 @@ class ClientManager:
             region_name=cloud.get_region_name('compute'),
             interface=args.os_compute_interface or cloud.get_interface('compute') or 'public',
             timeout=args.timeout or cloud.config.get('api_timeout'))
+
+
+def _check_scheme(url: Any, what: str, where: str = '') -> None:
+    """Refuse a URL without ``http://`` or ``https://`` before any request.
+
+    keystoneauth takes ``keystone:5000/v3`` for a path relative to an endpoint from the
+    catalog, which it does not have yet, and the failure then reads "no compute endpoint
+    in the catalog": nothing in it points at the auth URL that lacks its scheme.
+    """
+    if not isinstance(url, str) or not url or '://' in url:
+        return
+    from pciclient.text import printable
+
+    shown = printable(url)
+    raise exc.ConfigurationError(f'{what} {shown}{where} needs http:// or https://: did you '
+                                 f"mean http://{shown.lstrip('/')}?")
+
+
+#: Where openstacksdk looks for clouds.yaml when OS_CLIENT_CONFIG_FILE names no file.
+CLOUDS_YAML_PLACES = ('./clouds.yaml', '~/.config/openstack/clouds.yaml',
+                      '/etc/openstack/clouds.yaml')
+
+
+def _check_cloud_name(config: Any, name: str) -> None:
+    """Refuse an ``--os-cloud`` that names no cloud, with the names there are.
+
+    openstacksdk says only "Cloud NAME was not found", not which file it read (with
+    ``OS_CLIENT_CONFIG_FILE`` naming no file it silently reads another) nor what
+    names it has. Only the names are shown: never a cloud's settings.
+    """
+    from pciclient.text import printable
+
+    clouds = config.cloud_config.get('clouds') or {}
+    if name in clouds:
+        return
+    if clouds == {'defaults': dict(config.defaults)}:  # openstacksdk's stand-in: no clouds
+        clouds = {}
+    filename = config.config_filename
+    if not filename:
+        where = 'no clouds.yaml was found (OS_CLIENT_CONFIG_FILE, ' + \
+            ', '.join(CLOUDS_YAML_PLACES) + ')'
+    elif clouds:
+        where = (f'{printable(filename)} has no cloud of that name; its clouds: '
+                 + ', '.join(printable(str(cloud)) for cloud in sorted(clouds, key=str)))
+    else:
+        where = f'{printable(filename)} defines no clouds'
+    raise exc.ConfigurationError(f'--os-cloud {printable(name)}: {where}.')
 
 
 def _check_sysfs_root(root: str) -> None:

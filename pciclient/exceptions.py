@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pciclient import jsondoc
@@ -55,17 +55,43 @@ class Hint(enum.Enum):
     AUTH_URL = 'auth_url'
     #: Look among every project's servers, not only the caller's (admins).
     ALL_PROJECTS = 'all_projects'
+    #: The endpoint to use instead: ``hint_args['url']``, for ``hint_args['service']``.
+    ENDPOINT_URL = 'endpoint_url'
+    #: A role the caller lacks for ``hint_args['api']`` (``hint_args['all_projects']``:
+    #: for every project's servers), and what a member may read instead.
+    ADMIN_ROLE = 'admin_role'
 
 
 #: How a hint is named: words, or words made from the exception's ``hint_args``.
 Words = str | Callable[[Mapping[str, Any]], str]
 
 
-def _endpoint_argument(args: Mapping[str, Any]) -> str:
+def _endpoint_override(args: Mapping[str, Any]) -> str:
     service = str(args.get('service') or 'compute')
-    override = 'endpoint_override' if service == 'compute' else \
+    return 'endpoint_override' if service == 'compute' else \
         f'{service.replace("-", "_")}_endpoint_override'
+
+
+def _endpoint_argument(args: Mapping[str, Any]) -> str:
+    override = _endpoint_override(args)
     return f'check region_name and interface, or give the endpoint with {override}'
+
+
+def admin_role(instead: str, all_projects: str) -> Callable[[Mapping[str, Any]], str]:
+    """The words of :attr:`Hint.ADMIN_ROLE`: ``instead`` names what a member may read, and
+    ``all_projects`` the setting that asks for every project's servers.
+
+    A 403 from a default policy means an admin role (Nova's os-pci, os-hypervisors,
+    os-services, os-aggregates, ``all_tenants``; Placement): the fix is a role or another
+    command, not a retry, and the server's rule name alone does not say so.
+    """
+    def words(args: Mapping[str, Any]) -> str:
+        if args.get('all_projects'):
+            return (f"{all_projects} needs an admin role in this cloud: ask for one, or leave "
+                    "it out to see your own project's servers")
+        return (f"{args['api']} needs an admin role in this cloud: ask for one, "
+                f'or use {instead}')
+    return words
 
 
 #: The library's names for the settings: ``pciclient.client.Client``'s arguments and the
@@ -86,6 +112,9 @@ WORDING: dict[Hint, Words] = {
     Hint.HEADER_VALUE: 'the token',
     Hint.PLACEMENT_API_VERSION: lambda args: f"placement_api_version={args['version']!r}",
     Hint.ALL_PROJECTS: 'all_projects=True',
+    Hint.ENDPOINT_URL: lambda args: f"{_endpoint_override(args)}={args['url']!r}",
+    Hint.ADMIN_ROLE: admin_role("what a member may read (the project's own servers)",
+                                'all_projects=True'),
 }
 
 
@@ -278,7 +307,7 @@ def extract_message(content_type: str, text: str) -> str:
     return _clean(text)
 
 
-def _is_fault(text: str) -> bool:
+def is_fault(text: str) -> bool:
     """Nova's (and Keystone's) error bodies: ``{"itemNotFound": {"code": 404, …}}``."""
     try:
         body = jsondoc.loads(text)
@@ -288,11 +317,55 @@ def _is_fault(text: str) -> bool:
         isinstance(value, dict) and 'code' in value for value in body.values())
 
 
-def from_response(response: Any, method: str, url: str) -> HttpError:
+#: The compute APIs Nova's default policy keeps for admins, and Placement's first path
+#: segments (Placement's default policy is admin-only throughout).
+ADMIN_APIS = frozenset({'os-pci', 'os-hypervisors', 'os-services', 'os-aggregates'})
+PLACEMENT_APIS = frozenset({'resource_providers', 'allocation_candidates', 'allocations',
+                            'usages', 'traits', 'resource_classes'})
+
+
+def version_url(body: Any, endpoint: str) -> str | None:
+    """The current API version's URL in a version root's document (``{"versions": […]}``,
+    what Nova answers at ``http://host:8774``), when that is not ``endpoint`` itself:
+    then ``endpoint`` lacks its version path. None for anything else (Placement's root,
+    whose ``self`` link is empty, is its API)."""
+    versions = body.get('versions') if isinstance(body, dict) else None
+    if not isinstance(versions, list):
+        return None
+    entries = sorted((v for v in versions if isinstance(v, dict)),
+                     key=lambda v: v.get('status') != 'CURRENT')
+    for entry in entries:
+        for link in entry.get('links') or ():
+            href = link.get('href') if isinstance(link, dict) else None
+            if (link.get('rel') == 'self' and isinstance(href, str)
+                    and href.startswith(('http://', 'https://'))):
+                url = href.rstrip('/')
+                return None if url == endpoint.rstrip('/') else url
+    return None
+
+
+def admin_hint(path: str, params: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """:func:`from_response`'s hint for a 403 to ``path`` (relative to the endpoint)
+    with query ``params``, when a default policy keeps that API for admins."""
+    api = path.strip('/').split('/', 1)[0]
+    args: dict[str, Any] | None = None
+    if api in ADMIN_APIS:
+        args = {'api': api}
+    elif api in PLACEMENT_APIS:
+        args = {'api': 'Placement'}
+    elif api == 'servers' and any(key == 'all_tenants' and str(value).lower() not in
+                                  ('0', 'false', '') for key, value in params):
+        args = {'api': api, 'all_projects': True}
+    return {} if args is None else {'hint': Hint.ADMIN_ROLE, 'hint_args': args}
+
+
+def from_response(response: Any, method: str, url: str, *, hint: Hint | None = None,
+                  hint_args: Mapping[str, Any] | None = None) -> HttpError:
     """Map an HTTP error answer to the exception for its status, keeping the server's words.
 
     ``response`` is a :class:`requests.Response` (or anything with ``status_code``,
-    ``headers`` and ``text``).
+    ``headers`` and ``text``). A ``hint`` follows the server's words as a sentence of
+    its own (what the caller can do about it).
     """
     status = response.status_code
     headers = response.headers or {}
@@ -300,10 +373,14 @@ def from_response(response: Any, method: str, url: str) -> HttpError:
     message = extract_message(headers.get('content-type', ''), response.text)
     if status >= 500:
         cls: type[HttpError] = ServerError
-    elif status == 404 and not _is_fault(response.text):
+    elif status == 404 and not is_fault(response.text):
         cls = ApiNotFound
     else:
         cls = _BY_STATUS.get(status, HttpError)
     if not message:
         message = cls.message if cls is not HttpError else f'{method} {url} failed'
-    return cls(message, http_status=status, request_id=request_id, method=method, url=url)
+    if hint is None:
+        return cls(message, http_status=status, request_id=request_id, method=method, url=url)
+    sentence = message if message.endswith(('.', '!', '?')) else message + '.'
+    return cls(sentence + ' ', http_status=status, request_id=request_id, method=method,
+               url=url, hint=hint, hint_args=hint_args, then='.')

@@ -159,6 +159,11 @@ def _unscoped(adapter: Any) -> bool:
         return False
 
 
+#: A path naming an API version (``/v2.1``, ``/v2/{tenant}``, ``/v1``): an endpoint with one
+#: is not a version root.
+_VERSIONED_PATH = re.compile(r'/v\d+(?:\.\d+)?(?:/|$)')
+
+
 def parse_microversion(text: str) -> tuple[int, int]:
     """``"2.53"`` → ``(2, 53)``; ValueError for anything else."""
     major, dot, minor = str(text).strip().partition('.')
@@ -179,12 +184,16 @@ class HTTPClient:
     more and no read continue. Both bound keystoneauth's own requests made for this
     client too (its login, discovery), through :mod:`pciclient.transport`, which this
     client installs on the adapter's session.
+
+    ``version_root`` (compute's case): the endpoint is an API version under a root that
+    lists the versions, so a failure of an endpoint given without its version path
+    (``…:8774``) is told as such, after one more GET (:meth:`_version_root_suspected`).
     """
 
     def __init__(self, adapter: Any, timeout: float | None = None,
                  api_version: str | None = None, retries: int = 0, *,
                  max_answer_size: int = DEFAULT_MAX_ANSWER_SIZE,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, version_root: bool = True) -> None:
         self.adapter = adapter
         self.retries = retries
         self.limits = Limits.from_now(max_answer_size, deadline)
@@ -195,6 +204,9 @@ class HTTPClient:
         #: Told of each page fetched; see :mod:`pciclient.commands.progress`.
         self.progress: Any = None
         self._negotiated = api_version != 'latest'
+        #: Whether the endpoint was (or needs no) checking for being a version root;
+        #: ``version_root=False`` for an API that is its own root (Placement).
+        self._root_checked = not version_root
         if api_version and api_version != 'latest':
             parse_microversion(api_version)
             adapter.default_microversion = api_version
@@ -220,6 +232,10 @@ class HTTPClient:
             body = self._get('', None)
         except exc.HttpError:
             body = None  # no version document here (a legacy /v2/{tenant} endpoint)
+        self._root_checked = True
+        wrong = self._wrong_endpoint(body)
+        if wrong is not None:
+            raise wrong
         document = body.get('version') if isinstance(body, dict) else None
         latest = document.get('version') if isinstance(document, dict) else None
         if isinstance(latest, str) and latest:
@@ -279,9 +295,56 @@ class HTTPClient:
                     continue
                 break
         shown = response.url or path
+        if self._version_root_suspected(response):
+            wrong = self._wrong_endpoint(self._probe_root())
+            if wrong is not None:
+                raise wrong
         if response.status_code >= 400:
-            raise exc.from_response(response, 'GET', shown)
+            hint = exc.admin_hint(path, _items(params)) if response.status_code == 403 else {}
+            raise exc.from_response(response, 'GET', shown, **hint)
         return self._decode(response, shown)
+
+    def _version_root_suspected(self, response: Any) -> bool:
+        """Whether a failed answer may come from a version root (``…:8774``, not
+        ``…:8774/v2.1``): Nova answers any path under it 300 with its "choices", other
+        servers 404 without a Nova fault or Placement error. Asked once per client, and
+        only of an endpoint without a version in its path."""
+        status = response.status_code
+        if self._root_checked or status not in (300, 404):
+            return False
+        if status == 404 and (exc.is_fault(response.text) or '"errors"' in response.text):
+            return False
+        self._root_checked = True
+        endpoint = self._endpoint_or_none()
+        return endpoint is not None and not _VERSIONED_PATH.search(urlsplit(endpoint).path)
+
+    def _endpoint_or_none(self) -> str | None:
+        try:   # the catalog was read for the request just made: asks nothing
+            endpoint = self.adapter.get_endpoint()
+        except Exception:  # noqa: BLE001 - only used to word a message
+            return None
+        return endpoint if isinstance(endpoint, str) else None
+
+    def _probe_root(self) -> Any:
+        """The endpoint's own answer (one GET, after a failure), or None."""
+        try:
+            with transport.applied(self.limits):
+                self.limits.check_start(self._where(''))
+                return jsondoc.loads(self._send('', None, None).text)
+        except Exception:  # noqa: BLE001 - only asked to word the failure already met
+            return None
+
+    def _wrong_endpoint(self, body: Any) -> exc.ConfigurationError | None:
+        """The endpoint is a version root when ``body`` (its answer) lists versions."""
+        endpoint = self._endpoint_or_none()
+        url = exc.version_url(body, endpoint) if endpoint else None
+        if url is None:
+            return None
+        service = getattr(self.adapter, 'service_type', None) or 'compute'
+        return exc.ConfigurationError(
+            f'The {service} endpoint {endpoint} lists the API versions and is not an API: '
+            'did you mean ', hint=exc.Hint.ENDPOINT_URL,
+            hint_args={'url': url, 'service': service}, then='?')
 
     def _send(self, path: str, params: Any, microversion: str | None) -> Any:
         """The GET itself; keystoneauth's failures as it raises them."""

@@ -122,21 +122,36 @@ def _column_help(parser: Any, text: str) -> None:
             action.help = text
 
 
-def columns_checked_when_parsed(parser: Any,
-                                columns: Callable[[Any], tuple[str, ...]]) -> Any:
+def column_error(unknown: list[str], known: Iterable[str], long_columns: Iterable[str],
+                 where: str = '') -> str:
+    """The usage error for -c (or --sort-column) names in ``unknown``: a name that is a
+    --long column "needs --long" (not "no column named", which sends the operator
+    looking for a typo), any other has no column."""
+    needing = [name for name in unknown if not unknown_columns([name], long_columns)]
+    others = [name for name in unknown if name not in needing]
+    parts = [f'no {no_such_columns(others, known, where)}'] if others else []
+    if needing:
+        many = len(needing) > 1
+        parts.insert(0, f'column{"s" if many else ""} {", ".join(map(repr, needing))} '
+                        f'need{"" if many else "s"} --long')
+    return '; '.join(parts)
+
+
+def columns_checked_when_parsed(parser: Any, columns: Callable[[Any], tuple[str, ...]],
+                                long_columns: tuple[str, ...] = ()) -> Any:
     """``parser`` with its -c names checked against ``columns(parsed_args)`` as soon as
-    the arguments are parsed: a wrong name is then a usage error that asks no cloud."""
+    the arguments are parsed: a wrong name is then a usage error that asks no cloud
+    (one of ``long_columns`` without --long: a usage error that says to add it)."""
     parse_args = parser.parse_args
 
     def checked(args: Any = None, namespace: Any = None) -> Any:
         parsed = parse_args(args, namespace)
         known = columns(parsed)
-        unknown = unknown_columns(parsed.columns, known)
-        if unknown:
-            parser.error(f'no {no_such_columns(unknown, known)}')
-        unknown = unknown_columns(getattr(parsed, 'sort_columns', None) or (), known)
-        if unknown:
-            parser.error(f'no {no_such_columns(unknown, known, " to sort on")}')
+        for given, where in ((parsed.columns, ''),
+                             (getattr(parsed, 'sort_columns', None) or (), ' to sort on')):
+            unknown = unknown_columns(given, known)
+            if unknown:
+                parser.error(column_error(unknown, known, long_columns, where))
         return parsed
     parser.parse_args = checked
     return parser
@@ -254,7 +269,8 @@ class Lister(_CliWords, _StrictColumns, _OwnApp, lister.Lister):
         plain, long = _labels(self.views), _labels(self.long_views)
         _column_help(parser, _lister_column_help(plain, long))
         return columns_checked_when_parsed(
-            parser, lambda parsed: (long or plain) if getattr(parsed, 'long', False) else plain)
+            parser, lambda parsed: (long or plain) if getattr(parsed, 'long', False) else plain,
+            long)
 
 
 class ShowOne(_CliWords, _StrictColumns, _OwnApp, show.ShowOne):

@@ -11,13 +11,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from pciclient import exceptions
-from pciclient.exceptions import Hint, Words
+from pciclient.exceptions import Hint, Words, admin_role
 
 
 def _endpoint_options(args: Mapping[str, Any]) -> str:
     service = str(args.get('service') or 'compute')
     override = '--os-endpoint' if service == 'compute' else f'--os-{service}-endpoint-override'
     return f'check --os-region-name and --os-interface, or give the endpoint with {override}'
+
+
+def _endpoint_url(args: Mapping[str, Any]) -> str:
+    service = str(args.get('service') or 'compute')
+    option = '--os-endpoint' if service == 'compute' else f'--os-{service}-endpoint-override'
+    return f"{option} {args['url']}"
 
 
 def _auth_options(args: Mapping[str, Any]) -> str:
@@ -42,6 +48,9 @@ CLI_WORDING: dict[Hint, Words] = {
     Hint.PLACEMENT_API_VERSION: lambda args: f"--os-placement-api-version {args['version']}",
     Hint.AUTH_URL: '--os-auth-url, OS_AUTH_URL',
     Hint.ALL_PROJECTS: '--all-projects',
+    Hint.ENDPOINT_URL: _endpoint_url,
+    Hint.ADMIN_ROLE: admin_role('a member-visible command (server-list, server-show)',
+                                '--all-projects'),
 }
 
 

@@ -92,7 +92,7 @@ class Client:
                 client_name='pciclient', client_version=__version__)
             placement_http = HTTPClient(placement_adapter, timeout=timeout,
                                         api_version=placement_api_version or PLACEMENT_VERSION,
-                                        **bounds)
+                                        version_root=False, **bounds)
         self.placement = PlacementManager(placement_http, placement_concurrency)
         self.hypervisors = HypervisorManager(self.http)
         self.servers = ServerManager(self.http)

@@ -143,4 +143,4 @@ def test_unknown_cloud_in_clouds_yaml(tmp_path):
     result = run_cli('--os-cloud', 'nope', 'pci-list',
                      env=clean_env(OS_CLIENT_CONFIG_FILE=str(config)))
     assert result.code == 1
-    assert result.err.strip() == 'clouds.yaml: Cloud nope was not found.'
+    assert result.err == f'--os-cloud nope: {config} defines no clouds.\n'

@@ -107,16 +107,23 @@ def test_pci_cli_member_sees_own_servers_only(cloud: CloudProcess) -> None:
     assert shown['pci_devices'] == [3]
 
 
-@pytest.mark.parametrize('command, rule', [
-    (['pci-list'], 'os_compute_api:os-'),
-    (['hypervisor-list'], 'os_compute_api:os-hypervisors:list'),
-    (['server-list', '--all-projects'], 'get_all_tenants'),
+@pytest.mark.parametrize('command, rule, needs', [
+    (['pci-list'], 'os_compute_api:os-', 'needs an admin role in this cloud: ask for one, or '
+                                         'use a member-visible command (server-list, '
+                                         'server-show).'),
+    (['hypervisor-list'], 'os_compute_api:os-hypervisors:list',
+     'os-hypervisors needs an admin role in this cloud'),
+    (['server-list', '--all-projects'], 'get_all_tenants',
+     "--all-projects needs an admin role in this cloud: ask for one, or leave it out to see "
+     "your own project's servers."),
 ])
 def test_pci_cli_member_is_refused_admin_views(cloud: CloudProcess, command: list[str],
-                                               rule: str) -> None:
+                                               rule: str, needs: str) -> None:
+    """The 403 says what the fix is (a role, or a command a member may run)."""
     result = pci_cli(*as_member(cloud), *command)
     assert result.code == 1, result
     assert "Policy doesn't allow" in result.err and rule in result.err
+    assert needs in result.err and result.err.count('\n') == 1, result.err
     assert 'Traceback' not in result.err
 
 

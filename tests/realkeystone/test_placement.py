@@ -38,4 +38,6 @@ def test_member_is_refused_placement_in_one_line(cloud: RealCloud, run_cli) -> N
     assert result.code == 1, result
     [line] = result.err_lines
     assert line.startswith('Access was denied to this resource. Policy does not allow '
-                           'placement:resource_providers:list to be performed. (HTTP 403)'), line
+                           'placement:resource_providers:list to be performed. Placement '
+                           'needs an admin role in this cloud: ask for one'), line
+    assert '(HTTP 403)' in line

@@ -38,7 +38,8 @@ def test_member_is_refused_admin_views_in_one_line(cloud: RealCloud, run_cli,
     assert result.code == 1, result
     assert result.out == ''
     [line] = result.err_lines
-    assert line.startswith(f"Policy doesn't allow {rule} to be performed. (HTTP 403)"), line
+    assert line.startswith(f"Policy doesn't allow {rule} to be performed. "), line
+    assert 'needs an admin role in this cloud: ask for one' in line and '(HTTP 403)' in line
 
 
 def test_member_sees_only_its_projects_servers(cloud: RealCloud, run_cli) -> None:

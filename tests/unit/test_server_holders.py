@@ -110,7 +110,7 @@ def test_server_list_without_long_asks_no_newer_version(requests_mock, capsys):
 
 def test_server_list_long_columns_are_checked(requests_mock, capsys):
     code, _, err = run(capsys, 'server-list', '-c', 'Flavor')
-    assert code == 2 and "no column named 'Flavor'" in err   # a --long column
+    assert code == 2 and "column 'Flavor' needs --long" in err   # a --long column
     requests_mock.get(f'{URL}/servers/detail', json={'servers': [ON_COMPUTE1]})
     rows = run_json(capsys, 'server-list', '--long', '-c', 'Flavor', '-c', 'project_id')
     assert rows == [{'Flavor': '42', 'Project ID': 'demo'}]

@@ -168,10 +168,27 @@ def test_one_wrong_column_among_right_ones_is_an_error_too(requests_mock, capsys
 
 
 def test_long_columns_need_long(cloud, capsys):
-    assert "no column named 'vCPUs'" in usage_error(capsys, 'hypervisor-list', '-c', 'vCPUs')
+    line = usage_error(capsys, 'hypervisor-list', '-c', 'vCPUs')
+    assert line == ("pci-cli hypervisor-list: error: column 'vCPUs' needs --long "
+                    '(see pci-cli hypervisor-list --help)')
     code, out, err = run(capsys, 'pci-list', '--long', '-c', 'dev_id', '-c', 'ID', '-f', 'csv')
     assert (code, err) == (0, '')
     assert out.splitlines()[0] == '"ID","Dev ID"'
+
+
+@pytest.mark.parametrize('argv, expected', [
+    (['-c', 'Type'], "column 'Type' needs --long"),
+    (['-c', 'type', '-c', 'Extra Info'], "columns 'type', 'Extra Info' need --long"),
+    (['--sort-column', 'Type'], "column 'Type' needs --long"),
+    (['-c', 'Type', '-c', 'Adress'],
+     "column 'Type' needs --long; no column named 'Adress'; the columns are: ID, Address"),
+])
+def test_a_long_column_without_long_says_add_long(cloud, capsys, argv, expected):
+    """-c Type names a column of pci-list --long: without --long the fix is --long, not a
+    spelling; the names no view has are still "no column named"."""
+    line = usage_error(capsys, 'pci-list', *argv)
+    assert line.startswith(f'pci-cli pci-list: error: {expected}'), line
+    assert cloud.request_history == []
 
 
 # capacity's view follows its flags (--summary, --explain, --verify): test_capacity_cli.py
@@ -217,6 +234,16 @@ def test_a_show_field_the_cloud_added_can_be_chosen(cloud, capsys):
     code, out, err = run(capsys, 'hypervisor-show', '1', '-c', 'vcpus', '-c', 'State',
                          '-f', 'value')
     assert (code, out, err) == (0, 'up\n4\n', '')
+
+
+def test_inside_openstack_a_long_column_says_add_long_too(capsys):
+    parser = ListHypervisor(_OtherApp(), None).get_parser('openstack pci hypervisor list')
+    with pytest.raises(SystemExit) as stop:
+        parser.parse_args(['-c', 'Running VMs'])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == ("openstack pci hypervisor list: error: column "
+                                       "'Running VMs' needs --long (see "
+                                       'openstack pci hypervisor list --help)\n')
 
 
 def test_strict_columns_raise_a_client_exception():
