@@ -8,7 +8,7 @@ from typing import Any
 from pciclient.commands import common
 from pciclient.v2 import resource_fields as fields
 from pciclient.v2.base import is_uuid_like
-from pciclient.v2.pci_devices import ALL_STATUSES, DEV_TYPES, normalise_dev_type
+from pciclient.v2.pci_devices import ALL_STATUSES, DEV_TYPES, normalise_dev_type, parse_address
 
 
 def _statuses(text: str) -> list[str]:
@@ -35,6 +35,15 @@ def hex_id(text: str) -> str:
     return digits.zfill(4)
 
 
+def address(text: str) -> list[str]:
+    """``--address``: the full addresses it means (see :func:`parse_address`: lspci's
+    short form, a slot's functions, any case); anything else is a usage error."""
+    try:
+        return parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f'expected a positive whole number, not {text!r}')
@@ -44,7 +53,7 @@ def _positive_int(text: str) -> int:
 class ListPciDevice(common.Lister):
     """List the PCI devices of the cloud: where they are and whether they are free."""
 
-    views = (fields.PCI_DEVICE_LIST,)
+    views = (fields.PCI_DEVICE_LIST, fields.PCI_DEVICE_LIST_PLACEMENT)
     long_views = (fields.PCI_DEVICE_LIST_LONG, fields.PCI_DEVICE_LIST_LONG_PLACEMENT)
 
     def get_parser(self, prog_name: str) -> Any:
@@ -53,7 +62,8 @@ class ListPciDevice(common.Lister):
                             help='Also show type, dev id, label, NUMA node, the server '
                                  'holding the device and its extra info.')
         parser.add_argument('--host', metavar='<hostname>',
-                            help='Only devices of this hypervisor (exact hostname).')
+                            help='Only devices of this hypervisor (exact hostname; one that '
+                                 'names no hypervisor is an error with the closest names).')
         parser.add_argument('--status', metavar='<status>', type=_statuses, action='append',
                             help='Only devices in one of these states (repeat the option or '
                                  f'separate with commas: {", ".join(ALL_STATUSES)}); exact: '
@@ -67,8 +77,11 @@ class ListPciDevice(common.Lister):
                             type=normalise_dev_type, choices=DEV_TYPES,
                             help=f'Only devices of this type ({", ".join(DEV_TYPES)}; '
                                  'pci, pf and vf also work).')
-        parser.add_argument('--address', metavar='<address>',
-                            help='Only the device at this PCI address (e.g. 0000:04:10.0).')
+        parser.add_argument('--address', metavar='<address>', type=address,
+                            help='Only the device at this PCI address (e.g. 0000:04:10.0, '
+                                 'or as lspci shows it, 04:10.0), or every function of a '
+                                 'slot (0000:04:10); from Placement, the address of the '
+                                 'provider (see the Address Of column).')
         parser.add_argument('--server', '--instance', dest='server', metavar='<server>',
                             help='Only devices held by this server (name or UUID).')
         parser.add_argument('--all-projects', '--all-tenants', action='store_true',
@@ -103,7 +116,9 @@ class ListPciDevice(common.Lister):
         rows = common.then((device.to_dict() for device in devices), lambda: common.say_unjudged(
             self.app, devices.unjudged, 'PCI device provider'))
         if not parsed_args.long:
-            return common.list_output(fields.PCI_DEVICE_LIST, rows)
+            return common.list_output(fields.PCI_DEVICE_LIST_PLACEMENT
+                                      if devices.source == 'placement'
+                                      else fields.PCI_DEVICE_LIST, rows)
         view = (fields.PCI_DEVICE_LIST_LONG_PLACEMENT if devices.source == 'placement'
                 else fields.PCI_DEVICE_LIST_LONG)
         return common.list_output(view, common.with_names(self.app, rows))
@@ -115,12 +130,31 @@ class ShowPciDevice(common.ShowOne):
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
         parser.add_argument('device', metavar='<id>',
-                            help='ID of the PCI device (from Placement: the provider UUID, '
-                                 'or HOST_ADDRESS such as compute1_0000:04:00.0).')
+                            help='ID of the PCI device (from Placement: the provider UUID), '
+                                 'or HOST_ADDRESS such as compute1_0000:04:00.0, or with '
+                                 '--host its PCI address (0000:04:00.0 or 04:00.0).')
+        parser.add_argument('--host', metavar='<hostname>',
+                            help='The hypervisor the device is on: <id> is then its PCI '
+                                 'address.')
+        parse_args = parser.parse_args
+
+        def checked(args: Any = None, namespace: Any = None) -> Any:
+            parsed = parse_args(args, namespace)
+            if parsed.host is not None:
+                try:
+                    functions = parse_address(parsed.device)
+                except ValueError as error:
+                    parser.error(f'argument <id>: with --host, {error}')
+                if len(functions) != 1:
+                    parser.error(f'argument <id>: {parsed.device!r} is a slot, not one '
+                                 f'device: give its function too, e.g. {functions[0]}')
+            return parsed
+        parser.parse_args = checked
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
-        device = common.compute_client(self.app).pci_devices.get(parsed_args.device).to_dict()
+        device = common.compute_client(self.app).pci_devices.get(
+            parsed_args.device, host=parsed_args.host).to_dict()
         [device] = common.with_names(self.app, [device])
         view = (fields.PCI_DEVICE_SHOW_PLACEMENT if device.get('source') == 'placement'
                 else fields.PCI_DEVICE_SHOW)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
+from difflib import SequenceMatcher
 from typing import Any
 
 from pciclient import exceptions as exc
@@ -69,6 +71,41 @@ def normalise_pools(value: Any) -> list[dict[str, Any]]:
     return [normalise_pool(pool) for pool in value]
 
 
+#: How many of the closest names a "no such host" error offers, and how alike they must be.
+CLOSEST = 3
+_ALIKE = 0.6
+
+
+def closest_names(name: str, names: Iterable[str], limit: int = CLOSEST) -> list[str]:
+    """The names most like ``name``, best first: those differing only in case, then by
+    similarity (ties in name order), so that a typo's error shows the name meant."""
+    wanted = name.lower()
+    scored = []
+    for candidate in set(names):
+        lowered = candidate.lower()
+        score = 2.0 if lowered == wanted else SequenceMatcher(None, wanted, lowered).ratio()
+        if score >= _ALIKE:
+            scored.append((-score, candidate))
+    return [candidate for _, candidate in sorted(scored)[:limit]]
+
+
+class NoSuchHost(exc.NotFound):
+    """``name`` is no host of the cloud (no hypervisor, or no compute node in Placement):
+    a typo must not look like a host without devices. ``candidates`` are the closest names
+    the cloud has (see :func:`closest_names`); none when nothing is alike."""
+
+    def __init__(self, name: str, candidates: Iterable[str], *, where: str = '',
+                 what: str = 'hypervisor', otherwise: str = '') -> None:
+        self.name = name
+        self.candidates = builtins.list(candidates)
+        close = (f' (closest: {", ".join(self.candidates)})' if self.candidates
+                 else otherwise)
+        super().__init__(f"No {what} named '{name}'{where}{close}")
+
+    def _decorated(self, message: str) -> str:
+        return message  # told from a listing, not from a 404 of the cloud
+
+
 class Hypervisor(Resource):
     """A compute node. ``pci_stats`` is its list of normalised pools, or ``None``
     when the cloud does not report pools at all (today's Nova never does)."""
@@ -111,6 +148,14 @@ class HypervisorManager(Manager[Hypervisor]):
                                if 'id' in h.raw and 'hypervisor_hostname' in h.raw}
         return self._hostnames
 
+    def check_host(self, name: str) -> None:
+        """:class:`NoSuchHost` with the closest names unless a hypervisor is called exactly
+        ``name`` (Nova's database may match another case; its answers do not): from the
+        one listing :meth:`hostnames` keeps."""
+        known = self.hostnames().values()
+        if name not in known:
+            raise NoSuchHost(name, closest_names(name, known))
+
     def pools(self, host: str | None = None, vendor_id: str | None = None,
               product_id: str | None = None,
               ) -> tuple[builtins.list[dict[str, Any]], builtins.list[str]]:
@@ -122,7 +167,11 @@ class HypervisorManager(Manager[Hypervisor]):
         """
         pools: list[dict[str, Any]] = []
         silent: list[str] = []
-        for hypervisor in self.list(detailed=True):
+        listed = self.list(detailed=True)
+        names = [str(h.raw.get('hypervisor_hostname')) for h in listed]
+        if host is not None and host not in names:
+            raise NoSuchHost(host, closest_names(host, names))
+        for hypervisor in listed:
             hostname = hypervisor.raw.get('hypervisor_hostname')
             if host is not None and hostname != host:
                 continue

@@ -4,12 +4,21 @@ from __future__ import annotations
 import builtins
 import contextlib
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pciclient import exceptions as exc
-from pciclient.v2.base import Manager, Resource, matches_filters, normalise_hex_id, path_segment
-from pciclient.v2.placement import PlacementDevice, PlacementManager, judge
+from pciclient.v2.base import (
+    Manager,
+    Resource,
+    is_int_like,
+    is_uuid_like,
+    matches_filters,
+    normalise_hex_id,
+    path_segment,
+)
+from pciclient.v2.placement import NoDeviceAt, PlacementDevice, PlacementManager, judge
 from pciclient.v2.placement_rows import PLACEMENT_STATUSES
 from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS, SOURCES
 
@@ -34,6 +43,39 @@ def normalise_dev_type(value: str) -> str:
         if lowered in (dev_type.lower(), dev_type.lower().removeprefix('type-')):
             return dev_type
     return text
+
+
+#: A PCI address as lspci writes it: ``[domain:]bus:slot[.function]`` (hex, any case).
+_ADDRESS = re.compile(r'(?:(?P<domain>[0-9a-f]{4,8}):)?(?P<bus>[0-9a-f]{2}):'
+                      r'(?P<slot>[0-9a-f]{2})(?:\.(?P<function>[0-7]))?')
+
+
+def parse_address(text: str) -> builtins.list[str]:
+    """The full addresses (``0000:3b:00.1``, lower-case, as Nova writes them) that an
+    address as an operator has it means: lspci's short form ``3b:00.1`` is in domain
+    0000, a slot ``0000:3b:00`` (or ``3b:00``) means its eight functions. Anything else
+    is a :class:`ValueError` (as a filter it would match nothing, like an empty cloud)."""
+    match = _ADDRESS.fullmatch(str(text).strip().lower())
+    if match is None or int(match['slot'], 16) > 0x1f:
+        raise ValueError(f'expected a PCI address such as 0000:3b:00.1, or 3b:00.1 (domain '
+                         f'0000), or a slot such as 0000:3b:00 (its functions), not {text!r}')
+    slot = f"{match['domain'] or '0000'}:{match['bus']}:{match['slot']}"
+    functions = match['function'] or '01234567'
+    return [f'{slot}.{function}' for function in functions]
+
+
+def split_host_address(ident: str) -> tuple[str, str] | None:
+    """``compute1_0000:04:00.0`` (or ``compute1_04:00.0``) → ``('compute1',
+    '0000:04:00.0')``: the name Nova gives a device's provider, which operators also use
+    for a device on os-pci clouds; None for anything else (a slot is no one device)."""
+    host, underscore, tail = str(ident).strip().rpartition('_')
+    if not (underscore and host):
+        return None
+    try:
+        addresses = parse_address(tail)
+    except ValueError:
+        return None
+    return (host, addresses[0]) if len(addresses) == 1 else None
 
 
 class PciDevice(Resource):
@@ -231,9 +273,14 @@ class PciDeviceManager(Manager[PciDevice]):
         items = self.http.iter_list(path, 'pci_devices', params)
         with _os_pci_api():
             first = next(items, None)
-            if first is None:
-                return iter(())
-            hosts = self._hypervisors.hostnames() if (resolve_hosts or 'host' in wanted) else {}
+            hosts = self._hypervisors.hostnames() if first is not None and (
+                resolve_hosts or 'host' in wanted) else {}
+        for host in wanted.get('host') or ():
+            # A typo is no host without devices: one hypervisor listing (the one that
+            # names the devices' hosts) tells, with the closest names.
+            self._hypervisors.check_host(host)
+        if first is None:
+            return iter(())
         return self._kept(itertools.chain((first,), items), hosts, wanted, limit)
 
     def _kept(self, items: Iterable[dict[str, Any]], hosts: dict[str, str],
@@ -285,9 +332,18 @@ class PciDeviceManager(Manager[PciDevice]):
         return DeviceList(devices[:limit] if limit is not None else devices, 'placement',
                           unjudged)
 
-    def get(self, device_id: int | str, *, resolve_host: bool = True) -> Resource:
-        """One device by its id (a provider UUID or ``HOST_ADDRESS`` in Placement);
-        :class:`NotFound` says "No PCI device with ID …"."""
+    def get(self, device_id: int | str, *, host: str | None = None,
+            resolve_host: bool = True) -> Resource:
+        """One device by its id (a provider UUID in Placement), by ``HOST_ADDRESS``
+        (``compute1_0000:04:00.0``, the name of its provider in Placement) or, with
+        ``host``, by its address on that host (see :meth:`find`); :class:`NotFound` says
+        "No PCI device with ID …"."""
+        if host is not None:
+            return self.find(host, str(device_id))
+        if not (is_int_like(device_id) or is_uuid_like(str(device_id))):
+            named = split_host_address(str(device_id))
+            if named is not None:
+                return self.find(*named)
         if self.source != 'placement':
             try:
                 device = self._os_pci_get(device_id, resolve_host)
@@ -297,6 +353,39 @@ class PciDeviceManager(Manager[PciDevice]):
                 device.set_holder_names(self._holder_names(_holders(device.to_dict())))
                 return device
         return self.placement.get(str(device_id), holders=self._holder_names)
+
+    def find(self, host: str, address: str) -> Resource:
+        """The device at ``address`` (one function; lspci's short form too) on the
+        hypervisor ``host``, asked alone whatever the size of the cloud: from os-pci one
+        filtered listing (and the hypervisor listing that names hosts), from Placement its
+        provider by name. :class:`NoSuchHost` (with the closest names) when no hypervisor
+        is called ``host``; :class:`NoDeviceAt` when it has no device there."""
+        addresses = parse_address(address)
+        if len(addresses) != 1:
+            raise ValueError(f'{address!r} is a slot, not one device: give its function '
+                             f'too, e.g. {addresses[0]}')
+        if self.source != 'placement':
+            try:
+                device = self._os_pci_find(host, addresses[0])
+            except exc.NoPciApi as error:
+                self._fallback(error)
+            else:
+                device.set_holder_names(self._holder_names(_holders(device.to_dict())))
+                return device
+        return self.placement.find(host, addresses[0], holders=self._holder_names)
+
+    def _os_pci_find(self, host: str, address: str) -> PciDevice:
+        wanted = {'host': [host], 'address': [address]}
+        # Two at most: a second one would make the answer ambiguous (rows stop being read
+        # there, so a cloud that ignores the filters is not read to its end either).
+        found = builtins.list(itertools.islice(
+            self._os_pci_rows(True, True, None, None, wanted), 2))
+        if not found:
+            raise NoDeviceAt(f'No PCI device at {address} on {host}')
+        if len(found) > 1:
+            raise exc.NoUniqueMatch(f'More than one PCI device at {address} on {host} (ids '
+                                    f'{found[0].id}, {found[1].id}); use an ID.')
+        return found[0]
 
     def _os_pci_get(self, device_id: int | str, resolve_host: bool) -> PciDevice:
         path = f'os-pci/{path_segment(device_id)}'
@@ -398,9 +487,11 @@ def _wanted(filters: dict[str, str | Iterable[str] | None],
     for key in ('vendor_id', 'product_id'):
         if key in wanted:
             wanted[key] = [normalise_hex_id(v) for v in wanted[key]]
-    for key in ('address', 'instance_uuid'):  # Nova and Placement write them lower-case
-        if key in wanted:
-            wanted[key] = [v.lower() for v in wanted[key]]
+    if 'address' in wanted:  # as Nova and Placement write them: full, lower-case
+        wanted['address'] = builtins.list(dict.fromkeys(
+            full for value in wanted['address'] for full in parse_address(value)))
+    if 'instance_uuid' in wanted:
+        wanted['instance_uuid'] = [v.lower() for v in wanted['instance_uuid']]
     if 'dev_type' in wanted:
         wanted['dev_type'] = [normalise_dev_type(v) for v in wanted['dev_type']]
     return wanted

@@ -24,6 +24,7 @@ from typing import Any
 from pciclient import exceptions as exc
 from pciclient.http import HTTPClient, expect_object
 from pciclient.v2.base import Resource, is_uuid_like, matches_filters, path_segment
+from pciclient.v2.hypervisors import NoSuchHost, closest_names
 from pciclient.v2.placement_rows import (
     PCI_TRAIT,
     PciProvider,
@@ -74,8 +75,23 @@ def read_traits(http: HTTPClient, base: str) -> list[str]:
     return [str(t) for t in listed]
 
 
-class NoSuchComputeNode(exc.NotFound):
+#: The trait Nova puts on every compute node provider (one listing finds them all).
+COMPUTE_NODE_TRAIT = 'COMPUTE_NODE'
+
+
+class NoSuchComputeNode(NoSuchHost):
     """No root provider has that name: the host is not known to Placement."""
+
+    def __init__(self, name: str, candidates: Iterable[str]) -> None:
+        super().__init__(name, candidates, what='compute node', where=' in Placement',
+                         otherwise=" (give the hypervisor's nodename, its hypervisor_hostname)")
+
+
+class NoDeviceAt(exc.NotFound):
+    """A known host has no PCI device at that address (told from a listing, not a 404)."""
+
+    def _decorated(self, message: str) -> str:
+        return message
 
 
 class PlacementDevice(Resource):
@@ -135,9 +151,14 @@ class PlacementManager:
         """The compute node provider named ``host`` (the hypervisor's nodename)."""
         found = [p for p in self.list_providers({'name': host}) if p.parent_uuid is None]
         if not found:
-            raise NoSuchComputeNode(f'No compute node named {host} in Placement (give the '
-                                    'hypervisor\'s nodename, its hypervisor_hostname)')
+            raise NoSuchComputeNode(host, closest_names(host, self.compute_node_names()))
         return found[0]
+
+    def compute_node_names(self) -> list[str]:
+        """The names of every compute node (root with Nova's ``COMPUTE_NODE`` trait), in
+        one listing: only asked when a name was not found, to offer the closest."""
+        return [p.name for p in self.list_providers({'required': COMPUTE_NODE_TRAIT})
+                if p.parent_uuid is None]
 
     def providers(self, *, host: str | None = None, consumer: str | None = None,
                   consumers: bool = False, traits: bool = False) -> list[PciProvider]:
@@ -269,22 +290,42 @@ class PlacementManager:
         """A device provider by UUID or by ``HOST_ADDRESS`` (any case of the address),
         read alone: a handful of requests whatever the size of the cloud."""
         key = str(ident).strip()
-        if is_uuid_like(key):
+        if not is_uuid_like(key):
+            host, address = split_provider_name(key)
+            if host and address:
+                return self.find(host, address, holders)
+            provider = None
+        else:
             try:
                 provider = self._provider_by_uuid(key)
             except exc.NotFound:
                 provider = None
-        else:
-            host, address = split_provider_name(key)
-            listed = self.list_providers({'name': provider_name(host, address)}) \
-                if host and address else []
-            provider = listed[0] if listed else None
+        return self._device(provider, holders, f'No PCI device with ID {ident} in Placement '
+                            '(give a provider UUID or HOST_ADDRESS, e.g. '
+                            'compute1_0000:04:00.0)')
+
+    def find(self, host: str, address: str,
+             holders: Callable[[Iterable[str]], dict[str, str | None]] | None = None,
+             ) -> PlacementDevice:
+        """The device provider at ``address`` on ``host``, asked by its exact name. When
+        there is none, one more request tells a host Placement does not know
+        (:class:`NoSuchComputeNode`, with the closest names) from a wrong address."""
+        listed = self.list_providers({'name': provider_name(host, address)})
+        if not listed:
+            self.root(host)
+            raise NoDeviceAt(f'No PCI device provider at {address} on {host} in Placement (a '
+                             'VF is counted in its PF\'s provider: give the PF\'s address)')
+        return self._device(listed[0], holders, f'No PCI device provider at {address} on '
+                            f'{host} in Placement')
+
+    def _device(self, provider: PciProvider | None,
+                holders: Callable[[Iterable[str]], dict[str, str | None]] | None,
+                missing: str) -> PlacementDevice:
         if provider is not None:
             self._resolve_hosts([provider])
             self._fill([provider], consumers=True, traits=True)
         if provider is None or PCI_TRAIT not in (provider.traits or ()):
-            raise exc.NotFound(f'No PCI device with ID {ident} in Placement (give a provider '
-                               'UUID or HOST_ADDRESS, e.g. compute1_0000:04:00.0)')
+            raise exc.NotFound(missing)
         names = holders(provider.consumers or {}) if holders else {}
         return PlacementDevice(device_fields(provider, names))
 

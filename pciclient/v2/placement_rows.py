@@ -49,6 +49,21 @@ def ids_from_resource_class(resource_class: str) -> tuple[str | None, str | None
     return match.group(1).lower(), match.group(2).lower()
 
 
+#: What a Placement row's ``address`` is the address of (``address_of``): the provider's
+#: name carries one address, a PF's when the provider counts its VFs (Nova names it after
+#: the PF), whose own addresses Placement never learns; a one-unit provider may be the
+#: device at that address or one VF of the PF there (Placement cannot tell which).
+ADDRESS_OF_PF = 'PF'
+ADDRESS_OF_ONE = 'device or PF'
+
+
+def address_of(address: str | None, total: int) -> str | None:
+    """``address_of`` of a row (see :data:`ADDRESS_OF_PF`); None without an address."""
+    if address is None:
+        return None
+    return ADDRESS_OF_PF if total > 1 else ADDRESS_OF_ONE
+
+
 def status_of(used: int, free: int) -> str:
     """One of :data:`PLACEMENT_STATUSES`, decided here once for every command."""
     if used:
@@ -108,6 +123,7 @@ def device_fields(provider: PciProvider,
         'id': provider.uuid,
         'name': provider.name,
         'address': provider.address,
+        'address_of': address_of(provider.address, total),
         'host': provider.host,
         'vendor_id': vendor_id,
         'product_id': product_id,

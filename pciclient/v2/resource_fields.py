@@ -16,6 +16,7 @@ from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_F
 LABELS: dict[str, str] = {
     'id': 'ID',
     'address': 'Address',
+    'address_of': 'Address Of',
     'host': 'Host',
     'vendor_id': 'Vendor ID',
     'product_id': 'Product ID',
@@ -88,9 +89,14 @@ PCI_DEVICE_LIST = View(('id', 'address', 'host', 'vendor_id', 'product_id', 'sta
 PCI_DEVICE_LIST_LONG = PCI_DEVICE_LIST.extend(
     'dev_type', 'dev_id', 'label', 'numa_node', 'instance_uuid', 'servers', 'extra_info',
     'vendor_name', 'product_name')
-#: From Placement a row is a device provider (``ID`` its UUID); ``Type`` is only known
-#: for a PF's VFs (null otherwise), and the consumers are the servers holding it.
-PCI_DEVICE_LIST_LONG_PLACEMENT = PCI_DEVICE_LIST.extend(
+#: From Placement a row is a device provider (``ID`` its UUID) and ``Address`` the one
+#: in its name: ``Address Of`` says whose (``PF``: the provider counts that PF's VFs, whose
+#: own addresses are unknown; ``device or PF``: one unit, which Placement cannot tell).
+PCI_DEVICE_LIST_PLACEMENT = View(('id', 'address', 'address_of', 'host', 'vendor_id',
+                                  'product_id', 'status', 'source'))
+#: ``Type`` is only known for a PF's VFs (null otherwise), and the consumers are the
+#: servers holding it.
+PCI_DEVICE_LIST_LONG_PLACEMENT = PCI_DEVICE_LIST_PLACEMENT.extend(
     'dev_type', 'resource_class', 'total', 'reserved', 'used', 'free', 'traits', 'servers',
     'vendor_name', 'product_name')
 #: ``pci-show`` always has these fields (null when the cloud does not send one),
@@ -99,11 +105,11 @@ PCI_DEVICE_SHOW = View(('address', 'compute_node_id', 'created_at', 'deleted', '
                         'dev_id', 'dev_type', 'extra_info', 'host', 'id', 'instance_uuid',
                         'label', 'numa_node', 'product_id', 'product_name', 'servers', 'source',
                         'status', 'updated_at', 'vendor_id', 'vendor_name'))
-PCI_DEVICE_SHOW_PLACEMENT = View(('address', 'dev_type', 'free', 'host', 'id', 'instance_uuid',
-                                  'name', 'parent_provider_uuid', 'product_id', 'product_name',
-                                  'reserved', 'resource_class', 'root_provider_uuid', 'servers',
-                                  'source', 'status', 'total', 'traits', 'used', 'vendor_id',
-                                  'vendor_name'))
+PCI_DEVICE_SHOW_PLACEMENT = View(('address', 'address_of', 'dev_type', 'free', 'host', 'id',
+                                  'instance_uuid', 'name', 'parent_provider_uuid', 'product_id',
+                                  'product_name', 'reserved', 'resource_class',
+                                  'root_provider_uuid', 'servers', 'source', 'status', 'total',
+                                  'traits', 'used', 'vendor_id', 'vendor_name'))
 
 # --- Hypervisors ---------------------------------------------------------------
 HYPERVISOR_LIST = View(('id', 'hypervisor_hostname', 'state', 'status'))

@@ -165,7 +165,7 @@ def test_the_whole_listing_reads_two_documents_per_provider(requests_mock):
 
 def test_an_unknown_host_is_said_not_listed_empty(requests_mock):
     cloud(requests_mock, 3)
-    with pytest.raises(exc.NotFound, match='No compute node named compute9 in Placement'):
+    with pytest.raises(exc.NotFound, match="No compute node named 'compute9' in Placement"):
         make_client().pci_devices.list(host='compute9')
 
 

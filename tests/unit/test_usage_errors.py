@@ -157,7 +157,7 @@ def test_an_unknown_global_option_with_a_line_break_is_escaped(capsys):
 def test_a_column_that_does_not_exist_asks_no_cloud(requests_mock, capsys):
     assert usage_error(capsys, 'pci-list', '-c=json') == (
         "pci-cli pci-list: error: no column named 'json'; the columns are: ID, Address, Host, "
-        'Vendor ID, Product ID, Status, Source (see pci-cli pci-list --help)')
+        'Vendor ID, Product ID, Status, Source, Address Of (see pci-cli pci-list --help)')
     assert requests_mock.request_history == []
 
 
@@ -268,7 +268,7 @@ def test_the_column_help_says_names_are_checked(capsys):
     code, out, _ = run(capsys, 'help', 'pci-list')
     text = ' '.join(out.split())
     assert code == 0
-    assert 'ID, Address, Host, Vendor ID, Product ID, Status, Source; with --long also Type,' \
+    assert 'ID, Address, Host, Vendor ID, Product ID, Status, Source, Address Of; with --long also Type,' \
         in text
     assert 'never ignored' in text
     code, out, _ = run(capsys, 'help', 'server-show')
