@@ -8,7 +8,8 @@ from typing import Any
 from pciclient.commands import common
 from pciclient.v2 import resource_fields as fields
 from pciclient.v2.base import is_uuid_like
-from pciclient.v2.pci_devices import ALL_STATUSES, DEV_TYPES, normalise_dev_type, parse_address
+from pciclient.v2.pci_addresses import parse_address
+from pciclient.v2.pci_devices import ALL_STATUSES, DEV_TYPES, normalise_dev_type
 
 
 def _statuses(text: str) -> list[str]:

@@ -21,7 +21,8 @@ class ListPciPool(common.Lister):
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
         parser.add_argument('--host', metavar='<hostname>',
-                            help='Only pools of this hypervisor (exact hostname).')
+                            help='Only pools of this hypervisor (exact hostname; one that '
+                                 'names no hypervisor is an error with the closest names).')
         parser.add_argument('--vendor-id', metavar='<vendor-id>', type=hex_id,
                             help='Only pools of this PCI vendor (hex, e.g. 8086).')
         parser.add_argument('--product-id', metavar='<product-id>', type=hex_id,

@@ -163,7 +163,8 @@ class HypervisorManager(Manager[Hypervisor]):
 
         Returns ``(pools, silent_hosts)``: each pool is a normalised pool plus
         ``host``; ``silent_hosts`` are hypervisors that report no pools at all (not
-        the same as reporting none free). Filters compare as ``pci_devices.list`` does.
+        the same as reporting none free). Filters compare as ``pci_devices.list`` does;
+        a ``host`` no hypervisor is called is :class:`NoSuchHost` (from the same listing).
         """
         pools: list[dict[str, Any]] = []
         silent: list[str] = []

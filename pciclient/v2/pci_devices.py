@@ -4,7 +4,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from pciclient.v2.base import (
     normalise_hex_id,
     path_segment,
 )
+from pciclient.v2.pci_addresses import parse_address, split_host_address
 from pciclient.v2.placement import NoDeviceAt, PlacementDevice, PlacementManager, judge
 from pciclient.v2.placement_rows import PLACEMENT_STATUSES
 from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS, SOURCES
@@ -43,39 +43,6 @@ def normalise_dev_type(value: str) -> str:
         if lowered in (dev_type.lower(), dev_type.lower().removeprefix('type-')):
             return dev_type
     return text
-
-
-#: A PCI address as lspci writes it: ``[domain:]bus:slot[.function]`` (hex, any case).
-_ADDRESS = re.compile(r'(?:(?P<domain>[0-9a-f]{4,8}):)?(?P<bus>[0-9a-f]{2}):'
-                      r'(?P<slot>[0-9a-f]{2})(?:\.(?P<function>[0-7]))?')
-
-
-def parse_address(text: str) -> builtins.list[str]:
-    """The full addresses (``0000:3b:00.1``, lower-case, as Nova writes them) that an
-    address as an operator has it means: lspci's short form ``3b:00.1`` is in domain
-    0000, a slot ``0000:3b:00`` (or ``3b:00``) means its eight functions. Anything else
-    is a :class:`ValueError` (as a filter it would match nothing, like an empty cloud)."""
-    match = _ADDRESS.fullmatch(str(text).strip().lower())
-    if match is None or int(match['slot'], 16) > 0x1f:
-        raise ValueError(f'expected a PCI address such as 0000:3b:00.1, or 3b:00.1 (domain '
-                         f'0000), or a slot such as 0000:3b:00 (its functions), not {text!r}')
-    slot = f"{match['domain'] or '0000'}:{match['bus']}:{match['slot']}"
-    functions = match['function'] or '01234567'
-    return [f'{slot}.{function}' for function in functions]
-
-
-def split_host_address(ident: str) -> tuple[str, str] | None:
-    """``compute1_0000:04:00.0`` (or ``compute1_04:00.0``) → ``('compute1',
-    '0000:04:00.0')``: the name Nova gives a device's provider, which operators also use
-    for a device on os-pci clouds; None for anything else (a slot is no one device)."""
-    host, underscore, tail = str(ident).strip().rpartition('_')
-    if not (underscore and host):
-        return None
-    try:
-        addresses = parse_address(tail)
-    except ValueError:
-        return None
-    return (host, addresses[0]) if len(addresses) == 1 else None
 
 
 class PciDevice(Resource):
@@ -213,6 +180,9 @@ class PciDeviceManager(Manager[PciDevice]):
         starts after the device with that id. Without os-pci (``source`` auto or
         placement) the devices are Nova's PCI providers in Placement. A detailed
         listing names its holders (``servers``) unless ``name_holders`` is False.
+        An ``address`` is as :func:`parse_address` reads it (a slot: its functions); a
+        ``host`` that no hypervisor (compute node) is called is :class:`NoSuchHost`, with
+        the closest names, never an empty listing.
         """
         wanted = _wanted(filters, limit)
         if self.source != 'placement':

@@ -7,7 +7,7 @@ import pytest
 
 from pciclient import exceptions as exc
 from pciclient.v2.hypervisors import NoSuchHost, closest_names
-from pciclient.v2.pci_devices import parse_address, split_host_address
+from pciclient.v2.pci_addresses import parse_address, split_host_address
 from pciclient.v2.placement import NoSuchComputeNode
 from tests.unit import samples
 from tests.unit.placement_cloud import GPU, ODD, PF_VFS

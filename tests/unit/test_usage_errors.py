@@ -268,8 +268,8 @@ def test_the_column_help_says_names_are_checked(capsys):
     code, out, _ = run(capsys, 'help', 'pci-list')
     text = ' '.join(out.split())
     assert code == 0
-    assert 'ID, Address, Host, Vendor ID, Product ID, Status, Source, Address Of; with --long also Type,' \
-        in text
+    assert ('ID, Address, Host, Vendor ID, Product ID, Status, Source, Address Of; with --long '
+            'also Type,') in text
     assert 'never ignored' in text
     code, out, _ = run(capsys, 'help', 'server-show')
     assert 'never ignored' in ' '.join(out.split())
