@@ -41,12 +41,18 @@ def test_pci_list_long(fake_server):
     (['--vendor-id', '0x10DE'], ['0000:3b:00.0']),
     (['--vendor-id', '8086', '--product-id', '10ed'], ['0000:04:10.0', '0000:04:10.2']),
     (['--host', 'compute1', '--status', 'available'], ADDRESSES),
-    (['--host', 'compute9'], []),
     (['--status', 'allocated'], []),
 ])
 def test_pci_list_filters(fake_server, args, expected):
     rows = run_cli('pci-list', *args, '-f', 'json', endpoint=fake_server.url).json()
     assert [row['Address'] for row in rows] == expected
+
+
+def test_pci_list_of_a_host_that_does_not_exist(fake_server):
+    # A typo is no empty host (issue 15): one line with the closest names, exit 1.
+    result = run_cli('pci-list', '--host', 'compute9', '-f', 'json', endpoint=fake_server.url)
+    assert (result.code, result.out) == (1, '')
+    assert result.err == "No hypervisor named 'compute9' (closest: compute1)\n"
 
 
 def test_pci_show(fake_server):
