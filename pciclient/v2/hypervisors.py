@@ -105,6 +105,13 @@ class NoSuchHost(exc.NotFound):
     def _decorated(self, message: str) -> str:
         return message  # told from a listing, not from a 404 of the cloud
 
+    def led_by(self, lead: str) -> NoSuchHost:
+        """This error as the reason ``lead`` failed ("No PCI device …: no hypervisor …")."""
+        self._before = f'{lead}: {self._before[:1].lower()}{self._before[1:]}'
+        self.message = self._before
+        self.args = (self.message,)
+        return self
+
 
 class Hypervisor(Resource):
     """A compute node. ``pci_stats`` is its list of normalised pools, or ``None``

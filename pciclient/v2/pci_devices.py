@@ -17,6 +17,7 @@ from pciclient.v2.base import (
     normalise_hex_id,
     path_segment,
 )
+from pciclient.v2.hypervisors import NoSuchHost
 from pciclient.v2.pci_addresses import parse_address, split_host_address
 from pciclient.v2.placement import NoDeviceAt, PlacementDevice, PlacementManager, judge
 from pciclient.v2.placement_rows import PLACEMENT_STATUSES
@@ -334,15 +335,18 @@ class PciDeviceManager(Manager[PciDevice]):
         if len(addresses) != 1:
             raise ValueError(f'{address!r} is a slot, not one device: give its function '
                              f'too, e.g. {addresses[0]}')
-        if self.source != 'placement':
-            try:
-                device = self._os_pci_find(host, addresses[0])
-            except exc.NoPciApi as error:
-                self._fallback(error)
-            else:
-                device.set_holder_names(self._holder_names(_holders(device.to_dict())))
-                return device
-        return self.placement.find(host, addresses[0], holders=self._holder_names)
+        try:
+            if self.source != 'placement':
+                try:
+                    device = self._os_pci_find(host, addresses[0])
+                except exc.NoPciApi as error:
+                    self._fallback(error)
+                else:
+                    device.set_holder_names(self._holder_names(_holders(device.to_dict())))
+                    return device
+            return self.placement.find(host, addresses[0], holders=self._holder_names)
+        except NoSuchHost as error:
+            raise error.led_by(f'No PCI device {host}_{addresses[0]}') from None
 
     def _os_pci_find(self, host: str, address: str) -> PciDevice:
         wanted = {'host': [host], 'address': [address]}
@@ -351,7 +355,7 @@ class PciDeviceManager(Manager[PciDevice]):
         found = builtins.list(itertools.islice(
             self._os_pci_rows(True, True, None, None, wanted), 2))
         if not found:
-            raise NoDeviceAt(f'No PCI device at {address} on {host}')
+            raise NoDeviceAt(f'No PCI device {host}_{address}: {host} has none at {address}')
         if len(found) > 1:
             raise exc.NoUniqueMatch(f'More than one PCI device at {address} on {host} (ids '
                                     f'{found[0].id}, {found[1].id}); use an ID.')

@@ -313,10 +313,9 @@ class PlacementManager:
         listed = self.list_providers({'name': provider_name(host, address)})
         if not listed:
             self.root(host)
-            raise NoDeviceAt(f'No PCI device provider at {address} on {host} in Placement (a '
-                             'VF is counted in its PF\'s provider: give the PF\'s address)')
-        return self._device(listed[0], holders, f'No PCI device provider at {address} on '
-                            f'{host} in Placement')
+            raise NoDeviceAt(f'No PCI device {host}_{address} in Placement (a VF is counted '
+                             'in its PF\'s provider: give the PF\'s address)')
+        return self._device(listed[0], holders, f'No PCI device {host}_{address} in Placement')
 
     def _device(self, provider: PciProvider | None,
                 holders: Callable[[Iterable[str]], dict[str, str | None]] | None,

@@ -79,9 +79,12 @@ def test_show_by_the_address_on_a_host(clouds, source, argv):
 def test_show_of_a_device_a_host_does_not_have(clouds, source):
     code, out, err, _ = ask(clouds[3], source, 'pci-show', '--host', 'sriov-01', '07:00.0')
     assert (code, out) == (1, '')
-    assert err.startswith(('No PCI device at 0000:07:00.0 on sriov-01',
-                           'No PCI device provider at 0000:07:00.0 on sriov-01'))
+    assert err.startswith('No PCI device sriov-01_0000:07:00.0')
     assert err.count('\n') == 1
+    code, out, err, _ = ask(clouds[3], source, 'pci-show', 'sriov-9_0000:02:00.0')
+    assert (code, out, err.count('\n')) == (1, '', 1)
+    assert err.startswith("No PCI device sriov-9_0000:02:00.0: no ") and "named 'sriov-9'" in err
+    assert '(closest: sriov-01, sriov-02, sriov-03)' in err
 
 
 @pytest.mark.parametrize('source', SOURCES)

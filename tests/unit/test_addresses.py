@@ -81,7 +81,8 @@ def test_os_pci_show_on_a_host_without_that_device(client, requests_mock, hyperv
     requests_mock.get(f'{URL}/os-pci/detail', json={'pci_devices': [samples.MERGED_DEVICE]})
     with pytest.raises(exc.NotFound) as info:
         client.pci_devices.get('compute1_0000:04:10.1')
-    assert str(info.value) == 'No PCI device at 0000:04:10.1 on compute1'
+    assert str(info.value) == ('No PCI device compute1_0000:04:10.1: compute1 has none at '
+                               '0000:04:10.1')
 
 
 def test_os_pci_show_on_a_host_that_does_not_exist(client, requests_mock, hypervisors):
@@ -89,7 +90,8 @@ def test_os_pci_show_on_a_host_that_does_not_exist(client, requests_mock, hyperv
     with pytest.raises(NoSuchHost) as info:
         client.pci_devices.get('0000:04:10.0', host='compute3')
     assert info.value.candidates == ['compute1', 'compute2']
-    assert str(info.value) == "No hypervisor named 'compute3' (closest: compute1, compute2)"
+    assert str(info.value) == ("No PCI device compute3_0000:04:10.0: no hypervisor named "
+                               "'compute3' (closest: compute1, compute2)")
 
 
 def test_a_slot_is_not_one_device(client):
