@@ -95,7 +95,7 @@ class Client:
                                         version_root=False, **bounds)
         self.placement = PlacementManager(placement_http, placement_concurrency)
         self.hypervisors = HypervisorManager(self.http)
-        self.servers = ServerManager(self.http)
+        self.servers = ServerManager(self.http, self.hypervisors)
         self.pci_devices = PciDeviceManager(self.http, self.hypervisors, self.placement,
                                             pci_source, servers=self.servers)
         self.pci_pools = PciPoolManager(self.hypervisors, self.placement, pci_source)

@@ -95,12 +95,12 @@ class NoSuchHost(exc.NotFound):
     the cloud has (see :func:`closest_names`); none when nothing is alike."""
 
     def __init__(self, name: str, candidates: Iterable[str], *, where: str = '',
-                 what: str = 'hypervisor', otherwise: str = '') -> None:
+                 what: str = 'hypervisor named', otherwise: str = '') -> None:
         self.name = name
         self.candidates = builtins.list(candidates)
         close = (f' (closest: {", ".join(self.candidates)})' if self.candidates
                  else otherwise)
-        super().__init__(f"No {what} named '{name}'{where}{close}")
+        super().__init__(f"No {what} '{name}'{where}{close}")
 
     def _decorated(self, message: str) -> str:
         return message  # told from a listing, not from a 404 of the cloud
@@ -250,4 +250,8 @@ class HypervisorManager(Manager[Hypervisor]):
                 found = None
             if found is not None and str(found.raw.get('hypervisor_hostname')) == key:
                 return found
-        raise exc.NotFound(f'No hypervisor with ID or hostname {key!r}')
+        if tried_direct:
+            raise exc.NotFound(f'No hypervisor with ID or hostname {key!r}')
+        # A hostname that is none: the closest ones from one listing, asked only now.
+        known = self.hostnames().values()
+        raise NoSuchHost(key, closest_names(key, known), what='hypervisor with ID or hostname')

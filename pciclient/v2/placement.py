@@ -83,7 +83,7 @@ class NoSuchComputeNode(NoSuchHost):
     """No root provider has that name: the host is not known to Placement."""
 
     def __init__(self, name: str, candidates: Iterable[str]) -> None:
-        super().__init__(name, candidates, what='compute node', where=' in Placement',
+        super().__init__(name, candidates, what='compute node named', where=' in Placement',
                          otherwise=" (give the hypervisor's nodename, its hypervisor_hostname)")
 
 

@@ -135,6 +135,12 @@ class NameBook:
 class ServerManager(Manager[Server]):
     resource_class = Server
 
+    def __init__(self, http: Any, hypervisors: Any = None) -> None:
+        super().__init__(http)
+        #: Tells a host with no servers from a host that does not exist (a typo): see
+        #: :meth:`iter`. None: no such check.
+        self._hypervisors = hypervisors
+
     def names(self, ids: Iterable[str]) -> dict[str, str | None]:
         """The names of the servers with these ids, for rows that show who holds a device
         (see :class:`NameBook`: a few holders cost a GET each; more, one listing of every
@@ -181,7 +187,24 @@ class ServerManager(Manager[Server]):
             version = FLAVOR_NAME_VERSION
         items = self._items('servers/detail' if detailed else 'servers', params, version)
         servers = (Server(item) for item in items)
-        return servers if host is None else _on_host(servers, host)
+        return servers if host is None else self._on_host(servers, host)
+
+    def _on_host(self, servers: Iterable[Server], host: str) -> Iterator[Server]:
+        """The servers on ``host``, judged by the host each one names (see :meth:`iter`).
+
+        None at all may mean a host without servers or a typo: one hypervisor listing
+        tells (:class:`NoSuchHost` with the closest names), asked only then. An account
+        that may not list hypervisors (they are admin only) keeps the empty answer.
+        """
+        found = False
+        for server in _on_host(servers, host):
+            found = True
+            yield server
+        if not found and self._hypervisors is not None:
+            try:
+                self._hypervisors.check_host(host)
+            except exc.Forbidden:
+                LOG.debug('No hypervisor listing for this account: %r not checked', host)
 
     def _items(self, path: str, params: dict[str, Any],
                version: str | None) -> Iterator[dict[str, Any]]:

@@ -176,3 +176,28 @@ def test_cli_host_typo_is_one_line(capsys, requests_mock, hypervisors):
     code, out, err = run(capsys, 'pci-list', '--host', 'compute', '-f', 'json')
     assert (code, out) == (1, '')
     assert err == "No hypervisor named 'compute' (closest: compute1, compute2)\n"
+
+
+def test_server_list_host_typo_is_no_host_without_servers(client, requests_mock, hypervisors):
+    servers = requests_mock.get(f'{URL}/servers/detail', json={'servers': []})
+    assert client.servers.list(host='compute2') == []  # a real host, no servers
+    with pytest.raises(NoSuchHost, match=r"^No hypervisor named 'compute3' \(closest: "):
+        client.servers.list(host='compute3')
+    assert servers.call_count == 2 and hypervisors.call_count == 1
+
+
+def test_server_list_host_of_a_member_stays_empty(client, requests_mock):
+    requests_mock.get(f'{URL}/servers/detail', json={'servers': []})
+    requests_mock.get(f'{URL}/os-hypervisors', status_code=403,
+                      json={'forbidden': {'code': 403, 'message': 'Policy doesn\'t allow'}})
+    assert client.servers.list(host='compute2') == []
+
+
+def test_hypervisor_show_typo_names_the_closest(client, requests_mock, hypervisors):
+    requests_mock.get(f'{URL}/os-hypervisors/compute/search', status_code=404,
+                      json={'itemNotFound': {'code': 404, 'message': 'none'}})
+    requests_mock.get(f'{URL}/os-hypervisors/compute', status_code=404,
+                      json={'itemNotFound': {'code': 404, 'message': 'none'}})
+    with pytest.raises(NoSuchHost, match=r"^No hypervisor with ID or hostname 'compute' "
+                                         r'\(closest: compute1, compute2\)$'):
+        client.hypervisors.get('compute')

@@ -83,6 +83,7 @@ def test_get_blueprint_hostname_url_when_search_is_missing(client, requests_mock
 
 
 def test_get_unknown_hostname(client, requests_mock):
+    _listing(requests_mock)  # a miss names the closest hostnames from one listing
     requests_mock.get(f'{URL}/os-hypervisors/nowhere/search', status_code=404,
                       json=samples.not_found("No hypervisor matching 'nowhere' could be found."))
     requests_mock.get(f'{URL}/os-hypervisors/nowhere', status_code=404,
@@ -92,6 +93,7 @@ def test_get_unknown_hostname(client, requests_mock):
 
 
 def test_substring_matches_only_are_not_found(client, requests_mock):
+    _listing(requests_mock)  # a miss names the closest hostnames from one listing
     requests_mock.get(f'{URL}/os-hypervisors/comp/search',
                       json={'hypervisors': samples.HYPERVISORS})
     requests_mock.get(f'{URL}/os-hypervisors/comp', status_code=404, json=samples.ROUTER_404)
@@ -157,6 +159,7 @@ def test_integer_at_2_53_is_a_hostname_never_an_id(requests_mock):
 
 
 def test_uuid_below_2_53_is_a_hostname_never_an_id(requests_mock):
+    _listing(requests_mock)  # a miss names the closest hostnames from one listing
     search = requests_mock.get(f'{URL}/os-hypervisors/{UUID}/search', status_code=404,
                                json=samples.not_found('No hypervisor matching'))
     requests_mock.get(f'{URL}/os-hypervisors/{UUID}', status_code=404,
@@ -203,8 +206,13 @@ def test_cpu_info_is_an_object_at_every_microversion(name):
 
 
 def test_no_match_at_2_53_is_not_found_with_our_message(requests_mock):
+    _listing(requests_mock)  # a miss names the closest hostnames from one listing
     # Found against a real Nova 34: the pattern filter answers 404 when nothing matches.
     requests_mock.get(f'{URL}/os-hypervisors/detail', status_code=404,
                       json=samples.not_found("No hypervisor matching 'compute9' could be found."))
     with pytest.raises(exc.NotFound, match="No hypervisor with ID or hostname 'compute9'"):
         microversion_client('2.53').hypervisors.get('compute9')
+
+
+def _listing(requests_mock):
+    return requests_mock.get(f'{URL}/os-hypervisors', json={'hypervisors': samples.HYPERVISORS})
