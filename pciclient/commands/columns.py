@@ -78,6 +78,8 @@ class PciDevicesColumn(columns.FormattableColumn):
         for device in self._value:
             ident = device.get('id')
             address = device.get('address') or '?'
+            if device.get('address_of') == 'PF':  # a VF of that PF: its own address unknown
+                address = f'{address} (PF)'
             if device.get('vendor_id') or not device.get('resource_class'):
                 what = f'{device.get("vendor_id") or "?"}:{device.get("product_id") or "?"}'
             else:  # a custom resource class names no ids: say the class

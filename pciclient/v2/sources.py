@@ -17,5 +17,8 @@ PLACEMENT_CONCURRENCY = 8
 
 #: What ``held_by(detailed=True)`` tells of each device a server holds.
 SERVER_DEVICE_FIELDS = ('id', 'address', 'vendor_id', 'product_id', 'dev_type', 'host')
-#: From Placement each also says its resource class and how many of it the server holds.
-SERVER_PLACEMENT_DEVICE_FIELDS = SERVER_DEVICE_FIELDS + ('resource_class', 'amount')
+#: From Placement each also says whose address ``address`` is (the PF's, for a provider
+#: of VFs: see ``placement_rows.address_of``), its resource class and how many of it the
+#: server holds.
+SERVER_PLACEMENT_DEVICE_FIELDS = SERVER_DEVICE_FIELDS + ('address_of', 'resource_class',
+                                                         'amount')

@@ -96,3 +96,15 @@ def test_pools_placement_cannot_judge_are_counted_on_stderr(placement, capsys):
     assert [(p['Vendor ID'], p['Host']) for p in json.loads(out)] == [('10de', 'compute1')]
     assert err == ('1 PCI pool left out: a custom resource class does not name the vendor '
                    'and product ids, so whether it matches the filters is unknown.\n')
+
+
+def test_server_show_long_says_a_vf_shows_its_pfs_address(placement, capsys):
+    placement.get(f'{PLACEMENT}/allocations/{SERVER}', json={'allocations': {
+        PF_VFS: {'resources': {'CUSTOM_PCI_8086_1515': 2}}}})
+    code, out, _ = run(capsys, 'server-show', SERVER, '--long', '-c', 'pci_devices')
+    assert code == 0
+    assert f'{PF_VFS}: 0000:81:00.0 (PF) ' in out and 'x2 on compute2' in out
+    code, out, _ = run(capsys, 'server-show', SERVER, '--long', '-f', 'json')
+    [device] = json.loads(out)['pci_devices']
+    assert (device['address'], device['address_of'], device['amount']) == (
+        '0000:81:00.0', 'PF', 2)
