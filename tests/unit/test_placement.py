@@ -105,7 +105,8 @@ def test_server_holdings_from_allocations(placement):
     assert (ids, source) == ([GPU], 'placement')
     rows, _ = client.pci_devices.held_by(server, detailed=True)
     assert rows == [{'id': GPU, 'address': '0000:04:00.0', 'vendor_id': '10de',
-                     'product_id': '1eb8', 'dev_type': None, 'host': 'compute1', 'address_of': 'device or PF',
+                     'product_id': '1eb8', 'dev_type': None, 'host': 'compute1',
+                     'address_of': 'device or PF',
                      'resource_class': 'CUSTOM_PCI_10DE_1EB8', 'amount': 1}]
 
 
