@@ -20,6 +20,7 @@ import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,10 +158,22 @@ class CapacityCloud:
 
     def delete_servers(self) -> None:
         """Delete every server and wait until each is gone (the compute frees its
-        allocations and PCI devices before the server disappears)."""
+        allocations and PCI devices before the server disappears).
+
+        The DELETEs go out at once, from threads of their own (each takes Nova's API
+        most of a second; one after the other they cost a few seconds per flavor)."""
         servers = self.compute('GET', '/servers?all_tenants=1').json()['servers']
-        for server in servers:
-            self.compute('DELETE', f'/servers/{server["id"]}', ok=(204, 404))
+
+        def delete(server: dict) -> None:
+            with _session() as session:
+                answer = session.delete(f'{self.url}/servers/{server["id"]}', timeout=60,
+                                        headers=COMPUTE_VERSION)
+            if answer.status_code not in (204, 404):
+                raise AssertionError(f'DELETE /servers/{server["id"]}: '
+                                     f'{answer.status_code} {answer.text}')
+
+        with ThreadPoolExecutor(max_workers=max(1, len(servers))) as pool:
+            list(pool.map(delete, servers))   # re-raises the first failure
         deadline = time.monotonic() + SETTLE_TIMEOUT
         for server in servers:
             while self.compute('GET', f'/servers/{server["id"]}',
