@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from cliff import app, commandmanager
-from cliff import complete as cliff_complete
 from cliff import help as cliff_help
 
 from pciclient import __version__, exceptions, options
@@ -42,6 +41,13 @@ class CommandManager(commandmanager.CommandManager):
         self.group_list.append(namespace)
         for name, _, target in COMMANDS:
             self.commands[name] = EntryPoint(name=name, value=target, group=namespace)
+
+    def add_lazy_command(self, name: str, target: str) -> None:
+        """``name`` runs ``target`` (``module:Class``), imported only when it runs or
+        ``--help`` lists the commands."""
+        from importlib.metadata import EntryPoint
+
+        self.commands[name] = EntryPoint(name=name, value=target, group=self.namespace or '')
 
 
 def _either(names: list[str]) -> str:
@@ -96,17 +102,6 @@ class HelpCommand(cliff_help.HelpCommand):
         if parsed_args.cmd:
             self.app.require_command(parsed_args.cmd)
         return super().take_action(parsed_args)
-
-
-class CompleteCommand(cliff_complete.CompleteCommand):
-    """Print a bash completion script for pci-cli (source it from ~/.bashrc)."""
-
-    # cliff's complete, with one-line usage errors like every other command.
-
-    def get_parser(self, prog_name: str) -> Any:
-        from pciclient.commands.common import one_line_errors
-
-        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
 
 
 class DeadlineExceeded(exceptions.ClientException):
@@ -281,7 +276,8 @@ class PciShell(app.App):
             command_manager=CommandManager('pci.cli'),
             deferred_help=True)
         self.command_manager.add_command('help', HelpCommand)
-        self.command_manager.add_command('complete', CompleteCommand)
+        # Ours, not cliff's: it needs no bash-completion package, and completes choices.
+        self.command_manager.add_lazy_command('complete', 'pciclient.completion:CompleteCommand')
         self.client_manager: Any = None
 
     def build_option_parser(self, description: str | None, version: str | None,
