@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +89,7 @@ def _quote(words: Iterable[str]) -> str:
     return "'" + ' '.join(words) + "'"
 
 
-def bash_script(prog: str, own: Sequence[Option], commands: dict[str, Sequence[Option]],
+def bash_script(prog: str, own: Sequence[Option], commands: Mapping[str, Sequence[Option]],
                 zsh: bool = False) -> str:
     """The completion script for ``prog``: its own options ``own`` (before a command),
     and each command's options."""
@@ -220,7 +220,7 @@ complete -F {function} {prog}
 """
 
 
-def data_only(commands: dict[str, Sequence[Option]]) -> str:
+def data_only(commands: Mapping[str, Sequence[Option]]) -> str:
     """cliff's ``--shell none`` format: the commands, then each command's options."""
     names = sorted(commands)
     lines = [f"cmds={_quote(names)}"]
@@ -248,7 +248,7 @@ class CompleteCommand(_OwnApp, command.Command):
             raise SystemExit(self.get_parser(f'{self.app.NAME} complete').error(
                 f'--name {prog!r}: only letters, digits, ".", "_", "+" and "-"'))
         extra = _extra_choices()
-        commands = {}
+        commands: dict[str, Sequence[Option]] = {}
         for name, entry in self.app.command_manager:
             cmd = entry.load()(self.app, None, cmd_name=name)
             parser = cmd.get_parser(f'{self.app.NAME} {name}')

@@ -82,6 +82,10 @@ class HelpCommand(cliff_help.HelpCommand):
 
     app: PciShell
 
+    def _load_hooks(self) -> None:
+        # No command hooks in pci-cli: cliff would scan every distribution's entry points.
+        self._hooks = []
+
     def get_parser(self, prog_name: str) -> Any:
         from pciclient.commands.common import one_line_errors
 
@@ -269,15 +273,16 @@ class PciShell(app.App):
         self.watchdog: Watchdog | None = None
         #: Secrets no log line shows (see :class:`SafeFormatter`); clouds.yaml adds its own.
         self.secrets: set[str] = set()
+        manager = CommandManager('pci.cli')
         super().__init__(
             description='Which PCI devices and SR-IOV VFs a cloud has, which are free, '
                         'and which server holds which.',
             version=__version__,
-            command_manager=CommandManager('pci.cli'),
+            command_manager=manager,
             deferred_help=True)
         self.command_manager.add_command('help', HelpCommand)
         # Ours, not cliff's: it needs no bash-completion package, and completes choices.
-        self.command_manager.add_lazy_command('complete', 'pciclient.completion:CompleteCommand')
+        manager.add_lazy_command('complete', 'pciclient.completion:CompleteCommand')
         self.client_manager: Any = None
 
     def build_option_parser(self, description: str | None, version: str | None,
