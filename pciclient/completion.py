@@ -245,8 +245,8 @@ class CompleteCommand(_OwnApp, command.Command):
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         prog = parsed_args.name or self.app.NAME
         if not _NAME.match(prog):
-            raise SystemExit(self.get_parser(f'{self.app.NAME} complete').error(
-                f'--name {prog!r}: only letters, digits, ".", "_", "+" and "-"'))
+            self.get_parser(f'{self.app.NAME} complete').error(
+                f'--name {prog!r}: only letters, digits, ".", "_", "+" and "-"')
         extra = _extra_choices()
         commands: dict[str, Sequence[Option]] = {}
         for name, entry in self.app.command_manager:
