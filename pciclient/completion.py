@@ -230,7 +230,7 @@ def data_only(commands: Mapping[str, Sequence[Option]]) -> str:
 
 
 class CompleteCommand(_OwnApp, command.Command):
-    """Print a completion script for bash or zsh (see the README: Shell completion)."""
+    """Print a completion script: source <(pci-cli complete) in ~/.bashrc (zsh: --shell zsh)"""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)

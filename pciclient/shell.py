@@ -7,6 +7,7 @@ uses too.
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
@@ -267,9 +268,11 @@ class PciShell(app.App):
     #: Every command is pci-cli's own (see pciclient.commands.common._OwnApp).
     fixed_command_set = True
 
-    def __init__(self, started: float | None = None) -> None:
+    def __init__(self, started: float | None = None, resume_gc: bool = False) -> None:
         #: When the command started (``time.monotonic()``): its deadline counts from here.
         self.started = time.monotonic() if started is None else started
+        #: Whether the garbage collector was paused for start-up (see :mod:`pciclient.main`).
+        self._gc_paused = resume_gc
         self.watchdog: Watchdog | None = None
         #: Secrets no log line shows (see :class:`SafeFormatter`); clouds.yaml adds its own.
         self.secrets: set[str] = set()
@@ -372,7 +375,16 @@ class PciShell(app.App):
                                             secrets=self.secrets)
 
     def prepare_to_run_command(self, cmd: Any) -> None:
+        self.resume_gc()
         cmd.run = _one_line_failures(cmd, bool(self.options.debug))
+
+    def resume_gc(self) -> None:
+        """Once, if start-up paused the garbage collector: freeze what start-up made (it
+        lives as long as the process) and collect again (see :mod:`pciclient.main`)."""
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.freeze()
+            gc.enable()
 
     def stop_watchdog(self) -> None:
         if self.watchdog is not None:
@@ -383,11 +395,14 @@ class PciShell(app.App):
             self.client_manager.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``pci-cli``; returns the exit code (0 ok, 1 API or connection error, 2 usage)."""
+def main(argv: list[str] | None = None, resume_gc: bool = False) -> int:
+    """Run ``pci-cli``; returns the exit code (0 ok, 1 API or connection error, 2 usage).
+
+    ``resume_gc``: the caller paused the garbage collector for start-up; it is resumed
+    before the command runs, or at the end if no command ran."""
     started = time.monotonic()
     argv = sys.argv[1:] if argv is None else list(argv)
-    shell = PciShell(started)
+    shell = PciShell(started, resume_gc=resume_gc)
     try:
         return shell.run(argv)
     except SystemExit as stop:  # argparse's usage errors (2), --help and --version (None/0)
@@ -399,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         shell.stop_watchdog()
+        shell.resume_gc()
 
 
 if __name__ == '__main__':
