@@ -7,6 +7,7 @@ uses too.
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
@@ -18,7 +19,6 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from cliff import app, commandmanager
-from cliff import complete as cliff_complete
 from cliff import help as cliff_help
 
 from pciclient import __version__, exceptions, options
@@ -42,6 +42,13 @@ class CommandManager(commandmanager.CommandManager):
         self.group_list.append(namespace)
         for name, _, target in COMMANDS:
             self.commands[name] = EntryPoint(name=name, value=target, group=namespace)
+
+    def add_lazy_command(self, name: str, target: str) -> None:
+        """``name`` runs ``target`` (``module:Class``), imported only when it runs or
+        ``--help`` lists the commands."""
+        from importlib.metadata import EntryPoint
+
+        self.commands[name] = EntryPoint(name=name, value=target, group=self.namespace or '')
 
 
 def _either(names: list[str]) -> str:
@@ -76,6 +83,10 @@ class HelpCommand(cliff_help.HelpCommand):
 
     app: PciShell
 
+    def _load_hooks(self) -> None:
+        # No command hooks in pci-cli: cliff would scan every distribution's entry points.
+        self._hooks = []
+
     def get_parser(self, prog_name: str) -> Any:
         from pciclient.commands.common import one_line_errors
 
@@ -96,17 +107,6 @@ class HelpCommand(cliff_help.HelpCommand):
         if parsed_args.cmd:
             self.app.require_command(parsed_args.cmd)
         return super().take_action(parsed_args)
-
-
-class CompleteCommand(cliff_complete.CompleteCommand):
-    """Print a bash completion script for pci-cli (source it from ~/.bashrc)."""
-
-    # cliff's complete, with one-line usage errors like every other command.
-
-    def get_parser(self, prog_name: str) -> Any:
-        from pciclient.commands.common import one_line_errors
-
-        return one_line_errors(super().get_parser(prog_name), f'{prog_name} --help')
 
 
 class DeadlineExceeded(exceptions.ClientException):
@@ -268,20 +268,24 @@ class PciShell(app.App):
     #: Every command is pci-cli's own (see pciclient.commands.common._OwnApp).
     fixed_command_set = True
 
-    def __init__(self, started: float | None = None) -> None:
+    def __init__(self, started: float | None = None, resume_gc: bool = False) -> None:
         #: When the command started (``time.monotonic()``): its deadline counts from here.
         self.started = time.monotonic() if started is None else started
+        #: Whether the garbage collector was paused for start-up (see :mod:`pciclient.main`).
+        self._gc_paused = resume_gc
         self.watchdog: Watchdog | None = None
         #: Secrets no log line shows (see :class:`SafeFormatter`); clouds.yaml adds its own.
         self.secrets: set[str] = set()
+        manager = CommandManager('pci.cli')
         super().__init__(
             description='Which PCI devices and SR-IOV VFs a cloud has, which are free, '
                         'and which server holds which.',
             version=__version__,
-            command_manager=CommandManager('pci.cli'),
+            command_manager=manager,
             deferred_help=True)
         self.command_manager.add_command('help', HelpCommand)
-        self.command_manager.add_command('complete', CompleteCommand)
+        # Ours, not cliff's: it needs no bash-completion package, and completes choices.
+        manager.add_lazy_command('complete', 'pciclient.completion:CompleteCommand')
         self.client_manager: Any = None
 
     def build_option_parser(self, description: str | None, version: str | None,
@@ -371,7 +375,16 @@ class PciShell(app.App):
                                             secrets=self.secrets)
 
     def prepare_to_run_command(self, cmd: Any) -> None:
+        self.resume_gc()
         cmd.run = _one_line_failures(cmd, bool(self.options.debug))
+
+    def resume_gc(self) -> None:
+        """Once, if start-up paused the garbage collector: freeze what start-up made (it
+        lives as long as the process) and collect again (see :mod:`pciclient.main`)."""
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.freeze()
+            gc.enable()
 
     def stop_watchdog(self) -> None:
         if self.watchdog is not None:
@@ -382,11 +395,14 @@ class PciShell(app.App):
             self.client_manager.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``pci-cli``; returns the exit code (0 ok, 1 API or connection error, 2 usage)."""
+def main(argv: list[str] | None = None, resume_gc: bool = False) -> int:
+    """Run ``pci-cli``; returns the exit code (0 ok, 1 API or connection error, 2 usage).
+
+    ``resume_gc``: the caller paused the garbage collector for start-up; it is resumed
+    before the command runs, or at the end if no command ran."""
     started = time.monotonic()
     argv = sys.argv[1:] if argv is None else list(argv)
-    shell = PciShell(started)
+    shell = PciShell(started, resume_gc=resume_gc)
     try:
         return shell.run(argv)
     except SystemExit as stop:  # argparse's usage errors (2), --help and --version (None/0)
@@ -398,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         shell.stop_watchdog()
+        shell.resume_gc()
 
 
 if __name__ == '__main__':
