@@ -123,7 +123,7 @@ def test_servers_holding_devices(cloud_with_a_server):
     url = cloud_with_a_server
     servers = run_cli('server-list', '-f', 'json', endpoint=url).json()
     assert servers == [{'ID': SERVER_UUID, 'Name': 'vm-sriov', 'Status': 'ACTIVE',
-                        'PCI Devices': [3, 4]}]
+                        'PCI Devices': [3, 4], 'Host': 'compute1'}]
     shown = run_cli('server-show', 'vm-sriov', '--long', '-f', 'json', endpoint=url).json()
     assert [d['address'] for d in shown['pci_devices']] == ['0000:04:10.0', '0000:04:10.2']
     assert {d['host'] for d in shown['pci_devices']} == {'compute1'}
