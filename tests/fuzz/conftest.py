@@ -34,7 +34,7 @@ settings.register_profile('dev', max_examples=20, database=_DATABASE, **_COMMON)
 settings.load_profile(os.environ.get('HYPOTHESIS_PROFILE', 'ci'))
 
 
-@pytest.fixture(scope='session', autouse=True)
+@pytest.fixture(scope='package', autouse=True)
 def _clean_environment(tmp_path_factory):
     """No OS_*/PCI_* setting of the machine may reach pci-cli; a tiny PCI ID database."""
     database = tmp_path_factory.mktemp('pci-ids') / 'pci.ids'

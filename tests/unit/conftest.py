@@ -35,6 +35,7 @@ def known_pci_ids(monkeypatch):
     machine running the tests has pciutils/hwdata must not change what pci-cli prints
     (``--pci-ids`` and ``$PCI_IDS`` still come first)."""
     monkeypatch.setattr('pciclient.commands.pciids.SEARCH_PATHS', (str(TEST_PCI_IDS),))
+    monkeypatch.delenv('PCI_IDS', raising=False)  # no other tier's setting leaks in
     return TEST_PCI_IDS
 
 
