@@ -96,6 +96,8 @@ def test_server_show_long_names_its_vgpus(cloud):
     (device,) = shown['pci_devices']
     assert (device['dev_type'], device['address'], device['host'], device['resource_class'],
             device['amount']) == ('vgpu', '0000:84:00.0', 'gpu1', 'VGPU', 2)
+    listed = {row['Name']: row for row in cli(cloud, 'server-list', '-f', 'json').json()}
+    assert listed['vm1']['PCI Devices'] == [device['id']]
 
 
 def test_capacity_counts_vgpus_and_names_them(cloud):
