@@ -25,10 +25,10 @@ starts; the first mistake is reported as ``FILE:LINE: what is wrong`` (a
         disabled_reason: maintenance
         down: true                          # stopped reporting (or forced_down: true)
         report_in_placement: false          # [pci]: no PCI in Placement (a PF with its VFs ok)
-        vgpus: [{address: "0000:84:00.0", total: 16}]   # physical GPUs: see vgpu_nodes.py
     servers:                                # flavor: name or id (default: m1.tiny-like)
       - {name: vm1, project: demo, host: compute1, devices: ["0000:04:10.0"], flavor: m1.small}
-    flavors: […]; pci_aliases: […]; aggregates: […]; security_compliance: {…}  # *_nodes.py
+    flavors: […]; pci_aliases: […]; aggregates: […]; security_compliance: {…}; hosts' and
+    servers' vgpus: […]: see catalog_nodes.py, identity_nodes.py, vgpu_nodes.py
 
 Without ``flavors`` and ``pci_aliases``: DevStack-like flavors, an alias of the cloud's
 first device kind and a flavor asking it (``catalog_nodes.default_catalog``).
