@@ -27,8 +27,7 @@ starts; the first mistake is reported as ``FILE:LINE: what is wrong`` (a
         report_in_placement: false          # [pci]: no PCI in Placement (a PF with its VFs ok)
     servers:                                # flavor: name or id (default: m1.tiny-like)
       - {name: vm1, project: demo, host: compute1, devices: ["0000:04:10.0"], flavor: m1.small}
-    flavors: […]; pci_aliases: […]; aggregates: […]; security_compliance: {…}; hosts' and
-    servers' vgpus: […]: see catalog_nodes.py, identity_nodes.py, vgpu_nodes.py
+    flavors, pci_aliases, aggregates, security_compliance, vgpus: see the *_nodes.py modules
 
 Without ``flavors`` and ``pci_aliases``: DevStack-like flavors, an alias of the cloud's
 first device kind and a flavor asking it (``catalog_nodes.default_catalog``).
