@@ -15,6 +15,13 @@ requests per provider as the answer allows (usages are summed from allocations
 when those are read anyway; traits only when shown). Only ``name``, ``in_tree``
 and ``required`` go into queries: ``resources=`` would hide providers with no free
 capacity, i.e. exactly the allocated devices.
+
+Physical GPUs serving vGPUs are providers too (Nova's libvirt driver: a child of the
+compute node named ``<nodename>_pci_DDDD_BB_SS_F``, inventory ``VGPU`` or the mdev type's
+``mdev_class``, trait ``OWNER_NOVA`` only): they come back as rows of ``Type`` ``vgpu``.
+The whole cloud finds them in one more listing, ``?required=OWNER_NOVA,!COMPUTE_NODE,
+!COMPUTE_MANAGED_PCI_DEVICE`` (forbidden traits: microversion 1.22); a host's tree and a
+server's allocations name them anyway.
 """
 from __future__ import annotations
 
@@ -29,8 +36,11 @@ from pciclient.v2.placement_rows import (
     PCI_TRAIT,
     PciProvider,
     device_fields,
+    is_vgpu_provider,
     number,
+    pgpu_provider_name,
     provider_name,
+    split_pgpu_name,
     split_provider_name,
 )
 from pciclient.v2.sources import PLACEMENT_CONCURRENCY
@@ -38,8 +48,14 @@ from pciclient.v2.sources import PLACEMENT_CONCURRENCY
 #: Placement microversion used: ``required`` needs 1.18, ``in_tree`` 1.14.
 PLACEMENT_VERSION = '1.18'
 MIN_MINOR = 18
+#: The trait Nova puts on the providers it owns (compute nodes, PCI devices, physical GPUs).
+OWNER_TRAIT = 'OWNER_NOVA'
 #: Traits every Nova PCI provider has, left out of pools' tags.
-_COMMON_TRAITS = frozenset({PCI_TRAIT, 'OWNER_NOVA'})
+_COMMON_TRAITS = frozenset({PCI_TRAIT, OWNER_TRAIT})
+#: The listing of every physical GPU provider: Nova's, neither compute node nor PCI device
+#: (forbidden traits need microversion 1.22; names are checked too).
+VGPU_QUERY = {'required': f'{OWNER_TRAIT},!COMPUTE_NODE,!{PCI_TRAIT}'}
+VGPU_QUERY_MINOR = 22
 
 
 def check_version(version: str | None) -> None:
@@ -132,10 +148,16 @@ class PlacementManager:
         return self.http
 
     # -- listings -------------------------------------------------------------------------
-    def list_providers(self, query: dict[str, str]) -> list[PciProvider]:
+    def list_providers(self, query: dict[str, str],
+                       min_minor: int | None = None) -> list[PciProvider]:
+        """``GET /resource_providers?query``, at microversion 1.``min_minor`` at least."""
         http = self.require()
+        version = None
+        if min_minor is not None:
+            asked = int(str(http.requested_version or PLACEMENT_VERSION).partition('.')[2])
+            version = f'1.{max(asked, min_minor)}'
         try:
-            body = http.get('resource_providers', query)
+            body = http.get('resource_providers', query, microversion=version)
         except exc.NotFound as error:
             # A listing has no "not found": a 404 means the URL is not Placement's.
             raise exc.NotFound(f'The Placement endpoint {http.endpoint()} answered 404 to '
@@ -177,9 +199,21 @@ class PlacementManager:
             traits = True  # a tree also holds providers that are no PCI devices
         else:
             providers = self.list_providers({'required': PCI_TRAIT})
+            for provider in self.vgpu_providers():
+                providers.append(provider)
         self._resolve_hosts(providers)
         self._fill(providers, consumers=consumers, traits=traits)
         return _pci_sorted(providers, checked=host is None)
+
+    def vgpu_providers(self) -> list[PciProvider]:
+        """Every physical GPU's provider of the cloud, in one listing (see the module)."""
+        found = []
+        for provider in self.list_providers(VGPU_QUERY, VGPU_QUERY_MINOR):
+            provider.vgpu = (provider.parent_uuid is not None
+                             and split_pgpu_name(provider.name)[0] is not None)
+            if provider.vgpu:
+                found.append(provider)
+        return found
 
     def _held_by(self, consumer: str, *, consumers: bool,
                  ) -> tuple[list[PciProvider], dict[str, dict[str, int]]]:
@@ -209,7 +243,7 @@ class PlacementManager:
             raise exc.InvalidResponse(f'Placement provider {uuid} has a root or parent '
                                       'provider uuid that is not text.')
         return PciProvider(uuid=uuid, name=name, root_uuid=root, parent_uuid=parent,
-                           host=split_provider_name(name)[0])
+                           host=split_provider_name(name)[0] or split_pgpu_name(name)[0])
 
     def _provider_by_uuid(self, uuid: str) -> PciProvider:
         body = self.require().get(f'resource_providers/{path_segment(uuid)}')
@@ -252,6 +286,7 @@ class PlacementManager:
                 provider.usages = expect_object(http.get(f'{base}/usages'), 'usages', base)
             if traits:
                 provider.traits = read_traits(http, base)
+                provider.vgpu = provider.vgpu or is_vgpu_provider(provider)
         self.map_concurrently(details, providers, 'Reading PCI providers')
 
     def map_concurrently(self, function: Callable[[Any], Any], items: Iterable[Any],
@@ -294,7 +329,8 @@ class PlacementManager:
             host, address = split_provider_name(key)
             if host and address:
                 return self.find(host, address, holders)
-            provider = None
+            listed = self.list_providers({'name': key}) if split_pgpu_name(key)[0] else []
+            provider = listed[0] if listed else None
         else:
             try:
                 provider = self._provider_by_uuid(key)
@@ -311,6 +347,8 @@ class PlacementManager:
         there is none, one more request tells a host Placement does not know
         (:class:`NoSuchComputeNode`, with the closest names) from a wrong address."""
         listed = self.list_providers({'name': provider_name(host, address)})
+        if not listed:  # a physical GPU serving vGPUs, named as libvirt names it
+            listed = self.list_providers({'name': pgpu_provider_name(host, address)})
         if not listed:
             self.root(host)
             raise NoDeviceAt(f'No PCI device {host}_{address} in Placement (a VF is counted '
@@ -323,7 +361,7 @@ class PlacementManager:
         if provider is not None:
             self._resolve_hosts([provider])
             self._fill([provider], consumers=True, traits=True)
-        if provider is None or PCI_TRAIT not in (provider.traits or ()):
+        if provider is None or not (PCI_TRAIT in (provider.traits or ()) or provider.vgpu):
             raise exc.NotFound(missing)
         names = holders(provider.consumers or {}) if holders else {}
         return PlacementDevice(device_fields(provider, names))
@@ -356,10 +394,10 @@ class PlacementManager:
 
 
 def _pci_sorted(providers: list[PciProvider], *, checked: bool) -> list[PciProvider]:
-    """The PCI device providers (unless the query ``checked`` the trait already), by host
-    and address."""
+    """The PCI device and physical GPU providers (unless the queries ``checked`` that
+    already), by host and address."""
     if not checked:
-        providers = [p for p in providers if PCI_TRAIT in (p.traits or ())]
+        providers = [p for p in providers if p.vgpu or PCI_TRAIT in (p.traits or ())]
     return sorted(providers, key=lambda p: (p.host or '', p.address or '', p.name))
 
 

@@ -25,6 +25,15 @@ PLACEMENT_STATUSES = ('available', 'partial', 'allocated', 'unavailable')
 _PCI_CLASS = re.compile(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
 _PROVIDER_NAME = re.compile(r'^(?P<host>.+)_(?P<address>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:'
                             r'[0-9A-Fa-f]{2}\.[0-7])$')
+#: Nova's libvirt driver names a physical GPU's provider ``<nodename>_<libvirt device
+#: name>``, e.g. ``compute1_pci_0000_84_00_0`` (``LibvirtDriver._ensure_pgpu_providers``).
+_PGPU_NAME = re.compile(r'^(?P<host>.+)_pci_(?P<domain>[0-9A-Fa-f]{4,8})_(?P<bus>[0-9A-Fa-f]{2})_'
+                        r'(?P<slot>[0-9A-Fa-f]{2})_(?P<function>[0-7])$')
+#: ``Type`` of a physical GPU's provider, whose units are the vGPUs (mediated devices) it
+#: serves: Nova's libvirt driver reports it without ``COMPUTE_MANAGED_PCI_DEVICE``.
+DEV_TYPE_VGPU = 'vgpu'
+#: ``address_of`` of a vGPU row: the physical GPU (or its VF) that serves the mediated devices.
+ADDRESS_OF_GPU = 'GPU'
 
 
 def split_provider_name(name: str) -> tuple[str | None, str | None]:
@@ -33,6 +42,24 @@ def split_provider_name(name: str) -> tuple[str | None, str | None]:
     if not match:
         return None, None
     return match.group('host'), match.group('address').lower()
+
+
+def split_pgpu_name(name: str) -> tuple[str | None, str | None]:
+    """``gpu06_pci_0000_2f_00_0`` → ``('gpu06', '0000:2f:00.0')``; (None, None) otherwise."""
+    match = _PGPU_NAME.match(name or '')
+    if not match:
+        return None, None
+    domain, bus, slot, function = match.group('domain', 'bus', 'slot', 'function')
+    return match.group('host'), f'{domain}:{bus}:{slot}.{function}'.lower()
+
+
+def pgpu_provider_name(host: str, address: str) -> str:
+    """The name Nova's libvirt driver gives the provider of the physical GPU at ``address``
+    on ``host``: ``<nodename>_pci_<domain>_<bus>_<slot>_<function>``, as libvirt spells the
+    node device (lower-case hex)."""
+    domain, bus, rest = address.lower().split(':')
+    slot, function = rest.split('.')
+    return f'{host}_pci_{domain}_{bus}_{slot}_{function}'
 
 
 def provider_name(host: str, address: str) -> str:
@@ -88,10 +115,25 @@ class PciProvider:
     usages: dict[str, int] = field(default_factory=dict)
     traits: list[str] | None = None
     consumers: dict[str, int] | None = None
+    #: A physical GPU serving vGPUs (see :func:`is_vgpu_provider`), not a PCI device.
+    vgpu: bool = False
 
     @property
     def address(self) -> str | None:
+        if self.vgpu:
+            return split_pgpu_name(self.name)[1]
         return split_provider_name(self.name)[1]
+
+
+def is_vgpu_provider(provider: PciProvider) -> bool:
+    """Whether a provider is a physical GPU's as Nova's libvirt driver reports it: a child
+    provider named ``<nodename>_pci_DDDD_BB_SS_F`` with inventory and without
+    ``COMPUTE_MANAGED_PCI_DEVICE`` (its traits must have been read). Its resource class is
+    ``VGPU`` or the ``mdev_class`` an operator chose for the mdev type (any ``CUSTOM_``
+    class), so the class cannot tell it; Nova gives it ``OWNER_NOVA`` and no other trait."""
+    return (provider.parent_uuid is not None and provider.traits is not None
+            and PCI_TRAIT not in provider.traits
+            and split_pgpu_name(provider.name)[0] is not None)
 
 
 def number(value: Any, what: str) -> int:
@@ -115,6 +157,8 @@ def device_fields(provider: PciProvider,
     used = number(provider.usages.get(resource_class or '', 0), 'usage')
     free = max(total - reserved - used, 0)
     vendor_id, product_id = ids_from_resource_class(resource_class or '')
+    if provider.vgpu:  # a vGPU's class names no device (VGPU or the operator's mdev_class)
+        vendor_id = product_id = None
     names = holders or {}
     servers = None if provider.consumers is None else [
         {'id': consumer, 'name': names.get(consumer), 'amount': amount}
@@ -123,13 +167,14 @@ def device_fields(provider: PciProvider,
         'id': provider.uuid,
         'name': provider.name,
         'address': provider.address,
-        'address_of': address_of(provider.address, total),
+        'address_of': (ADDRESS_OF_GPU if provider.vgpu and provider.address
+                       else address_of(provider.address, total)),
         'host': provider.host,
         'vendor_id': vendor_id,
         'product_id': product_id,
         # Only VFs come in numbers: one device could be a type-PCI, a type-PF or a PF's
         # single tracked VF.
-        'dev_type': 'type-VF' if total > 1 else None,
+        'dev_type': DEV_TYPE_VGPU if provider.vgpu else 'type-VF' if total > 1 else None,
         'status': status_of(used, free),
         'resource_class': resource_class,
         'total': total,

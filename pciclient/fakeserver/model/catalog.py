@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = ['Aggregate', 'Catalog', 'DEFAULT_AVAILABILITY_ZONE', 'EMPTY_CATALOG', 'Flavor',
-           'HostService', 'flavor_sort_key']
+           'HostService', 'PhysicalGpu', 'flavor_sort_key']
 
 DEFAULT_AVAILABILITY_ZONE = 'nova'
 # Where Nova's API database gives aggregates a creation time; ours is fixed.
@@ -90,6 +90,19 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class PhysicalGpu:
+    """A physical GPU (or a GPU's VF) serving vGPUs, as Nova's libvirt driver reports it:
+    ``total`` mediated devices of ``resource_class`` (``VGPU`` or the mdev type's
+    ``mdev_class``); ``traits`` are what an operator added by hand (Nova adds none but
+    ``OWNER_NOVA``)."""
+
+    address: str
+    total: int
+    resource_class: str = 'VGPU'
+    traits: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class HostService:
     """The ``nova-compute`` service of a host as ``os-services`` reports it."""
 
@@ -100,6 +113,8 @@ class HostService:
     # Nova's ``[pci] report_in_placement`` on that host: False keeps its PCI devices out of
     # Placement (its compute node is still a provider).
     pci_in_placement: bool = True
+    # Physical GPUs of the host serving vGPUs (``[devices] enabled_mdev_types``).
+    vgpus: tuple[PhysicalGpu, ...] = ()
 
     @property
     def status(self) -> str:

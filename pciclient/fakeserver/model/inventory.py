@@ -119,6 +119,7 @@ class Server:
     updated: str = '2026-01-01T00:00:00Z'
     metadata: Mapping[str, str] = field(default_factory=dict)
     flavor_id: str | None = None   # a flavor of the catalog; None: billed like m1.tiny
+    vgpus: tuple[str, ...] = ()    # one physical GPU address per vGPU it holds
 
     def detail(self) -> dict[str, Any]:
         """Nova's server document without ``links``, which depend on the request URL."""

@@ -35,6 +35,7 @@ device. The rules are Nova's PCI-in-Placement model:
   never below the usage) therefore never has anything to add here. Removed VFs
   do not stand in for their PF either: once its VFs are gone a tracked PF is
   reported, under the same provider name, with its own class;
+- a host's physical GPUs serving vGPUs follow its PCI providers (:mod:`vgpu_providers`);
 - the one exception to ``reserved`` 0 is Nova's one-time-use device: a type-PCI
   or type-PF device whose device_spec tag ``one_time_use`` is true gets the
   ``HW_PCI_ONE_TIME_USE`` trait (``PciResourceProvider.add_parent``), and once a
@@ -91,6 +92,7 @@ from pciclient.fakeserver.placement.names import (
     pci_provider_name,
     provider_uuid,
 )
+from pciclient.fakeserver.placement.vgpu_providers import pgpu_providers
 
 __all__ = ['Consumer', 'InventoryRecord', 'ProviderTree', 'ResourceProvider', 'build_tree']
 
@@ -346,6 +348,7 @@ class _Builder:
             for address in sorted(host_groups, key=address_sort_key):
                 providers.append(self._pci_provider(hypervisor.hostname, address, root.uuid,
                                                     host_groups[address]))
+            providers.extend(self._pgpu_providers(hypervisor, root.uuid, servers_by_host))
         return ProviderTree(providers, self._consumers(providers), time.time(),
                             self._retired(providers))
 
@@ -381,6 +384,18 @@ class _Builder:
             traits = traits | {DISABLED_TRAIT}
         return self._provider(uuid, hypervisor.hostname, None, uuid, inventories, traits,
                               allocations, catalog.aggregate_uuids_of(hypervisor.hostname))
+
+    def _pgpu_providers(self, hypervisor: Hypervisor, root_uuid: str,
+                        servers_by_host: Mapping[str, Sequence[Server]],
+                        ) -> list[ResourceProvider]:
+        """Its physical GPUs serving vGPUs (:mod:`vgpu_providers`)."""
+        gpus = self.inventory.catalog.service(hypervisor.hostname).vgpus
+        return [self._provider(provider_uuid(gpu.name), gpu.name, root_uuid, root_uuid,
+                               {gpu.resource_class: InventoryRecord(gpu.total, 0, gpu.total)},
+                               gpu.traits, {s: MappingProxyType(r)
+                                            for s, r in gpu.allocations.items()})
+                for gpu in pgpu_providers(hypervisor.hostname, gpus,
+                                          servers_by_host.get(hypervisor.hostname, ()))]
 
     def _pci_provider(self, hostname: str, address: str, root_uuid: str,
                       group: _PciGroup) -> ResourceProvider:

@@ -27,8 +27,7 @@ starts; the first mistake is reported as ``FILE:LINE: what is wrong`` (a
         report_in_placement: false          # [pci]: no PCI in Placement (a PF with its VFs ok)
     servers:                                # flavor: name or id (default: m1.tiny-like)
       - {name: vm1, project: demo, host: compute1, devices: ["0000:04:10.0"], flavor: m1.small}
-    flavors: […]; pci_aliases: […]; aggregates: […]     # see catalog_nodes.py
-    security_compliance: {lockout_failure_attempts: 5}  # see identity_nodes.py
+    flavors, pci_aliases, aggregates, security_compliance, vgpus: see the *_nodes.py modules
 
 Without ``flavors`` and ``pci_aliases``: DevStack-like flavors, an alias of the cloud's
 first device kind and a flavor asking it (``catalog_nodes.default_catalog``).
@@ -74,6 +73,7 @@ from pciclient.fakeserver.scenario.catalog_nodes import (
     host_service,
 )
 from pciclient.fakeserver.scenario.identity_nodes import DEFAULT_ROLES, lockout_from, roles_from
+from pciclient.fakeserver.scenario.vgpu_nodes import held_vgpus, with_vgpus
 from pciclient.fakeserver.scenario.yaml_nodes import (
     Problem,
     ScenarioError,
@@ -110,8 +110,8 @@ _PROJECT_ID_RE = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
 _TOP_KEYS = ('rescan_interval', 'os_pci', 'projects', 'users', 'hosts', 'servers', 'flavors',
              'pci_aliases', 'aggregates', 'security_compliance')
 _HOST_KEYS = ('hostname', 'count', 'sysfs_root', 'generate', 'device_spec', 'disabled',
-              'disabled_reason', 'down', 'forced_down', 'report_in_placement')
-_SERVER_KEYS = ('name', 'project', 'host', 'devices', 'status', 'id', 'user', 'flavor')
+              'disabled_reason', 'down', 'forced_down', 'report_in_placement', 'vgpus')
+_SERVER_KEYS = ('name', 'project', 'host', 'devices', 'status', 'id', 'user', 'flavor', 'vgpus')
 
 
 @dataclass
@@ -319,7 +319,7 @@ class _Builder:
             scan = generated_scan(params, device_filter)
             sources = [GeneratedHost(name, scan) for name in names]
         tracked = scan.addresses()
-        service = host_service(fields)
+        service = with_vgpus(host_service(fields), fields)
         check_pci_in_placement(fields, names[0], scan)
         for source in sources:
             if service != HostService():
@@ -400,7 +400,7 @@ class _Builder:
     def _servers(self, nodes: list[yaml.Node]) -> list[ServerDevices]:
         placements = []
         ids: dict[str, tuple[str, int]] = {}
-        holdings = _Holdings()
+        holdings, vgpus_used = _Holdings(), dict[tuple[str, str], int]()
         for node in nodes:
             fields = mapping(node, 'a server', _SERVER_KEYS, required=('name', 'project', 'host'))
             name = string(fields['name'], 'server name')
@@ -437,7 +437,8 @@ class _Builder:
             server = Server(id=server_id, name=name, host=hostname, status=status,
                             tenant_id=project.id, user_id=self._user_id(fields.get('user'),
                                                                         project),
-                            flavor_id=flavor_id)
+                            flavor_id=flavor_id, vgpus=held_vgpus(fields, name, hostname,
+                                                                  self.services, vgpus_used))
             placements.append(ServerDevices(server, tuple(addresses)))
         return placements
 
