@@ -119,6 +119,9 @@ class Server:
     updated: str = '2026-01-01T00:00:00Z'
     metadata: Mapping[str, str] = field(default_factory=dict)
     flavor_id: str | None = None   # a flavor of the catalog; None: billed like m1.tiny
+    # VNIC type of the Neutron port bound to a held physnet device, by address (default:
+    # direct for a VF, direct-physical for a PF); only the fake Neutron reads it.
+    vnic_types: Mapping[str, str] = field(default_factory=dict)
 
     def detail(self) -> dict[str, Any]:
         """Nova's server document without ``links``, which depend on the request URL."""
