@@ -81,11 +81,13 @@ class IdentityApp:
     """WSGI app issuing and validating tokens for the accounts of one :class:`Directory`."""
 
     def __init__(self, directory: Directory, tokens: TokenStore,
-                 compute_path: str = '/v2.1', placement_path: str = '/placement') -> None:
+                 compute_path: str = '/v2.1', placement_path: str = '/placement',
+                 network_path: str | None = None) -> None:
         self.directory = directory
         self.tokens = tokens
         self.compute_path = compute_path
         self.placement_path = placement_path
+        self.network_path = network_path
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = Request.from_environ(environ)
@@ -229,7 +231,9 @@ class IdentityApp:
     def _urls(self, request: Request) -> ServiceUrls:
         return ServiceUrls(compute=request.host_url + self.compute_path,
                            identity=request.url_for('/v3'),
-                           placement=request.host_url + self.placement_path)
+                           placement=request.host_url + self.placement_path,
+                           network=(request.host_url + self.network_path
+                                    if self.network_path is not None else None))
 
 
 def _no_catalog(request: Request) -> bool:

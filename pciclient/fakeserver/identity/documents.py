@@ -23,7 +23,7 @@ _V3 = {'id': 'v3.14', 'status': 'stable', 'updated': '2020-04-07T00:00:00Z'}
 _MEDIA_TYPES = [{'base': 'application/json', 'type': 'application/vnd.openstack.identity-v3+json'}]
 # (type, name, attribute of ServiceUrls): what the catalog lists, in this order.
 _SERVICES = (('compute', 'nova', 'compute'), ('identity', 'keystone', 'identity'),
-             ('placement', 'placement', 'placement'))
+             ('placement', 'placement', 'placement'), ('network', 'neutron', 'network'))
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class ServiceUrls:
     compute: str
     identity: str
     placement: str
+    network: str | None = None  # None: no Neutron behind this identity
 
 
 def _v3_entry(v3_url: str) -> dict[str, Any]:
@@ -58,6 +59,8 @@ def _catalog(urls: ServiceUrls) -> list[dict[str, Any]]:
     catalog = []
     for service_type, name, attribute in _SERVICES:
         url = getattr(urls, attribute)
+        if url is None:
+            continue
         catalog.append({
             'id': stable_id('service', service_type),
             'type': service_type,

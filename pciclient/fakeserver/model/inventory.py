@@ -120,6 +120,9 @@ class Server:
     metadata: Mapping[str, str] = field(default_factory=dict)
     flavor_id: str | None = None   # a flavor of the catalog; None: billed like m1.tiny
     vgpus: tuple[str, ...] = ()    # one physical GPU address per vGPU it holds
+    # VNIC type of the Neutron port bound to a held physnet device, by address (default:
+    # direct for a VF, direct-physical for a PF); only the fake Neutron reads it.
+    vnic_types: Mapping[str, str] = field(default_factory=dict)
 
     def detail(self) -> dict[str, Any]:
         """Nova's server document without ``links``, which depend on the request URL."""

@@ -43,6 +43,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import yaml
@@ -73,6 +74,7 @@ from pciclient.fakeserver.scenario.catalog_nodes import (
     host_service,
 )
 from pciclient.fakeserver.scenario.identity_nodes import DEFAULT_ROLES, lockout_from, roles_from
+from pciclient.fakeserver.scenario.port_nodes import held_devices
 from pciclient.fakeserver.scenario.vgpu_nodes import held_vgpus, with_vgpus
 from pciclient.fakeserver.scenario.yaml_nodes import (
     Problem,
@@ -423,11 +425,9 @@ class _Builder:
                     known = ', '.join(sorted(SERVER_STATUSES))
                     raise Problem(line_of(fields['status']),
                                   f'unknown server status {status!r} (Nova has {known})')
-            addresses: list[str] = []
-            if 'devices' in fields:
-                for item in sequence(fields['devices'], 'devices'):
-                    address = self._held_device(item, name, hostname, entry, holdings)
-                    addresses.append(address)
+            addresses, vnic_types = held_devices(fields.get('devices'), entry.scan, partial(
+                self._held_device, server=name, hostname=hostname, entry=entry,
+                holdings=holdings))
             flavor_id = None
             if 'flavor' in fields:
                 wanted = string(fields['flavor'], 'flavor')
@@ -437,8 +437,8 @@ class _Builder:
             server = Server(id=server_id, name=name, host=hostname, status=status,
                             tenant_id=project.id, user_id=self._user_id(fields.get('user'),
                                                                         project),
-                            flavor_id=flavor_id, vgpus=held_vgpus(fields, name, hostname,
-                                                                  self.services, vgpus_used))
+                            flavor_id=flavor_id, vnic_types=vnic_types,
+                            vgpus=held_vgpus(fields, name, hostname, self.services, vgpus_used))
             placements.append(ServerDevices(server, tuple(addresses)))
         return placements
 
