@@ -43,6 +43,8 @@ class ClientManager:
                 self._client.http.progress = progress
                 if self._client.placement.http is not None:
                     self._client.placement.http.progress = progress
+                if self._client.neutron.http is not None:
+                    self._client.neutron.http.progress = progress
         return self._client
 
     @property

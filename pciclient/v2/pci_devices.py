@@ -18,6 +18,7 @@ from pciclient.v2.base import (
     normalise_hex_id,
     path_segment,
 )
+from pciclient.v2.device_lists import DeviceList, DeviceStream, page_of
 from pciclient.v2.hypervisors import NoSuchHost
 from pciclient.v2.pci_addresses import parse_address, split_host_address
 from pciclient.v2.placement import NoDeviceAt, PlacementDevice, PlacementManager, judge
@@ -109,45 +110,6 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
     return [str(value)] if isinstance(value, (str, int)) else [str(v) for v in value]
 
 
-class DeviceList(list):
-    """A list of devices that also says where they came from (``os-pci``/``placement``,
-    or ``neutron`` when only SR-IOV ports were read).
-
-    ``unjudged`` counts the rows left out because their source cannot tell whether they
-    match a filter, by the reason (Placement cannot tell a type-PF from a type-PCI, nor
-    the ids of a device with a custom resource class): left out, but never silently.
-    ``bindings_hidden``: Neutron hid the ports' bindings (no admin role), so the devices of
-    SR-IOV ports are missing.
-    """
-
-    def __init__(self, items: Iterable[Any], source: str,
-                 unjudged: dict[str, int] | None = None, bindings_hidden: bool = False) -> None:
-        super().__init__(items)
-        self.source = source
-        self.unjudged = unjudged or {}
-        self.bindings_hidden = bindings_hidden
-
-
-class DeviceStream:
-    """Devices as the caller reads them, one page of the cloud in memory at a time, and
-    where they come from (``source``, known before the first row is read: the first
-    page has answered by then).
-
-    Read it once. ``unjudged`` (see :class:`DeviceList`) is complete only once every row
-    has been read: a command tells it after the rows.
-    """
-
-    def __init__(self, rows: Iterable[Any], source: str,
-                 unjudged: dict[str, int] | None = None, bindings_hidden: bool = False) -> None:
-        self._rows = iter(rows)
-        self.source = source
-        self.unjudged = unjudged if unjudged is not None else {}
-        self.bindings_hidden = bindings_hidden
-
-    def __iter__(self) -> Iterator[Any]:
-        return self._rows
-
-
 #: A streamed detailed listing names the holders of this many devices at a time.
 NAME_BATCH = 1000
 
@@ -229,7 +191,7 @@ class PciDeviceManager(Manager[PciDevice]):
                         ports: Any) -> DeviceList:
         """Placement's rows (none with ``neutron`` alone), then the devices of SR-IOV
         ports: Nova never reports a physnet device to Placement, so none is listed twice."""
-        if not ports.read_any:
+        if not ports.read_any and self.lists_devices:
             return self._placement_list(detailed, limit, marker, wanted, name_holders)
         listed = DeviceList([], 'neutron')
         if self.lists_devices:
@@ -239,7 +201,7 @@ class PciDeviceManager(Manager[PciDevice]):
             names = self._holder_names(i for d in rows for i in _holders(d.to_dict()))
             for row in rows:
                 row.set_holder_names(names)
-        devices = _page([*listed, *rows], marker, limit)
+        devices = page_of([*listed, *rows], marker, limit)
         return DeviceList(devices, listed.source, listed.unjudged, ports.bindings_hidden)
 
     def stream(self, detailed: bool = False, *, resolve_hosts: bool = True,
@@ -338,7 +300,7 @@ class PciDeviceManager(Manager[PciDevice]):
                 devices.append(device)
             elif verdict is None:
                 unjudged[reason] = unjudged.get(reason, 0) + 1
-        return DeviceList(_page(devices, marker, limit), 'placement', unjudged)
+        return DeviceList(page_of(devices, marker, limit), 'placement', unjudged)
 
     def get(self, device_id: int | str, *, host: str | None = None,
             resolve_host: bool = True) -> Resource:
@@ -484,17 +446,6 @@ class PciDeviceManager(Manager[PciDevice]):
             for consumer in _holders(device.to_dict()):
                 held.setdefault(consumer, []).append(device.id)
         return held
-
-
-def _page(devices: builtins.list[Any], marker: int | str | None,
-          limit: int | None) -> builtins.list[Any]:
-    """The devices after the one with id ``marker``, at most ``limit`` of them."""
-    if marker is not None:
-        ids = [str(d.id) for d in devices]
-        if str(marker) not in ids:
-            raise exc.BadRequest(f'Marker {marker} is not a PCI device provider here.')
-        devices = devices[ids.index(str(marker)) + 1:]
-    return devices[:limit] if limit is not None else devices
 
 
 def _wanted(filters: dict[str, str | Iterable[str] | None],

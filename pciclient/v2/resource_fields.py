@@ -88,7 +88,9 @@ class View:
 
 
 # --- PCI devices -------------------------------------------------------------
-#: ``Source`` says where the rows were read: ``os-pci`` or ``placement``.
+#: ``Source`` says where the rows were read: ``os-pci``, ``placement`` or ``neutron`` (the
+#: device of an SR-IOV port; with ``--long`` its ``Port ID``, ``Physical Network``,
+#: ``VNIC Type``, also on the os-pci row of the same device).
 PCI_DEVICE_LIST = View(('id', 'address', 'host', 'vendor_id', 'product_id', 'status', 'source'))
 #: Vendor and product names come from the PCI ID database, as ``lspci -vmm`` shows them
 #: (``Vendor 8086``/``Device 10ed`` for an id it has no name for; null: no id).

@@ -153,3 +153,13 @@ def test_server_show_long_lists_its_sriov_ports(neutron, capsys):  # noqa: F811
         'vnic_type': 'direct-physical'}]
     [request] = port_requests(neutron)
     assert request.qs['device_id'] == [VM2]
+
+
+def test_neutron_alone_lists_only_the_vfs_of_ports(neutron, capsys):  # noqa: F811
+    rows = listed(capsys, '--pci-source', 'neutron', 'pci-list')
+    assert [(r['ID'], r['Address'], r['Host'], r['Source']) for r in rows] == [
+        (P1, '0000:81:10.2', 'compute1', 'neutron'), (P2, '0000:82:00.0', 'compute2', 'neutron')]
+    # No other source is asked, and a state no bound port has asks nothing of Neutron.
+    assert listed(capsys, '--pci-source', 'neutron', 'pci-list', '--status', 'available') == []
+    assert not [r for r in neutron.request_history if 'os-pci' in r.path]
+    assert len(port_requests(neutron)) == 1
