@@ -43,6 +43,8 @@ class ClientManager:
                 self._client.http.progress = progress
                 if self._client.placement.http is not None:
                     self._client.placement.http.progress = progress
+                if self._client.neutron.http is not None:
+                    self._client.neutron.http.progress = progress
         return self._client
 
     @property
@@ -70,7 +72,9 @@ class ClientManager:
                             ('--os-compute-endpoint-override', args.os_compute_endpoint_override),
                             ('--os-endpoint-override', args.os_endpoint_override),
                             ('--os-placement-endpoint-override',
-                             args.os_placement_endpoint_override)):
+                             args.os_placement_endpoint_override),
+                            ('--os-network-endpoint-override',
+                             args.os_network_endpoint_override)):
             _check_scheme(url, option)
         Client = partial(  # noqa: N806
             pci_client.Client,
@@ -82,6 +86,9 @@ class ClientManager:
             placement_service_type=args.os_placement_service_type,
             placement_api_version=args.os_placement_api_version,
             placement_concurrency=args.placement_concurrency,
+            network_endpoint_override=args.os_network_endpoint_override,
+            network_interface=args.os_network_interface,
+            network_service_type=args.os_network_service_type,
             **self._limits())
         if args.local:
             compute = self._start_local()
@@ -89,17 +96,19 @@ class ClientManager:
             placement_url = (args.os_placement_endpoint_override
                              or compute.rsplit('/', 1)[0] + '/placement')
             return Client(self._local_session(), endpoint_override=compute,
-                          placement_endpoint_override=placement_url)
+                          placement_endpoint_override=placement_url,
+                          network=bool(args.os_network_endpoint_override))
         if args.os_cloud:
             return self._client_from_clouds_yaml(Client)
         session = self._session()
         # Without Keystone the auth plugin answers its one endpoint for every service:
         # Placement is then only where --os-placement-endpoint-override says.
-        placement = (options.auth_type(args) not in ('none', 'admin_token')
-                     or bool(args.os_placement_endpoint_override))
+        catalog = options.auth_type(args) not in ('none', 'admin_token')
+        placement = catalog or bool(args.os_placement_endpoint_override)
         return Client(
             session,
             placement=placement,
+            network=catalog or bool(args.os_network_endpoint_override),
             endpoint_override=(args.os_compute_endpoint_override or args.os_endpoint_override
                                or args.os_endpoint),
             region_name=args.os_region_name,
@@ -181,6 +190,8 @@ class ClientManager:
             session = cloud.get_session()
         except sdk_exc.OpenStackCloudException as error:
             raise exc.ConfigurationError(f'clouds.yaml: {error}') from None
+        network_override = (args.os_network_endpoint_override
+                            or cloud.config.get('network_endpoint_override'))
         if isinstance(auth_config, dict):
             self.secrets.update(str(value) for key, value in auth_config.items()
                                 if key in SECRET_KEYS and value)
@@ -190,6 +201,10 @@ class ClientManager:
                                or args.os_endpoint or cloud.get_endpoint('compute')),
             region_name=cloud.get_region_name('compute'),
             interface=args.os_compute_interface or cloud.get_interface('compute') or 'public',
+            # Without Keystone every service would answer at the one endpoint.
+            network=(cloud.config.get('auth_type') not in ('none', 'admin_token')
+                     or bool(network_override)),
+            network_endpoint_override=network_override,
             timeout=args.timeout or cloud.config.get('api_timeout'))
 
 

@@ -40,11 +40,13 @@ def _extra_choices() -> dict[tuple[str, str], tuple[str, ...]]:
     (``''`` is pci-cli itself: its options come before the command)."""
     from pciclient.options import AUTH_PLUGINS
     from pciclient.v2.pci_devices import ALL_STATUSES
+    from pciclient.v2.sources import SOURCES
 
     interfaces = ('public', 'internal', 'admin')
     extra: dict[tuple[str, str], tuple[str, ...]] = {
-        ('pci-list', '--status'): tuple(ALL_STATUSES)}
-    for option in ('--os-interface', '--os-compute-interface', '--os-placement-interface'):
+        ('pci-list', '--status'): tuple(ALL_STATUSES), ('', '--pci-source'): SOURCES}
+    for option in ('--os-interface', '--os-compute-interface', '--os-placement-interface',
+                   '--os-network-interface'):
         extra['', option] = interfaces
     for option in ('--os-auth-type', '--os-auth-plugin'):
         extra['', option] = tuple(AUTH_PLUGINS)

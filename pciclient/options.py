@@ -96,6 +96,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     loading.register_adapter_argparse_arguments(parser, service_type='compute')
     loading.register_service_adapter_argparse_arguments(parser, service_type='compute')
     loading.register_service_adapter_argparse_arguments(parser, service_type='placement')
+    # Neutron, for the devices of SR-IOV ports: --os-network-endpoint-override and friends.
+    loading.register_service_adapter_argparse_arguments(parser, service_type='network')
     pci_source.register(parser)
     # The interface is left unset so that clouds.yaml can choose it; 'public' applies last.
     parser.set_defaults(os_interface=os.environ.get('OS_INTERFACE'))

@@ -114,6 +114,9 @@ class ListPciDevice(common.Lister):
             dev_type=parsed_args.dev_type, instance_uuid=instance_uuid,
             address=parsed_args.address,
             limit=parsed_args.limit, marker=parsed_args.marker)
+        if devices.bindings_hidden:
+            from pciclient.commands.port import warn_hidden
+            warn_hidden(self.app, True)
         rows = common.then((device.to_dict() for device in devices), lambda: common.say_unjudged(
             self.app, devices.unjudged, 'PCI device provider'))
         if not parsed_args.long:

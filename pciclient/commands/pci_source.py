@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pciclient.v2.sources import PLACEMENT_CONCURRENCY, SOURCES
+from pciclient.v2.sources import PLACEMENT_CONCURRENCY, SOURCES, split_sources
 
 
 def _concurrency(text: str) -> int:
@@ -18,12 +18,26 @@ def _concurrency(text: str) -> int:
     return int(text)
 
 
+def sources(text: str) -> str:
+    """``--pci-source``: one source or several, comma-separated (a usage error else)."""
+    import argparse
+
+    try:
+        split_sources(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return ','.join(part.strip() for part in text.split(',') if part.strip())
+
+
 def register(parser: Any) -> None:
     parser.add_argument(
-        '--pci-source', choices=SOURCES, default=os.environ.get('PCI_SOURCE', 'auto'),
-        help='Where PCI devices and pools are read: the compute API\'s os-pci extension, '
-             'Placement (where Nova reports them since Zed), or auto: os-pci, else '
-             'Placement (env PCI_SOURCE; default auto).')
+        '--pci-source', metavar='<source>[,<source>]', type=sources,
+        default=os.environ.get('PCI_SOURCE', 'auto'),
+        help='Where PCI devices and pools are read, comma-separated: os-pci (the compute '
+             'API\'s extension), placement (where Nova reports them since Zed), neutron '
+             '(the VFs SR-IOV ports are bound to; their holders need an admin role), or '
+             'auto: os-pci, else placement, plus neutron when the catalog has a network '
+             f'service ({", ".join(SOURCES)}; env PCI_SOURCE; default auto).')
     parser.add_argument(
         '--placement-concurrency', metavar='<n>', type=_concurrency,
         default=os.environ.get('PCI_PLACEMENT_CONCURRENCY', str(PLACEMENT_CONCURRENCY)),

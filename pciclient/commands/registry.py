@@ -15,6 +15,7 @@ COMMANDS = (
     ('server-list', 'pci server list', 'pciclient.commands.server:ListServer'),
     ('server-show', 'pci server show', 'pciclient.commands.server:ShowServer'),
     ('capacity', 'pci capacity list', 'pciclient.commands.capacity:ListCapacity'),
+    ('sriov-port-list', 'pci port list', 'pciclient.commands.port:ListSriovPort'),
 )
 
 PCI_CLI_GROUP = 'pci.cli'

@@ -88,4 +88,12 @@ class ShowServer(common.ShowOne):
                 all(isinstance(device, dict) for device in devices):
             data['pci_devices'] = list(common.with_names(self.app, devices))
         overrides = {'pci_devices': PciDevicesColumn} if detailed else None
-        return common.show_output(fields.SERVER_SHOW, data, overrides)
+        if not parsed_args.long:
+            return common.show_output(fields.SERVER_SHOW, data, overrides)
+        ports = client.pci_devices.ports.held_by(server.id)
+        if ports is not None:
+            from pciclient.commands.port import warn_hidden
+            warn_hidden(self.app, ports.bindings_hidden)
+        data['sriov_ports'] = None if ports is None else [
+            {key: port.to_dict().get(key) for key in fields.SERVER_PORT_FIELDS} for port in ports]
+        return common.show_output(fields.SERVER_SHOW_LONG, data, overrides)

@@ -74,6 +74,8 @@ def make_client(instance: Any) -> Client:
         placement=bool(placement_override) or not no_catalog,
         placement_endpoint_override=placement_override,
         placement_concurrency=_concurrency(config.get('placement_concurrency')),
+        network=bool(config.get('network_endpoint_override')) or not no_catalog,
+        network_endpoint_override=config.get('network_endpoint_override'),
     )
 
 

@@ -9,12 +9,13 @@ from pciclient.http import DEFAULT_MAX_ANSWER_SIZE, HTTPClient
 from pciclient.v2.aggregates import AggregateManager
 from pciclient.v2.flavors import FlavorManager
 from pciclient.v2.hypervisors import HypervisorManager
+from pciclient.v2.neutron import NETWORK_SERVICE_TYPE, NeutronManager
 from pciclient.v2.pci_devices import PciDeviceManager
 from pciclient.v2.pci_pools import PciPoolManager
 from pciclient.v2.placement import PLACEMENT_VERSION, PlacementManager
 from pciclient.v2.servers import ServerManager
 from pciclient.v2.services import ServiceManager
-from pciclient.v2.sources import PLACEMENT_CONCURRENCY
+from pciclient.v2.sources import NO_DEVICE_SOURCE, PLACEMENT_CONCURRENCY, split_sources
 
 
 class Client:
@@ -46,9 +47,13 @@ class Client:
 
     ``pci_source`` says where PCI devices and pools are read: ``os-pci`` (the compute
     API's PCI extension), ``placement`` (Nova's PCI providers, as Nova reports them
-    since Zed) or ``auto`` (os-pci, else Placement). ``placement=False`` (for no-auth
-    setups, whose endpoint would be the compute one) or no placement service in the
-    catalog without ``placement_endpoint_override`` means no Placement.
+    since Zed), ``neutron`` (the devices of SR-IOV ports), several of them
+    comma-separated, or ``auto`` (os-pci, else Placement; plus Neutron when the catalog
+    has a network service). ``placement=False`` (for no-auth setups, whose endpoint
+    would be the compute one) or no placement service in the catalog without
+    ``placement_endpoint_override`` means no Placement; ``network``,
+    ``network_endpoint_override``, ``network_interface`` and ``network_service_type`` say
+    the same of Neutron.
     """
 
     def __init__(self, session: Any = None, *, endpoint_override: str | None = None,
@@ -62,11 +67,16 @@ class Client:
                  placement_service_type: str | None = None,
                  placement_api_version: str | None = None,
                  placement_concurrency: int = PLACEMENT_CONCURRENCY,
+                 network: bool = True,
+                 network_endpoint_override: str | None = None,
+                 network_interface: str | None = None,
+                 network_service_type: str | None = None,
                  max_answer_size: int = DEFAULT_MAX_ANSWER_SIZE,
                  deadline: float | None = None,
                  **adapter_kwargs: Any) -> None:
         from keystoneauth1 import adapter
 
+        device_source, neutron = split_sources(pci_source)  # a typo fails before any request
         if session is None:
             from keystoneauth1 import session as ksa_session
             session = ksa_session.Session()
@@ -93,12 +103,25 @@ class Client:
             placement_http = HTTPClient(placement_adapter, timeout=timeout,
                                         api_version=placement_api_version or PLACEMENT_VERSION,
                                         version_root=False, **bounds)
+        network_http = None
+        if network and neutron != 'off':
+            network_adapter = adapter.Adapter(
+                session, service_type=network_service_type or NETWORK_SERVICE_TYPE,
+                interface=network_interface or interface,
+                region_name=region_name, endpoint_override=network_endpoint_override,
+                client_name='pciclient', client_version=__version__)
+            network_http = HTTPClient(network_adapter, timeout=timeout, api_version=None,
+                                      version_root=False, **bounds)
         self.placement = PlacementManager(placement_http, placement_concurrency)
         self.hypervisors = HypervisorManager(self.http)
         self.servers = ServerManager(self.http, self.hypervisors)
+        self.neutron = NeutronManager(network_http, self.hypervisors, self.servers)
         self.pci_devices = PciDeviceManager(self.http, self.hypervisors, self.placement,
-                                            pci_source, servers=self.servers)
-        self.pci_pools = PciPoolManager(self.hypervisors, self.placement, pci_source)
+                                            pci_source, servers=self.servers,
+                                            neutron=self.neutron)
+        self.pci_pools = PciPoolManager(
+            self.hypervisors, self.placement,
+            'auto' if device_source == NO_DEVICE_SOURCE else device_source)
         self.flavors = FlavorManager(self.http)
         self.services = ServiceManager(self.http)
         self.aggregates = AggregateManager(self.http)

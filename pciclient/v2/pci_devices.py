@@ -1,4 +1,5 @@
-"""PCI devices: ``GET os-pci``, ``os-pci/detail`` and ``os-pci/{id}``."""
+"""PCI devices: ``GET os-pci``, ``os-pci/detail`` and ``os-pci/{id}``, else Placement's PCI
+providers; plus the devices of SR-IOV ports, from Neutron (:mod:`pciclient.v2.port_rows`)."""
 from __future__ import annotations
 
 import builtins
@@ -17,11 +18,18 @@ from pciclient.v2.base import (
     normalise_hex_id,
     path_segment,
 )
+from pciclient.v2.device_lists import DeviceList, DeviceStream, page_of
 from pciclient.v2.hypervisors import NoSuchHost
 from pciclient.v2.pci_addresses import parse_address, split_host_address
 from pciclient.v2.placement import NoDeviceAt, PlacementDevice, PlacementManager, judge
 from pciclient.v2.placement_rows import PLACEMENT_STATUSES
-from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS, SOURCES
+from pciclient.v2.port_rows import PortRows
+from pciclient.v2.sources import (
+    NO_DEVICE_SOURCE,
+    SERVER_DEVICE_FIELDS,
+    SERVER_PLACEMENT_DEVICE_FIELDS,
+    split_sources,
+)
 
 #: Device states as Nova names them (nova.objects.fields.PciDeviceStatus).
 STATUSES = ('available', 'claimed', 'allocated', 'removed', 'deleted',
@@ -80,6 +88,13 @@ class PciDevice(Resource):
     def set_host(self, host: str | None) -> None:
         self._fields['host'] = host
 
+    def add_port(self, fields: dict[str, Any]) -> None:
+        """What Neutron tells of this device (its port, physical network, holder)."""
+        for key, value in fields.items():
+            if key == 'servers' and self._fields.get('servers'):
+                continue  # os-pci named the holder itself
+            self._fields[key] = value
+
 
 @contextlib.contextmanager
 def _os_pci_api() -> Iterator[None]:
@@ -95,40 +110,6 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
     return [str(value)] if isinstance(value, (str, int)) else [str(v) for v in value]
 
 
-class DeviceList(list):
-    """A list of devices that also says where they came from (``os-pci``/``placement``).
-
-    ``unjudged`` counts the rows left out because their source cannot tell whether they
-    match a filter, by the reason (Placement cannot tell a type-PF from a type-PCI, nor
-    the ids of a device with a custom resource class): left out, but never silently.
-    """
-
-    def __init__(self, items: Iterable[Any], source: str,
-                 unjudged: dict[str, int] | None = None) -> None:
-        super().__init__(items)
-        self.source = source
-        self.unjudged = unjudged or {}
-
-
-class DeviceStream:
-    """Devices as the caller reads them, one page of the cloud in memory at a time, and
-    where they come from (``source``, known before the first row is read: the first
-    page has answered by then).
-
-    Read it once. ``unjudged`` (see :class:`DeviceList`) is complete only once every row
-    has been read: a command tells it after the rows.
-    """
-
-    def __init__(self, rows: Iterable[Any], source: str,
-                 unjudged: dict[str, int] | None = None) -> None:
-        self._rows = iter(rows)
-        self.source = source
-        self.unjudged = unjudged if unjudged is not None else {}
-
-    def __iter__(self) -> Iterator[Any]:
-        return self._rows
-
-
 #: A streamed detailed listing names the holders of this many devices at a time.
 NAME_BATCH = 1000
 
@@ -137,14 +118,17 @@ class PciDeviceManager(Manager[PciDevice]):
     resource_class = PciDevice
 
     def __init__(self, http: Any, hypervisors: Any, placement: PlacementManager | None = None,
-                 source: str = 'auto', *, servers: Any = None) -> None:
+                 source: str = 'auto', *, servers: Any = None, neutron: Any = None) -> None:
         super().__init__(http)
-        if source not in SOURCES:
-            raise ValueError(f'unknown PCI source {source!r}; use one of {", ".join(SOURCES)}')
+        device_source, neutron_mode = split_sources(source)
         self._hypervisors = hypervisors
         self._servers = servers
         self.placement = placement or PlacementManager(None)
-        self.source = source
+        #: Whether listings read the compute hosts' devices (not with ``neutron`` alone);
+        #: one device is still found by ``source`` (``auto`` then).
+        self.lists_devices = device_source != NO_DEVICE_SOURCE
+        self.source = device_source if self.lists_devices else 'auto'
+        self.ports = PortRows(neutron, neutron_mode)
 
     def _holder_names(self, ids: Iterable[str]) -> dict[str, str | None]:
         ids = list(ids)
@@ -186,10 +170,11 @@ class PciDeviceManager(Manager[PciDevice]):
         the closest names, never an empty listing.
         """
         wanted = _wanted(filters, limit)
-        if self.source != 'placement':
+        ports = self.ports.read(wanted)
+        if self.lists_devices and self.source != 'placement':
             try:
-                devices = list(self._os_pci_rows(detailed, resolve_hosts, limit, marker,
-                                                 wanted))
+                devices = list(self.ports.annotated(self._os_pci_rows(
+                    detailed, resolve_hosts, limit, marker, wanted), ports))
             except exc.NoPciApi as error:
                 self._fallback(error)
             else:
@@ -198,8 +183,26 @@ class PciDeviceManager(Manager[PciDevice]):
                                                for i in _holders(d.to_dict()))
                     for device in devices:
                         device.set_holder_names(names)
-                return DeviceList(devices, 'os-pci')
-        return self._placement_list(detailed, limit, marker, wanted, name_holders)
+                return DeviceList(devices, 'os-pci', bindings_hidden=ports.bindings_hidden)
+        return self._with_port_rows(detailed, limit, marker, wanted, name_holders, ports)
+
+    def _with_port_rows(self, detailed: bool, limit: int | None, marker: int | str | None,
+                        wanted: dict[str, builtins.list[str]], name_holders: bool,
+                        ports: Any) -> DeviceList:
+        """Placement's rows (none with ``neutron`` alone), then the devices of SR-IOV
+        ports: Nova never reports a physnet device to Placement, so none is listed twice."""
+        if not ports.read_any and self.lists_devices:
+            return self._placement_list(detailed, limit, marker, wanted, name_holders)
+        listed = DeviceList([], 'neutron')
+        if self.lists_devices:
+            listed = self._placement_list(detailed, None, None, wanted, name_holders)
+        rows = self.ports.device_rows(ports, wanted)
+        if detailed and name_holders:
+            names = self._holder_names(i for d in rows for i in _holders(d.to_dict()))
+            for row in rows:
+                row.set_holder_names(names)
+        devices = page_of([*listed, *rows], marker, limit)
+        return DeviceList(devices, listed.source, listed.unjudged, ports.bindings_hidden)
 
     def stream(self, detailed: bool = False, *, resolve_hosts: bool = True,
                limit: int | None = None, marker: int | str | None = None,
@@ -214,17 +217,19 @@ class PciDeviceManager(Manager[PciDevice]):
         :meth:`list` does, then handed on.
         """
         wanted = _wanted(filters, limit)
-        if self.source != 'placement':
+        ports = self.ports.read(wanted)
+        if self.lists_devices and self.source != 'placement':
             try:
-                rows = self._os_pci_rows(detailed, resolve_hosts, limit, marker, wanted)
+                rows = self.ports.annotated(
+                    self._os_pci_rows(detailed, resolve_hosts, limit, marker, wanted), ports)
             except exc.NoPciApi as error:
                 self._fallback(error)
             else:
                 if detailed and name_holders and self._servers is not None:
                     rows = _named(rows, self._servers.name_book())
-                return DeviceStream(rows, 'os-pci')
-        listed = self._placement_list(detailed, limit, marker, wanted, name_holders)
-        return DeviceStream(listed, 'placement', listed.unjudged)
+                return DeviceStream(rows, 'os-pci', bindings_hidden=ports.bindings_hidden)
+        listed = self._with_port_rows(detailed, limit, marker, wanted, name_holders, ports)
+        return DeviceStream(listed, listed.source, listed.unjudged, listed.bindings_hidden)
 
     def _os_pci_rows(self, detailed: bool, resolve_hosts: bool, limit: int | None,
                      marker: int | str | None, wanted: dict[str, builtins.list[str]],
@@ -295,13 +300,7 @@ class PciDeviceManager(Manager[PciDevice]):
                 devices.append(device)
             elif verdict is None:
                 unjudged[reason] = unjudged.get(reason, 0) + 1
-        if marker is not None:
-            ids = [d.id for d in devices]
-            if str(marker) not in ids:
-                raise exc.BadRequest(f'Marker {marker} is not a PCI device provider here.')
-            devices = devices[ids.index(str(marker)) + 1:]
-        return DeviceList(devices[:limit] if limit is not None else devices, 'placement',
-                          unjudged)
+        return DeviceList(page_of(devices, marker, limit), 'placement', unjudged)
 
     def get(self, device_id: int | str, *, host: str | None = None,
             resolve_host: bool = True) -> Resource:

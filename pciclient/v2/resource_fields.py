@@ -10,7 +10,11 @@ from dataclasses import dataclass
 
 # What the library tells of each device a server holds is the library's to say (it
 # returns them); ``server-show --long`` shows exactly that, so the schema names them too.
-from pciclient.v2.sources import SERVER_DEVICE_FIELDS, SERVER_PLACEMENT_DEVICE_FIELDS  # noqa: F401
+from pciclient.v2.sources import (  # noqa: F401
+    SERVER_DEVICE_FIELDS,
+    SERVER_PLACEMENT_DEVICE_FIELDS,
+    SERVER_PORT_FIELDS,
+)
 
 #: Label of every field a list view can show.
 LABELS: dict[str, str] = {
@@ -60,6 +64,9 @@ LABELS: dict[str, str] = {
     'stage': 'Stage',
     'ok': 'OK',
     'detail': 'Detail',
+    'port_id': 'Port ID',
+    'physical_network': 'Physical Network',
+    'vnic_type': 'VNIC Type',
 }
 
 
@@ -81,14 +88,16 @@ class View:
 
 
 # --- PCI devices -------------------------------------------------------------
-#: ``Source`` says where the rows were read: ``os-pci`` or ``placement``.
+#: ``Source`` says where the rows were read: ``os-pci``, ``placement`` or ``neutron`` (the
+#: device of an SR-IOV port; with ``--long`` its ``Port ID``, ``Physical Network``,
+#: ``VNIC Type``, also on the os-pci row of the same device).
 PCI_DEVICE_LIST = View(('id', 'address', 'host', 'vendor_id', 'product_id', 'status', 'source'))
 #: Vendor and product names come from the PCI ID database, as ``lspci -vmm`` shows them
 #: (``Vendor 8086``/``Device 10ed`` for an id it has no name for; null: no id).
 #: ``Servers`` (``{"id", "name", "amount"}`` each) is the holder in every source's shape.
 PCI_DEVICE_LIST_LONG = PCI_DEVICE_LIST.extend(
     'dev_type', 'dev_id', 'label', 'numa_node', 'instance_uuid', 'servers', 'extra_info',
-    'vendor_name', 'product_name')
+    'vendor_name', 'product_name', 'physical_network', 'port_id', 'vnic_type')
 #: From Placement a row is a device provider (``ID`` its UUID) and ``Address`` the one
 #: in its name: ``Address Of`` says whose (``PF``: the provider counts that PF's VFs, whose
 #: own addresses are unknown; ``device or PF``: one unit, which Placement cannot tell).
@@ -98,7 +107,7 @@ PCI_DEVICE_LIST_PLACEMENT = View(('id', 'address', 'address_of', 'host', 'vendor
 #: servers holding it.
 PCI_DEVICE_LIST_LONG_PLACEMENT = PCI_DEVICE_LIST_PLACEMENT.extend(
     'dev_type', 'resource_class', 'total', 'reserved', 'used', 'free', 'traits', 'servers',
-    'vendor_name', 'product_name')
+    'vendor_name', 'product_name', 'physical_network', 'port_id', 'vnic_type')
 #: ``pci-show`` always has these fields (null when the cloud does not send one),
 #: then any other field the cloud sends, all in alphabetical order.
 PCI_DEVICE_SHOW = View(('address', 'compute_node_id', 'created_at', 'deleted', 'deleted_at',
@@ -110,6 +119,19 @@ PCI_DEVICE_SHOW_PLACEMENT = View(('address', 'address_of', 'dev_type', 'free', '
                                   'product_name', 'reserved', 'resource_class',
                                   'root_provider_uuid', 'servers', 'source', 'status', 'total',
                                   'traits', 'used', 'vendor_id', 'vendor_name'))
+
+# --- SR-IOV ports (Neutron) ------------------------------------------------------
+#: One row per port whose VNIC type holds a PCI device. ``Server`` is its holder as
+#: ``Servers`` is for devices (``{"id", "name", "amount"}``); ``Host`` the hypervisor's
+#: nodename (the compute service host where no hypervisor can be read); ``PCI Slot``,
+#: ``Physical Network``, the ids: from ``binding:profile`` (null: unbound, or hidden from
+#: a caller without an admin role); ``Status`` the port's (``ACTIVE``, ``DOWN``, …).
+PORT_LIST = View(('port_id', 'servers', 'host', 'address', 'physical_network', 'vnic_type',
+                  'vendor_id', 'product_id', 'status'),
+                 relabel=(('servers', 'Server'), ('address', 'PCI Slot')))
+#: ``pci-list --long`` rows of a device bound to an SR-IOV port also carry these (null
+#: elsewhere): the port, and the physical network Nova bound it on.
+PORT_DEVICE_FIELDS = ('physical_network', 'port_id', 'vnic_type')
 
 # --- Hypervisors ---------------------------------------------------------------
 HYPERVISOR_LIST = View(('id', 'hypervisor_hostname', 'state', 'status'))
@@ -142,6 +164,9 @@ SERVER_LIST = View(('id', 'name', 'status', 'pci_devices', 'host'))
 SERVER_LIST_LONG = View(SERVER_LIST.fields + ('project_id', 'flavor'),
                         relabel=(('project_id', 'Project ID'),))
 SERVER_SHOW = View(('id', 'name', 'pci_devices', 'pci_source', 'status'))
+#: ``--long`` adds the server's SR-IOV ports, each as :data:`SERVER_PORT_FIELDS` (null:
+#: the cloud has no Neutron known to the client).
+SERVER_SHOW_LONG = View(SERVER_SHOW.fields + ('sriov_ports',))
 
 # --- Capacity ------------------------------------------------------------------
 #: One row per host and flavor. ``Fits``: how many more such servers (null when it cannot

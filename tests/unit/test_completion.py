@@ -29,7 +29,7 @@ def script(capsys, *args: str) -> str:
 # Each case: the words on the line (the last one is being completed), what is offered.
 CASES = [
     (['pci-cli', ''], 'capacity complete help hypervisor-list hypervisor-show pci-list '
-                      'pci-pool-list pci-show server-list server-show'),
+                      'pci-pool-list pci-show server-list server-show sriov-port-list'),
     (['pci-cli', 'pci-p'], 'pci-pool-list'),
     (['pci-cli', 'pci-list', '--st'], '--status'),
     (['pci-cli', 'pci-list', '--status', 'a'], 'available allocated'),
@@ -41,7 +41,7 @@ CASES = [
     (['pci-cli', 'complete', '--shell', ''], 'bash zsh none'),
     # pci-cli's own options, before the command (and their values are not the command).
     (['pci-cli', '--pci-s'], '--pci-source'),
-    (['pci-cli', '--pci-source', ''], 'auto os-pci placement'),
+    (['pci-cli', '--pci-source', ''], 'auto os-pci placement neutron'),
     (['pci-cli', '--os-interface', 'p'], 'public'),
     (['pci-cli', '--os-cloud', 'pci-list', 'pci-s'], 'pci-show'),
     (['pci-cli', '--os-cloud', 'mine', 'pci-list', '--type', 'type-V'], 'type-VF'),
@@ -109,7 +109,8 @@ def test_zsh_through_bashcompinit(capsys, tmp_path):
     path = tmp_path / 'completion.zsh'
     path.write_text(script(capsys, '--shell', 'zsh'))
     cases = [(['pci-cli', ''], 'capacity complete help hypervisor-list hypervisor-show '
-                               'pci-list pci-pool-list pci-show server-list server-show'),
+                               'pci-list pci-pool-list pci-show server-list server-show '
+                               'sriov-port-list'),
              (['pci-cli', '--os-cloud', 'x', 'pci-list', '-f', ''], 'csv json table value yaml'),
              (['pci-cli', 'pci-list', '--type', ''], 'type-PCI type-PF type-VF vdpa')]
     lines = ['autoload -U compinit && compinit -u -D', f'source {path}',
@@ -135,7 +136,7 @@ def test_none_prints_the_data_only(capsys):
     text = script(capsys, '--shell', 'none')
     lines = text.splitlines()
     assert lines[0] == ("cmds='capacity complete help hypervisor-list hypervisor-show "
-                        "pci-list pci-pool-list pci-show server-list server-show'")
+                        "pci-list pci-pool-list pci-show server-list server-show sriov-port-list'")
     assert "cmds_complete='-h --help --name --shell'" in lines
     assert 'complete -F' not in text
 

@@ -64,7 +64,7 @@ def test_pci_list_long_has_nested_json(cloud, capsys):
     rows = run_json(capsys, 'pci-list', '--long')
     assert list(rows[0])[6:] == ['Source', 'Type', 'Dev ID', 'Label', 'NUMA Node',
                                  'Instance UUID', 'Servers', 'Extra Info', 'Vendor Name',
-                                 'Product Name']
+                                 'Product Name', 'Physical Network', 'Port ID', 'VNIC Type']
     assert rows[0]['Extra Info'] == {'phys_function': '0000:04:00.0', 'key1': 'value1'}
     assert rows[1]['Instance UUID'] == samples.SERVER_UUID  # from server_uuid
     # the holder in the shape every source shares, named from the compute API
