@@ -44,6 +44,7 @@ from pciclient.fakeserver.scenario.loader import (
     load_scenario,
     single_host_scenario,
 )
+from pciclient.fakeserver.scenario.reload import ScenarioReloader
 from pciclient.fakeserver.wsgi.limits import (
     HEADER_TIMEOUT,
     MAX_CONNECTIONS,
@@ -242,7 +243,7 @@ def _with_identity(compute: ServiceApis, scenario: Scenario,
 
 
 class _Signals:
-    """SIGTERM/SIGINT ask to stop, SIGHUP to rescan; the main loop acts on the flags.
+    """SIGTERM/SIGINT ask to stop, SIGHUP to reload (or rescan); the main loop acts on the flags.
 
     Handlers only set plain attributes, so one never waits on a lock the code it
     interrupted might hold. They are installed before the URL is printed: a
@@ -276,7 +277,8 @@ class _Signals:
 
 
 def _serve_until_signalled(running: RunningServer, scenario: Scenario, signals: _Signals) -> int:
-    """SIGTERM/SIGINT stop (exit 0); SIGHUP re-reads the hosts' sysfs trees now."""
+    """SIGTERM/SIGINT stop (exit 0); SIGHUP reloads the scenario file, else rescans sysfs."""
+    reloader = ScenarioReloader(scenario) if scenario.path else None
     try:
         while signals.stop is None:
             if not running.running:
@@ -284,16 +286,22 @@ def _serve_until_signalled(running: RunningServer, scenario: Scenario, signals: 
                 return 1
             if signals.rescan:
                 signals.rescan = False
-                _rescan(scenario)
+                _rescan(scenario, reloader)
             time.sleep(0.1)
         LOG.info('received %s, stopping', signal.Signals(signals.stop).name)
         return 0
     finally:
         running.stop()
+        if reloader is not None:
+            reloader.stop()
 
 
-def _rescan(scenario: Scenario) -> None:
-    """Hand the rescan to the store's thread, so a slow tree never delays a SIGTERM."""
+def _rescan(scenario: Scenario, reloader: ScenarioReloader | None) -> None:
+    """Hand the work to a thread, so a slow tree or file never delays a SIGTERM."""
+    if reloader is not None:
+        LOG.info('received SIGHUP, reloading %s', scenario.path)
+        reloader.request()
+        return
     LOG.info('received SIGHUP, rescanning')
     scenario.store.request_rescan()
 

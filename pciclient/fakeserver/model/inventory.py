@@ -282,7 +282,8 @@ class Inventory:
     def __init__(self, hostnames: tuple[str, ...], tracked: tuple[TrackedDevice, ...],
                  devices: tuple[PciDevice, ...], hypervisors: tuple[Hypervisor, ...],
                  servers: tuple[Server, ...], created_at: str, resources: HostResources,
-                 catalog: Catalog = EMPTY_CATALOG) -> None:
+                 catalog: Catalog = EMPTY_CATALOG,
+                 node_ids: Mapping[str, int] | None = None) -> None:
         self.devices = devices
         self.catalog = catalog
         self.hypervisors = hypervisors
@@ -291,6 +292,7 @@ class Inventory:
         self._hostnames = hostnames
         self._tracked = tracked
         self._resources = resources
+        self._node_ids = node_ids
         self._index = DeviceIndex(devices, removed_status=STATUS_REMOVED)
         self._hypervisors_by_id = {str(h.id): h for h in hypervisors}
         self._hypervisors_by_name = {h.hostname: h for h in hypervisors}
@@ -329,9 +331,12 @@ class Inventory:
     def from_tracked(cls, hostnames: Iterable[str], tracked: Iterable[TrackedDevice],
                      servers: Iterable[Server] = (), created_at: str | None = None,
                      resources: HostResources | None = None,
-                     catalog: Catalog = EMPTY_CATALOG) -> Inventory:
+                     catalog: Catalog = EMPTY_CATALOG,
+                     node_ids: Mapping[str, int] | None = None) -> Inventory:
         """Apply servers to devices whose ids are already settled (listed in ascending id order).
 
+        ``node_ids`` (hostname -> compute node id) keeps hypervisor ids stable when hosts
+        come and go (a scenario reload); None numbers the sorted hostnames from 1.
         Raises ValueError as :meth:`from_hosts` does, and for ids out of order.
         """
         names = tuple(sorted(set(hostnames)))
@@ -342,19 +347,23 @@ class Inventory:
         unknown = {d.hostname for d in devices_in} - set(names)
         if unknown:
             raise ValueError(f'device on unknown host {sorted(unknown)[0]!r}')
+        if node_ids is not None and set(node_ids) != set(names):
+            raise ValueError('node_ids must name exactly the hosts')
         return cls._build(names, devices_in, tuple(servers), created_at or _startup_timestamp(),
-                          resources or HostResources(), catalog)
+                          resources or HostResources(), catalog, node_ids)
 
     def with_servers(self, servers: Iterable[Server]) -> Inventory:
         """Same hosts and device ids, different servers (ids are known before servers are made)."""
         return self._build(self._hostnames, self._tracked, tuple(servers), self.created_at,
-                           self._resources, self.catalog)
+                           self._resources, self.catalog, self._node_ids)
 
     @classmethod
     def _build(cls, hostnames: tuple[str, ...], tracked: tuple[TrackedDevice, ...],
                servers: tuple[Server, ...], created_at: str,
-               resources: HostResources, catalog: Catalog) -> Inventory:
-        node_ids = {name: index for index, name in enumerate(hostnames, start=1)}
+               resources: HostResources, catalog: Catalog,
+               node_ids: Mapping[str, int] | None = None) -> Inventory:
+        if node_ids is None:
+            node_ids = {name: index for index, name in enumerate(hostnames, start=1)}
         holdings = Holdings({d.id: d for d in tracked}, servers, hostnames)
         # by id(function): generated hosts share them
         extra_infos: dict[int, Mapping[str, str]] = {}
@@ -408,10 +417,10 @@ class Inventory:
             Hypervisor(id=node_ids[name], hostname=name, pools=_pools(by_host[name]),
                        running_vms=running.get(name, 0), resources=resources,
                        used=MappingProxyType(used[name]), service=catalog.service(name))
-            for name in hostnames
+            for name in sorted(hostnames, key=node_ids.__getitem__)  # Nova lists by node id
         )
         return cls(hostnames, tracked, tuple(devices), hypervisors, servers, created_at,
-                   resources, catalog)
+                   resources, catalog, node_ids)
 
     # Lookups
 

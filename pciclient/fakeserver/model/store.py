@@ -12,7 +12,10 @@ data and readers never take a lock. What must survive a rescan lives here:
 - a device a server holds is never removed (Nova keeps it ``allocated`` and
   warns), and is the same device again if it reappears;
 - an entry that exists but cannot be read right now, or a bus that cannot be
-  listed, changes nothing: a flaky read must not renumber a host.
+  listed, changes nothing: a flaky read must not renumber a host;
+- a reloaded scenario (:meth:`InventoryStore.adopt`) is applied like a rescan of
+  every host, plus hosts and servers coming and going: a host keeps its compute
+  node id while it stays, a new one gets the next unused id.
 """
 from __future__ import annotations
 
@@ -25,9 +28,15 @@ from dataclasses import dataclass
 
 from pciclient.fakeserver.model.catalog import EMPTY_CATALOG, Catalog
 from pciclient.fakeserver.model.hosts import HostScan, HostSource, OnceReader
-from pciclient.fakeserver.model.inventory import HostResources, Inventory, Server, TrackedDevice
+from pciclient.fakeserver.model.inventory import (
+    STATUS_REMOVED,
+    HostResources,
+    Inventory,
+    Server,
+    TrackedDevice,
+)
 
-__all__ = ['InventoryStore', 'ServerDevices']
+__all__ = ['InventoryStore', 'ReloadChanges', 'ServerDevices']
 
 LOG = logging.getLogger('pciclient.fakeserver')
 
@@ -38,6 +47,25 @@ class ServerDevices:
 
     server: Server
     addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReloadChanges:
+    """What a reload changed, for the log line that tells an operator it took."""
+
+    hosts_added: tuple[str, ...] = ()
+    hosts_removed: tuple[str, ...] = ()
+    servers_added: tuple[str, ...] = ()
+    servers_removed: tuple[str, ...] = ()
+    servers_changed: tuple[str, ...] = ()
+    devices_added: int = 0
+    devices_removed: int = 0
+
+    def __str__(self) -> str:
+        parts = [f'{name.replace("_", " ")}: '
+                 f'{len(value) if isinstance(value, tuple) else value}'
+                 for name, value in dataclasses.asdict(self).items() if value]
+        return ', '.join(parts) or 'no change'
 
 
 def _now() -> str:
@@ -72,14 +100,18 @@ class InventoryStore:
         self._removed: list[TrackedDevice] = []
         self._next_id = 1
         reader = OnceReader()
+        self._node_ids: dict[str, int] = {}
+        self._scans: dict[str, HostScan] = {}  # the first ones, for a store that adopts this
         for name in sorted(self._hosts):
-            scan = (scans or {}).get(name) or self._hosts[name].scan(reader)
+            scan = self._scans[name] = (scans or {}).get(name) or self._hosts[name].scan(reader)
+            self._node_ids[name] = len(self._node_ids) + 1
             self._report(name, scan)
             live = self._live[name] = {}
             for function, tags in scan.tracked:
                 live[function.address] = TrackedDevice(self._next_id, name, function, tags)
                 self._next_id += 1
         self._servers, self._held = self._place(tuple(placements))
+        self._next_node_id = len(self._node_ids) + 1
         self._current = self._snapshot()
         # The rescanner thread (see start_rescanner/request_rescan).
         self._thread_lock = threading.Lock()
@@ -122,7 +154,7 @@ class InventoryStore:
             records.extend(live.values())
         records.sort(key=lambda record: record.id)
         return Inventory.from_tracked(self._hosts, records, self._servers, self.created_at,
-                                      self._resources, self.catalog)
+                                      self._resources, self.catalog, self._node_ids)
 
     def _report(self, hostname: str, scan: HostScan) -> None:
         """Log each problem of a host's tree once, not on every rescan."""
@@ -195,6 +227,64 @@ class InventoryStore:
             changed = True
         return changed
 
+    # Reloading
+
+    def adopt(self, fresh: InventoryStore) -> ReloadChanges:
+        """Become the cloud ``fresh`` (the store of a just-reloaded scenario) describes.
+
+        Hosts in both keep their compute node id and are updated as a rescan would,
+        from the scan ``fresh`` made (so device ids stay); hosts only in ``fresh`` get
+        new node and device ids; hosts only here go, with their devices (ids are never
+        reused). Servers and the catalog become ``fresh``'s. All or nothing: on an
+        exception nothing changed, and requests see the old snapshot or the new one.
+        """
+        with self._rescan_lock:
+            saved = (dict(self._hosts), {name: dict(live) for name, live in self._live.items()},
+                     list(self._removed), self._next_id, dict(self._node_ids),
+                     self._next_node_id, self._servers, self._held, self.catalog)
+            before = self._current
+            try:
+                self._adopt(fresh)
+            except BaseException:
+                (self._hosts, self._live, self._removed, self._next_id, self._node_ids,
+                 self._next_node_id, self._servers, self._held, self.catalog) = saved
+                raise
+            return _changes(before, self._current)
+
+    def _adopt(self, fresh: InventoryStore) -> None:
+        now = _now()
+        for name in [name for name in self._hosts if name not in fresh._hosts]:
+            del self._hosts[name], self._live[name], self._node_ids[name]
+            self._removed = [record for record in self._removed if record.hostname != name]
+            LOG.info('reload: host %s removed', name)
+        by_id = {device.id: device for live in fresh._live.values() for device in live.values()}
+        placements = tuple(
+            ServerDevices(server, tuple(by_id[i].function.address for i in server.device_ids))
+            for server in fresh._servers)
+        # What the new servers hold decides which vanished devices stay allocated.
+        self._held = frozenset((p.server.host, address) for p in placements
+                               for address in p.addresses)
+        for name in sorted(fresh._hosts):
+            scan = fresh._scans[name]
+            self._report(name, scan)
+            if name in self._hosts:
+                self._hosts[name] = fresh._hosts[name]
+                if scan.listed:
+                    self._apply(name, scan, now)
+                continue
+            self._hosts[name] = fresh._hosts[name]
+            self._node_ids[name] = self._next_node_id
+            self._next_node_id += 1
+            live = self._live[name] = {}
+            for function, tags in scan.tracked:
+                live[function.address] = TrackedDevice(self._next_id, name, function, tags,
+                                                       created_at=now)
+                self._next_id += 1
+            LOG.info('reload: new host %s (%d devices)', name, len(live))
+        self._servers, self._held = self._place(placements)
+        self.catalog = fresh.catalog
+        self._current = self._snapshot()
+
     @property
     def rescannable(self) -> bool:
         """Whether any host can change (only sysfs hosts can)."""
@@ -255,3 +345,23 @@ class InventoryStore:
             worker.join()
         self._wake.clear()
 
+
+
+def _changes(before: Inventory, after: Inventory) -> ReloadChanges:
+    """What differs between two snapshots, by host name, server id and device id."""
+    hosts_before = {h.hostname for h in before.hypervisors}
+    hosts_after = {h.hostname for h in after.hypervisors}
+    servers_before = {s.id: s for s in before.servers}
+    servers_after = {s.id: s for s in after.servers}
+    live_before = {d.id for d in before.devices if d.status != STATUS_REMOVED}
+    live_after = {d.id for d in after.devices if d.status != STATUS_REMOVED}
+    return ReloadChanges(
+        hosts_added=tuple(sorted(hosts_after - hosts_before)),
+        hosts_removed=tuple(sorted(hosts_before - hosts_after)),
+        servers_added=tuple(sorted(servers_after.keys() - servers_before.keys())),
+        servers_removed=tuple(sorted(servers_before.keys() - servers_after.keys())),
+        servers_changed=tuple(sorted(i for i in servers_after.keys() & servers_before.keys()
+                                     if servers_after[i] != servers_before[i])),
+        devices_added=len(live_after - live_before),
+        devices_removed=len(live_before - live_after),
+    )
