@@ -5,10 +5,6 @@ The compute API is the real Nova tier's (its ``real_nova`` fixture, imported her
 ``compute1``/``compute2`` and one server). Besides the scenario's ports, the module binds one
 more VF port to that Nova server, as Nova's service user would, so the Server column can
 name a server Nova knows; it is deleted afterwards.
-
-These commands are built in parallel (issue 16); until they are on main every test here is
-an expected failure, ``strict``: the first run where one passes fails, and the marker must
-go. They are never skipped.
 """
 from __future__ import annotations
 
@@ -20,10 +16,6 @@ from tests.realneutron.cli import SRIOV_PORT_COLUMNS, cli_json, run_cli
 from tests.realneutron.cloud import http_session
 from tests.realneutron.scenario import PORTS
 from tests.realnova.conftest import real_nova  # noqa: F401 - the compute API of these runs
-
-pytestmark = pytest.mark.xfail(
-    strict=True, reason='awaits sriov-port-list, --pci-source neutron and '
-                        '--os-network-endpoint-override on main (issue 16)')
 
 NOVA_VF = {'pci_vendor_info': '8086:154c', 'pci_slot': '0000:81:00.4',
            'physical_network': 'physnet1'}
@@ -67,14 +59,16 @@ def test_sriov_port_list_as_admin(real_neutron, real_nova, nova_port):  # noqa: 
     for port_id, spec in _bound_sriov(real_neutron).items():
         row = by_id[port_id]
         server, host, profile = spec['bind']
-        assert server in row['Server'] and row['Host'] == host
+        assert server in [holder['id'] for holder in row['Server']] and row['Host'] == host
         assert row['PCI Slot'] == profile['pci_slot']
         assert row['Physical Network'] == profile['physical_network']
         assert row['VNIC Type'] == spec['vnic_type']
         assert (row['Vendor ID'], row['Product ID']) == tuple(
             profile['pci_vendor_info'].split(':'))
     row = by_id[nova_port['id']]
-    assert real_nova.server_name in row['Server'] and real_nova.server_id in row['Server']
+    # Server: the shared holder field, a list of {"id", "name", "amount"} (name from Nova).
+    assert [(h['id'], h['name']) for h in row['Server']] == [
+        (real_nova.server_id, real_nova.server_name)]
     assert row['PCI Slot'] == NOVA_VF['pci_slot']
 
 
