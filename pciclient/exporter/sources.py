@@ -200,8 +200,9 @@ def capacity(ctx: Context) -> Samples:
     aliases = load_aliases(settings.aliases_text) if settings.aliases_text else None
     answer = manager.capacity(wanted, aliases=aliases,
                               pci_in_placement=settings.pci_in_placement)
-    per_host: list[tuple[tuple[str, ...], float]] = [((row.flavor, row.host, row.fit.limited_by[0] if row.fit.limited_by
-                  else 'none'), _fits(row.fit.fits)) for row in answer.rows]
+    per_host: list[tuple[tuple[str, ...], float]] = [
+        ((row.flavor, row.host, row.fit.limited_by[0] if row.fit.limited_by else 'none'),
+         _fits(row.fit.fits)) for row in answer.rows]
     summary = summarise(answer.rows)
     cloud: list[tuple[tuple[str, ...], float]] = [
         ((line['flavor'], line['limited_by'] or 'none'), _fits(line['fits']))
