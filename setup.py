@@ -34,6 +34,7 @@ setup(
         'console_scripts': [
             'pci-cli = pciclient.main:main',
             'pci-fake-server = pciclient.fakeserver.cli:main',
+            'pci-exporter = pciclient.exporter.cli:main',
         ],
         'openstack.cli.extension': [
             'pci = pciclient.osc.plugin',
