@@ -8,6 +8,7 @@ the query (400), the port (404 ``PortNotFound``); errors in Neutron's
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -31,6 +32,23 @@ __all__ = ['FakeNetworkApp']
 LOG = logging.getLogger('pciclient.fakeserver.network')
 
 
+_MAX_BODY = 1 << 16
+
+
+def _json_body(environ: dict[str, Any]) -> Any:
+    """A PUT's JSON body (None when absent, too large or no JSON): only its keys matter."""
+    try:
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+    except ValueError:
+        return None
+    if not 0 < length <= _MAX_BODY:
+        return None
+    try:
+        return json.loads(environ['wsgi.input'].read(length))
+    except ValueError:
+        return None
+
+
 class FakeNetworkApp:
     """WSGI app answering Neutron's port reads about the fake cloud's servers."""
 
@@ -39,9 +57,10 @@ class FakeNetworkApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = Request.from_environ(environ)
+        put_body = _json_body(environ) if request.method == 'PUT' else None
         headers: tuple[tuple[str, str], ...] = ()
         try:
-            body = self._answer(request)
+            body = self._answer(request, put_body)
             status = '200 OK'
         except NeutronError as error:
             status, body, headers = error.status, error.body(), error.headers
@@ -52,7 +71,7 @@ class FakeNetworkApp:
         return respond_json(start_response, status, body, headers, request.method,
                             request.request_id)
 
-    def _answer(self, request: Request) -> dict[str, Any]:
+    def _answer(self, request: Request, put_body: Any) -> dict[str, Any]:
         try:
             found = ROUTES.match(request.path, request.method)
         except NoRoute:
@@ -61,5 +80,5 @@ class FakeNetworkApp:
             raise method_not_allowed(wrong.allowed) from None
         if found.route.policy is not None and not request.context.authenticated:
             raise not_found()  # the auth middleware lets only the version list through
-        views = NetworkViews(request, self.port_sets.current())
+        views = NetworkViews(request, self.port_sets.current(), put_body)
         return found.route.handler(views, dict(found.params))

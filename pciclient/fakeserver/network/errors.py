@@ -14,7 +14,7 @@ from typing import Any
 from pciclient.fakeserver.wsgi.errors import ApiError
 
 __all__ = ['NeutronError', 'bad_filter', 'bad_limit', 'invalid_boolean', 'method_not_allowed',
-           'not_found', 'port_not_found', 'server_error']
+           'not_found', 'policy_not_authorized', 'port_not_found', 'server_error']
 
 # webob's explanations (webob/exc.py), which is what str() of a bare webob error gives.
 _CLIENT_ERROR = ('The server could not comply with the request since it is either malformed '
@@ -52,6 +52,12 @@ def method_not_allowed(allowed: tuple[str, ...]) -> NeutronError:
     """``pecan.abort(405)``: webob's client-error text (this fake also names what is allowed)."""
     return NeutronError('405 Method Not Allowed', 'HTTPMethodNotAllowed', _CLIENT_ERROR,
                         (('Allow', ', '.join(allowed)),))
+
+
+def policy_not_authorized(action: str, attribute: str) -> NeutronError:
+    """oslo.policy's refusal of an attribute's rule, as Neutron words it."""
+    return NeutronError('403 Forbidden', 'PolicyNotAuthorized',
+                        f'(rule:{action} and rule:{action}:{attribute}) is disallowed by policy')
 
 
 def bad_filter(keys: list[str]) -> NeutronError:

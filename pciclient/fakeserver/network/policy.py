@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pciclient.fakeserver.wsgi.context import RequestContext
 
 __all__ = ['ADMIN_OR_SERVICE_FIELDS', 'ADMIN_ONLY_FIELDS', 'GET_PORT', 'hidden_fields',
-           'may_see_port', 'sees_all_projects']
+           'may_see_port', 'may_write_profile', 'sees_all_projects']
 
 GET_PORT = 'get_port'
 ADMIN_OR_SERVICE_FIELDS = frozenset({'binding:host_id', 'binding:profile', 'binding:vif_type',
@@ -48,6 +48,11 @@ def may_see_port(context: RequestContext, project_id: str, network_owner: str) -
     if sees_all_projects(context):
         return True
     return 'reader' in _roles(context) and context.project_id in (project_id, network_owner)
+
+
+def may_write_profile(context: RequestContext) -> bool:
+    """``update_port:binding:profile``: the ``service`` role only (not even admin)."""
+    return 'service' in _roles(context)
 
 
 def hidden_fields(context: RequestContext, names: Iterable[str]) -> frozenset[str]:

@@ -72,9 +72,12 @@ class Port:
     def vif(self) -> tuple[str, dict[str, Any]]:
         """What Neutron's mechanism driver wrote when it bound the port."""
         if self.vnic_type == 'normal':
-            return 'ovs', dict(_OVS_DETAILS)
+            details: dict[str, Any] = dict(_OVS_DETAILS)
+            details['bound_drivers'] = {'0': 'openvswitch'}
+            return 'ovs', details
+        # ML2 names the driver that bound each level (``bound_drivers``, as recorded).
         details = {'port_filter': False, 'connectivity': 'l2',
-                   'vlan': str(self.network.vlan)}
+                   'vlan': str(self.network.vlan), 'bound_drivers': {'0': 'sriovnicswitch'}}
         return ('hostdev_physical' if self.vnic_type == 'direct-physical' else 'hw_veb'), details
 
     def document(self) -> dict[str, Any]:
@@ -84,7 +87,6 @@ class Port:
             'id': self.id,
             'name': '',
             'network_id': self.network.id,
-            'tenant_id': self.project_id,
             'project_id': self.project_id,
             'mac_address': self.mac_address,
             'admin_state_up': True,
@@ -103,17 +105,23 @@ class Port:
             'binding:vif_type': vif_type,
             'binding:vif_details': vif_details,
             'port_security_enabled': True,
-            'ip_allocation': 'immediate',
             'tags': [],
             'created_at': self.created_at,
             'updated_at': self.created_at,
             'revision_number': 4,
+            'tenant_id': self.project_id,
         }
 
 
 def _security_group(project_id: str) -> str:
     """Each project's ``default`` security group."""
     return str(uuid.uuid5(_NAMESPACE, f'security-group:{project_id}:default'))
+
+
+def _device_mac(device: PciDevice) -> str:
+    """A PF's MAC address, made up but stable (the fake's hosts have no netdevs)."""
+    digest = hashlib.sha256(f'{device.hostname}:{device.address}'.encode()).digest()
+    return '3c:fd:fe:' + ':'.join(f'{b:02x}' for b in digest[:3])
 
 
 def default_vnic_type(device: PciDevice) -> str:
@@ -174,13 +182,17 @@ def build_ports(inventory: Inventory) -> PortSet:
     for server, device, physnet in held:
         network = networks[physnet]
         vnic = server.vnic_types.get(device.address) or default_vnic_type(device)
+        profile = {'pci_slot': device.address,
+                   'pci_vendor_info': f'{device.vendor_id}:{device.product_id}',
+                   'physical_network': physnet}
+        if vnic == 'direct-physical':
+            # Nova adds the PF's own MAC for a port holding a whole PF.
+            profile['device_mac_address'] = _device_mac(device)
         ports.append(Port(
             id=str(uuid.uuid5(_NAMESPACE, f'port:{server.id}:{device.address}')),
             network=network, project_id=server.tenant_id, device_id=server.id,
             host=server.host, vnic_type=vnic,
-            profile={'pci_slot': device.address,
-                     'pci_vendor_info': f'{device.vendor_id}:{device.product_id}',
-                     'physical_network': physnet},
+            profile=profile,
             ip_address=address_on(network), created_at=_neutron_time(server.created)))
     return PortSet(ports, networks)
 

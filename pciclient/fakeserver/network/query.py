@@ -8,9 +8,10 @@ As Neutron 29 with ML2 does it (``neutron/api/api_common.py``,
   (``portbindings.py`` gives it no ``is_filter``), ``binding:host_id`` is not;
 - repeated values of one key mean any of them; empty values count
   (``empty-string-filtering``); ``fixed_ips`` takes ``ip_address=…``/``subnet_id=…``;
-- ``fields`` keeps the attributes asked for plus those Neutron always adds:
-  the ``required_by_policy`` ones (``network_id``, ``tenant_id``, ``project_id``)
-  and the primary key for pagination (``id``); no ``fields``: everything;
+- ``fields`` keeps only the attributes asked for: Neutron also reads the
+  ``required_by_policy`` ones and the ``id`` (for paging) but strips them from the
+  answer (as a real Neutron 29 answered, ``tests/data/neutron-29-ports``); no
+  ``fields``: everything;
 - ``limit`` (0: no paging), ``marker`` (a port the caller can find, else
   ``PortNotFound``) and ``page_reverse`` over ports sorted by ``id``, with
   ``ports_links`` built as ``get_pagination_links`` does.
@@ -34,12 +35,11 @@ __all__ = ['PAGING_KEYS', 'Filters', 'Page', 'page_links', 'parse_filters', 'par
            'selected_fields']
 
 PAGING_KEYS = ('fields', 'sort_key', 'sort_dir', 'limit', 'marker', 'page_reverse')
-_MANDATORY_FIELDS = frozenset({'network_id', 'tenant_id', 'project_id'})
 _PRIMARY_KEY = 'id'
 # ``is_filter`` port attributes of the core resource and ML2's usual extensions.
 _PLAIN_FILTERS = frozenset({
     'id', 'name', 'network_id', 'device_id', 'device_owner', 'tenant_id', 'project_id',
-    'status', 'description', 'ip_allocation', 'binding:host_id', 'revision_number',
+    'status', 'description', 'binding:host_id', 'revision_number',
 })
 _TAG_FILTERS = frozenset({'tags', 'tags-any', 'not-tags', 'not-tags-any'})
 FILTER_KEYS = _PLAIN_FILTERS | _TAG_FILTERS | {'admin_state_up', 'mac_address', 'fixed_ips',
@@ -128,11 +128,10 @@ def parse_filters(query: Sequence[tuple[str, str]]) -> Filters:
 
 
 def selected_fields(query: Sequence[tuple[str, str]]) -> frozenset[str] | None:
-    """The attributes to keep (None: all), with the ones Neutron always adds."""
+    """The attributes to keep (None: all): only those asked for. Neutron reads the
+    mandatory ones (and the id, for paging) too, but strips them before answering."""
     asked = {value for key, value in query if key == 'fields' and value}
-    if not asked:
-        return None
-    return frozenset(asked | _MANDATORY_FIELDS | {_PRIMARY_KEY})
+    return frozenset(asked) if asked else None
 
 
 @dataclass(frozen=True)

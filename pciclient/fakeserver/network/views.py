@@ -14,7 +14,12 @@ from typing import Any
 from urllib.parse import quote
 
 from pciclient.fakeserver.network import policy
-from pciclient.fakeserver.network.errors import not_found, port_not_found
+from pciclient.fakeserver.network.errors import (
+    method_not_allowed,
+    not_found,
+    policy_not_authorized,
+    port_not_found,
+)
 from pciclient.fakeserver.network.ports import NETWORK_OWNER, Port, PortSet
 from pciclient.fakeserver.network.query import (
     page_links,
@@ -34,8 +39,9 @@ _CORE_RESOURCES = (('network', 'networks'), ('subnet', 'subnets'),
 class NetworkViews:
     """The handlers of the route table; one instance per request."""
 
-    def __init__(self, request: Request, ports: PortSet) -> None:
+    def __init__(self, request: Request, ports: PortSet, body: Any = None) -> None:
         self.request = request
+        self.body = body
         self.ports = ports
         self.context = request.context
 
@@ -87,10 +93,10 @@ class NetworkViews:
                      if filters(document)]
         if page.limit:
             documents = _page(documents, page.marker, page.limit, page.reverse)
-        shown = [self._shown(document, fields) for document in documents
-                 if policy.may_see_port(self.context, document['project_id'], NETWORK_OWNER)]
-        body: dict[str, Any] = {'ports': shown}
-        links = page_links(self._url(self.request.path), query, page, shown)
+        visible = [document for document in documents
+                   if policy.may_see_port(self.context, document['project_id'], NETWORK_OWNER)]
+        body: dict[str, Any] = {'ports': [self._shown(d, fields) for d in visible]}
+        links = page_links(self._url(self.request.path), query, page, visible)
         if links:
             body['ports_links'] = links
         return body
@@ -105,6 +111,20 @@ class NetworkViews:
         if not policy.may_see_port(self.context, port.project_id, NETWORK_OWNER):
             raise port_not_found(params['id'])
         return {'port': self._shown(port.document(), fields)}
+
+    def port_update(self, params: dict[str, str]) -> dict[str, Any]:
+        """``PUT``: the fake is read-only, but says what Neutron 29 says first: a port the
+        caller cannot find is a 404, and writing ``binding:profile`` takes the ``service``
+        role (Nova's), so even an admin gets ``PolicyNotAuthorized``; else a 405."""
+        port = self.ports.port(params['id'])
+        if (port is None or not self._findable(port)
+                or not policy.may_see_port(self.context, port.project_id, NETWORK_OWNER)):
+            raise port_not_found(params['id'])
+        attributes = self.body.get('port') if isinstance(self.body, dict) else None
+        if (isinstance(attributes, dict) and 'binding:profile' in attributes
+                and not policy.may_write_profile(self.context)):
+            raise policy_not_authorized('update_port', 'binding:profile')
+        raise method_not_allowed(('GET',))
 
 
 def _page(documents: list[dict[str, Any]], marker: str | None, limit: int,
