@@ -11,6 +11,11 @@ from pciclient.v2 import resource_fields as fields
 
 LOG = logging.getLogger(__name__)
 
+#: Said under pools from Placement where the cloud has Neutron: free SR-IOV VFs are in none.
+PHYSNET_NOTE = ('Note: devices whose device_spec names a physical_network (SR-IOV VFs for '
+                'Neutron ports) are not in Placement, so no API counts the free ones; '
+                'sriov-port-list shows those in use.\n')
+
 
 class ListPciPool(common.Lister):
     """List every host's PCI pools: how many devices of each kind are free where."""
@@ -33,10 +38,14 @@ class ListPciPool(common.Lister):
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
-        pools = common.compute_client(self.app).pci_pools.list(
+        client = common.compute_client(self.app)
+        pools = client.pci_pools.list(
             host=parsed_args.host, vendor_id=parsed_args.vendor_id,
             product_id=parsed_args.product_id)
         common.say_unjudged(self.app, pools.unjudged, 'PCI pool')
+        if pools.source == 'placement' and client.neutron.available():
+            # Pools from Placement look complete; on a cloud with SR-IOV ports they are not.
+            self.app.stderr.write(PHYSNET_NOTE)
         if pools.silent_hosts:
             LOG.warning('Hypervisors that report no PCI pools: %s',
                         printable(', '.join(str(host) for host in pools.silent_hosts)))

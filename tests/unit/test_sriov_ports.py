@@ -163,3 +163,16 @@ def test_neutron_alone_lists_only_the_vfs_of_ports(neutron, capsys):  # noqa: F8
     assert listed(capsys, '--pci-source', 'neutron', 'pci-list', '--status', 'available') == []
     assert not [r for r in neutron.request_history if 'os-pci' in r.path]
     assert len(port_requests(neutron)) == 1
+
+
+def test_pools_from_placement_say_free_physnet_vfs_are_in_no_api(
+        placement_fixture, capsys):  # noqa: F811
+    mock_compute(placement_fixture)
+    argv = ['--os-placement-endpoint-override', PLACEMENT, 'pci-pool-list', '-f', 'json']
+    code, out, err = run(capsys, '--pci-source', 'placement,neutron', *argv)
+    assert code == 0 and json.loads(out)
+    assert err.count('\n') == 1 and 'physical_network' in err and 'sriov-port-list' in err
+    # Without Neutron nothing is missing that another API would show: no note.
+    code = shell.main(['--os-auth-type', 'none', '--os-endpoint', NOVA,
+                       '--pci-source', 'placement', *argv])
+    assert (code, capsys.readouterr().err) == (0, '')
