@@ -24,6 +24,9 @@ DEVICE_LABELS = ('host', 'address', 'vendor_id', 'product_id', 'vendor_name', 'p
 HOLDER_LABELS = ('server_id', 'server_name', 'project_id', 'host', 'address',
                  'resource_class')
 
+#: One physical GPU provider (a ``vgpu`` row of ``pci-list``).
+PGPU_LABELS = ('host', 'address', 'resource_class')
+
 
 @dataclass(frozen=True)
 class Family:
@@ -58,6 +61,15 @@ _FAMILIES = (
     # -- per holder (--per-device) ---------------------------------------------------------
     Family('pci_server_device_units', GAUGE, 'Units of one device one server holds.',
            HOLDER_LABELS),
+    # -- vGPUs per physical GPU (Placement) -------------------------------------------------
+    Family('pci_pgpu_vgpu_capacity_units', GAUGE, 'vGPUs one physical GPU provider offers '
+           '(its Placement inventory total), as pci-list shows its vgpu row.', PGPU_LABELS),
+    Family('pci_pgpu_vgpu_used_units', GAUGE, 'vGPUs of one physical GPU provider held by '
+           'servers.', PGPU_LABELS),
+    # -- SR-IOV ports (Neutron) -------------------------------------------------------------
+    Family('pci_sriov_ports_in_use', GAUGE, 'SR-IOV ports (a VNIC type that holds a PCI '
+           'device) bound to this host and held by a server, per physical network, as '
+           'sriov-port-list shows them.', ('host', 'physical_network')),
     # -- capacity per flavor ----------------------------------------------------------------
     Family('pci_flavor_host_fits', GAUGE, 'How many more servers of this flavor fit on this '
            'host (an upper bound; NaN: unknown), and what stops the next one.',
@@ -83,10 +95,10 @@ _FAMILIES = (
     Family('pci_exporter_refreshes', COUNTER, 'Refreshes by result (success, failure).',
            ('result',)),
     Family('pci_exporter_requests', COUNTER, 'HTTP requests to the cloud (Keystone, '
-           'compute, Placement) that were answered.', ()),
+           'compute, Placement, Neutron) that were answered.', ()),
     Family('pci_exporter_errors', COUNTER, 'Failed source refreshes by kind of error '
            '(the pciclient exception class, e.g. ConnectionError, Forbidden, '
-           'DeadlinePassed).', ('source', 'kind')),
+           'DeadlinePassed, BindingsHidden).', ('source', 'kind')),
     Family('pci_exporter_series', GAUGE, 'Series the last refresh exposes (all families).',
            ()),
 )

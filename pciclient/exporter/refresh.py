@@ -125,7 +125,8 @@ class Refresher:
         from pciclient.answers import Limits
 
         for http in (getattr(self.client, 'http', None),
-                     getattr(getattr(self.client, 'placement', None), 'http', None)):
+                     getattr(getattr(self.client, 'placement', None), 'http', None),
+                     getattr(getattr(self.client, 'neutron', None), 'http', None)):
             if http is not None:
                 http.limits = Limits.from_now(self.max_answer_size, until)
 

@@ -3,12 +3,11 @@
 A source takes the :class:`Context` (the library's client, the exporter's settings, the
 PCI names) and returns :data:`Samples` for families of :mod:`pciclient.exporter.metrics`.
 The refresh loop runs every source of :data:`SOURCES` on its own: a source that fails keeps
-its last good samples (stale) while the others move on. Adding a source (Neutron's SR-IOV
-ports, vGPUs per pGPU) is one function here, its families in ``metrics``, and one line in
-:data:`SOURCES`.
+its last good samples (stale) while the others move on. Adding a source is one function
+here, its families in ``metrics``, and one line in :data:`SOURCES`.
 
 Sources ask the library only (the managers ``pci-cli`` commands use), so every number
-here is one that ``pci-cli pci-list --long`` or ``pci-cli capacity`` shows.
+here is one that ``pci-cli pci-list --long``, ``sriov-port-list`` or ``capacity`` shows.
 """
 from __future__ import annotations
 
@@ -24,6 +23,17 @@ Samples = dict[str, list[tuple[tuple[str, ...], float]]]
 
 #: os-pci states whose device a server holds; ``available`` is free, any other is reserved.
 _USED_STATES = ('claimed', 'allocated')
+#: ``pci-list``'s ``Type`` of a physical GPU's provider (its units are vGPUs).
+_VGPU = 'vgpu'
+
+
+class BindingsHidden(exc.ClientException):
+    """Neutron left the ports' binding fields out (the exporter's user has neither the
+    ``admin`` nor the ``service`` role): which host and network a port is bound to is
+    unknown, so no SR-IOV series is shown rather than wrong ones."""
+
+    message = ('Neutron hides the SR-IOV ports\' binding:host_id and binding:profile from '
+               'this user: give it the admin or service role to see ports per host.')
 
 
 @dataclass
@@ -72,11 +82,12 @@ def devices(ctx: Context) -> Samples:
         units = _units(row)
         rc = row.get('resource_class') or _resource_class_tag(tags) \
             or _pci_class(row.get('vendor_id'), row.get('product_id'))
+        source = _text(row.get('source') or listed.source)   # a port's device: neutron
         vendor_name = ctx.names.vendor(row.get('vendor_id'))
         product_name = ctx.names.product(row.get('vendor_id'), row.get('product_id'))
         key: tuple[str, ...] = (_text(row.get('host')), rc, _text(row.get('vendor_id')),
                _text(row.get('product_id')), _text(vendor_name), _text(product_name),
-               listed.source)
+               source)
         sums = totals.setdefault(key, [0, 0, 0, 0, 0])
         for index, value in enumerate((1, *units)):
             sums[index] += value
@@ -84,8 +95,8 @@ def devices(ctx: Context) -> Samples:
             labels = (_text(row.get('host')), _text(row.get('address')),
                       _text(row.get('vendor_id')), _text(row.get('product_id')),
                       _text(vendor_name), _text(product_name), _text(row.get('dev_type')),
-                      rc, _text(tags.get('physical_network')), _text(row.get('numa_node')),
-                      listed.source)
+                      rc, _text(tags.get('physical_network') or row.get('physical_network')),
+                      _text(row.get('numa_node')), source)
             for name, value in zip(('capacity', 'used', 'reserved', 'free'), units,
                                    strict=True):
                 samples.setdefault(f'pci_device_{name}_units', []).append((labels, value))
@@ -96,7 +107,24 @@ def devices(ctx: Context) -> Samples:
             samples.setdefault(f'pci_host_{name}', []).append((group, value))
     if ctx.settings.per_device:
         samples['pci_server_device_units'] = _holder_samples(client, holders)
+    samples.update(_vgpu_samples(rows))
     return samples
+
+
+def _vgpu_samples(rows: list[dict[str, Any]]) -> Samples:
+    """vGPUs per physical GPU: the ``vgpu`` rows (Placement's pGPU providers) of the same
+    listing, so no request more; none where the devices come from os-pci, which has no
+    vGPU, as ``pci-list`` shows none there."""
+    total: list[tuple[tuple[str, ...], float]] = []
+    used: list[tuple[tuple[str, ...], float]] = []
+    for row in rows:
+        if row.get('dev_type') != _VGPU:
+            continue
+        labels = (_text(row.get('host')), _text(row.get('address')),
+                  _text(row.get('resource_class')))
+        total.append((labels, float(row.get('total') or 0)))
+        used.append((labels, float(row.get('used') or 0)))
+    return {'pci_pgpu_vgpu_capacity_units': total, 'pci_pgpu_vgpu_used_units': used}
 
 
 def _units(row: dict[str, Any]) -> tuple[float, float, float, float]:
@@ -173,6 +201,27 @@ def _holder_samples(client: Any, holders: list[tuple[dict[str, Any], dict[str, A
     return samples
 
 
+# -- SR-IOV ports -----------------------------------------------------------------------------
+def sriov_ports(ctx: Context) -> Samples:
+    """SR-IOV ports in use per host and physical network, as ``sriov-port-list`` lists
+    them: one listing of the ports (no holder names). Nothing where the cloud has no
+    Neutron; :class:`BindingsHidden` (the source fails, no series) where Neutron hides
+    the bindings, since every port would then look unbound."""
+    neutron = ctx.client.neutron
+    if not neutron.available():
+        return {}
+    ports = neutron.ports(name_holders=False)
+    if ports.bindings_hidden:
+        raise BindingsHidden()
+    counts: dict[tuple[str, ...], float] = {}
+    for port in ports:
+        fields = port.to_dict()
+        if fields.get('host') and fields.get('server_id'):
+            key = (str(fields['host']), _text(fields.get('physical_network')))
+            counts[key] = counts.get(key, 0) + 1
+    return {'pci_sriov_ports_in_use': sorted(counts.items())}
+
+
 # -- capacity ---------------------------------------------------------------------------------
 def _asks_devices(flavor: dict[str, Any]) -> bool:
     """Whether a flavor asks for PCI devices (an alias) or vGPUs (``resources*:VGPU``)."""
@@ -223,5 +272,6 @@ def _fits(value: int | None) -> float:
 #: Every source, by the name its health metrics carry, in the order a refresh runs them.
 SOURCES: dict[str, Callable[[Context], Samples]] = {
     'devices': devices,
+    'sriov_ports': sriov_ports,
     'capacity': capacity,
 }

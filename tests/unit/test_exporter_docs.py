@@ -40,7 +40,8 @@ def test_every_dashboard_query_names_emitted_metrics():
 def test_the_dashboard_has_the_panels_operators_asked_for():
     used = set().union(*map(_metric_names, _dashboard_exprs()))
     assert {'pci_host_free_units', 'pci_server_device_units', 'pci_flavor_fits',
-            'pci_exporter_last_success_timestamp_seconds'} <= used
+            'pci_exporter_last_success_timestamp_seconds', 'pci_pgpu_vgpu_used_units',
+            'pci_sriov_ports_in_use'} <= used
 
 
 def test_every_alert_rule_names_emitted_metrics():
@@ -53,10 +54,39 @@ def test_every_alert_rule_names_emitted_metrics():
         assert names and names <= exposed_names(), expr
 
 
-def test_the_readme_documents_every_family_and_its_labels():
+def _readme_section() -> str:
+    """The README's exporter section only (up to the next section)."""
     text = README.read_text()
-    section = text[text.index('## Prometheus exporter'):]
+    start = text.index('## Prometheus exporter')
+    end = text.find('\n## ', start + 1)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def test_the_readme_documents_every_family_and_its_labels():
+    section = _readme_section()
     for family in FAMILIES.values():
         assert f'`{family.name}`' in section or f'`{family.name}_total`' in section, family.name
     for label in {label for family in FAMILIES.values() for label in family.labels}:
         assert f'`{label}`' in section, label
+
+
+def test_the_readme_names_only_emitted_metrics_with_their_labels():
+    """Each row of the README's metric table names metrics the exporter exposes, and the
+    labels it lists are those families' labels, no more, no fewer (a renamed metric or
+    label, or a stale README, fails here)."""
+    section = _readme_section()
+    by_exposed = {(f.name + '_total' if f.kind == 'counter' else f.name): f
+                  for f in FAMILIES.values()}
+    rows = [line for line in section.splitlines() if line.startswith('| `pci_')]
+    assert rows
+    seen: set[str] = set()
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip('|').split('|')]
+        names = re.findall(r'`([a-z0-9_]+)`', cells[0])
+        assert names and set(names) <= exposed_names(), row
+        documented = set(re.findall(r'`([a-z0-9_]+)`', cells[1]))
+        assert documented == {label for name in names for label in by_exposed[name].labels}, row
+        seen.update(names)
+    assert seen == exposed_names()
+    mentioned = set(re.findall(r'`(pci_[a-z0-9_]+)[`{]', section))
+    assert mentioned <= exposed_names(), mentioned - exposed_names()
