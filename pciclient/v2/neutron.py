@@ -174,8 +174,10 @@ class NeutronManager:
             try:
                 self.http.endpoint()
                 self._available = True
-            except (exc.ConfigurationError, exc.ConnectionError):
+            except exc.ConfigurationError:  # no network service in the catalog
                 self._available = False
+            # A login that failed (ConnectionError, …) is the answer's failure, said once:
+            # taken for "no Neutron" the next request would log in, and fail, again.
         return self._available
 
     def require(self) -> HTTPClient:

@@ -170,11 +170,13 @@ class PciDeviceManager(Manager[PciDevice]):
         the closest names, never an empty listing.
         """
         wanted = _wanted(filters, limit)
-        ports = self.ports.read(wanted)
         if self.lists_devices and self.source != 'placement':
             try:
-                devices = list(self.ports.annotated(self._os_pci_rows(
-                    detailed, resolve_hosts, limit, marker, wanted), ports))
+                # os-pci's first page before Neutron: a failing login is told (and retried)
+                # once, by the request that needs it, never taken for "no Neutron".
+                pci_rows = self._os_pci_rows(detailed, resolve_hosts, limit, marker, wanted)
+                ports = self.ports.read(wanted)
+                devices = list(self.ports.annotated(pci_rows, ports))
             except exc.NoPciApi as error:
                 self._fallback(error)
             else:
@@ -184,7 +186,8 @@ class PciDeviceManager(Manager[PciDevice]):
                     for device in devices:
                         device.set_holder_names(names)
                 return DeviceList(devices, 'os-pci', bindings_hidden=ports.bindings_hidden)
-        return self._with_port_rows(detailed, limit, marker, wanted, name_holders, ports)
+        return self._with_port_rows(detailed, limit, marker, wanted, name_holders,
+                                    self.ports.read(wanted))
 
     def _with_port_rows(self, detailed: bool, limit: int | None, marker: int | str | None,
                         wanted: dict[str, builtins.list[str]], name_holders: bool,
@@ -217,18 +220,19 @@ class PciDeviceManager(Manager[PciDevice]):
         :meth:`list` does, then handed on.
         """
         wanted = _wanted(filters, limit)
-        ports = self.ports.read(wanted)
         if self.lists_devices and self.source != 'placement':
             try:
-                rows = self.ports.annotated(
-                    self._os_pci_rows(detailed, resolve_hosts, limit, marker, wanted), ports)
+                pci_rows = self._os_pci_rows(detailed, resolve_hosts, limit, marker, wanted)
+                ports = self.ports.read(wanted)  # after os-pci's first page (see list)
+                rows = self.ports.annotated(pci_rows, ports)
             except exc.NoPciApi as error:
                 self._fallback(error)
             else:
                 if detailed and name_holders and self._servers is not None:
                     rows = _named(rows, self._servers.name_book())
                 return DeviceStream(rows, 'os-pci', bindings_hidden=ports.bindings_hidden)
-        listed = self._with_port_rows(detailed, limit, marker, wanted, name_holders, ports)
+        listed = self._with_port_rows(detailed, limit, marker, wanted, name_holders,
+                                      self.ports.read(wanted))
         return DeviceStream(listed, listed.source, listed.unjudged, listed.bindings_hidden)
 
     def _os_pci_rows(self, detailed: bool, resolve_hosts: bool, limit: int | None,
