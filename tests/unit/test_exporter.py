@@ -97,6 +97,31 @@ def test_a_refresh_past_its_deadline_runs_no_further_source():
                   kind='DeadlinePassed') == 1
 
 
+def test_a_refresh_slower_than_its_deadline_logs_once_wherever_the_deadline_struck(caplog):
+    """The deadline strikes at another request each refresh (another provider's usages):
+    that is one failure, logged once, not a line per interval (--interval 1 on a large
+    cloud filled the log)."""
+    from pciclient.answers import DeadlinePassed
+
+    source = _Flaky()
+    refresher = _refresher(source)
+    with caplog.at_level(logging.INFO, logger='pciclient.exporter'):
+        for index in range(3):
+            source.failure = DeadlinePassed(
+                f'The deadline (1 s) passed while reading the answer from '
+                f'http://placement:8778/resource_providers/rp-{index}/usages.')
+            assert refresher.refresh() is False
+        source.failure = exc.ConnectionError('Unable to reach http://placement:8778/x')
+        refresher.refresh()
+        source.failure = exc.ConnectionError('Unable to reach http://placement:8778/y')
+        refresher.refresh()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 2, errors
+    assert 'rp-0' in errors[0] and 'Unable to reach' in errors[1]
+    assert _value(refresher.page().text, 'pci_exporter_errors_total', source='devices',
+                  kind='DeadlinePassed') == 3
+
+
 def test_samples_of_an_undeclared_family_fail_loudly():
     with pytest.raises(ValueError, match='pci_typo'):
         render.text({'pci_typo': [((), 1.0)]})
