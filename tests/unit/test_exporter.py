@@ -195,3 +195,53 @@ def test_pci_cli_start_up_never_imports_prometheus_client():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == 'False'
+
+
+class _CountedPool(dict):
+    """A hypervisor PCI pool that counts how often it is looked at."""
+
+    reads = 0
+
+    def get(self, key, default=None):
+        _CountedPool.reads += 1
+        return super().get(key, default)
+
+
+def test_devices_are_matched_against_their_own_hosts_pools_not_every_pool():
+    """The os-pci source matched each device against every pool of the cloud: devices ×
+    pools, minutes at 1,000 hosts (the benchmark "hung"). Counted, not timed."""
+    from types import SimpleNamespace
+
+    from pciclient.exporter.sources import Context, Settings, devices
+
+    hosts = 60
+    rows = [{'host': f'h{h}', 'address': f'0000:0{d}:00.0', 'vendor_id': '8086',
+             'product_id': '10ed', 'dev_type': 'type-VF', 'numa_node': 0,
+             'status': 'available', 'source': 'os-pci'} for h in range(hosts) for d in range(4)]
+    pools = [_CountedPool(host=f'h{h}', vendor_id=v, product_id='10ed', dev_type='type-VF',
+                          numa_node=0, tags={'physical_network': f'net{h}'})
+             for h in range(hosts) for v in ('8086', '15b3')]
+    client = SimpleNamespace(
+        pci_devices=SimpleNamespace(list=lambda **kw: _Listed(rows)),
+        hypervisors=SimpleNamespace(pools=lambda: (pools, False)))
+    names = SimpleNamespace(vendor=lambda v: None, product=lambda v, p: None)
+    _CountedPool.reads = 0
+    samples = devices(Context(client, Settings(per_device=True), names))
+    nets = {labels[8] for labels, _ in samples['pci_device_free_units']}
+    assert nets == {f'net{h}' for h in range(hosts)}   # each device got its own host's tags
+    assert _CountedPool.reads < 20 * len(rows), _CountedPool.reads   # was ~ rows × pools
+
+
+class _Listed(list):
+    source = 'os-pci'
+
+    def __init__(self, rows):
+        super().__init__(_Row(r) for r in rows)
+
+
+class _Row:
+    def __init__(self, row):
+        self._row = row
+
+    def to_dict(self):
+        return dict(self._row)
