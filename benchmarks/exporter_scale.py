@@ -204,7 +204,7 @@ def render(info: dict[str, object], steps: list[Step], scrapers: int) -> str:
         f'{"/".join(f"{v:.2f}" for v in info["loadavg_end"])}.',  # type: ignore[attr-defined]
         '',
         'The fake cloud (`pci-fake-server`, one process) and the exporter share the machine; '
-        'refresh time is mostly the fake cloud answering. Scrape latency: '
+        'the exporter\'s cpu column shows its own share. Scrape latency: '
         f'{scrapers} threads scraping `/metrics` (gzip, a new connection each) back to back '
         'while the second refresh runs; connect to last byte.', '',
         '| cloud | devices | first refresh | refresh under scrapers | requests | series '
