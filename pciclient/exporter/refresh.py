@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -27,13 +28,29 @@ from pciclient.exporter.sources import SOURCES, Context, Samples
 
 LOG = logging.getLogger('pciclient.exporter')
 
+_URL = re.compile(r'(https?://[^/\s]+)\S*')
+
+
+def _same_failure(error: Exception, line: str) -> tuple[str, str]:
+    """What makes two failures "the same" for logging: the kind and the line, with each URL
+    cut to its endpoint. A deadline strikes at whatever request is running (another
+    provider's usages each refresh), so a deadline is the same failure wherever it struck:
+    a refresh slower than its deadline logs once, not at every interval."""
+    from pciclient.answers import DeadlinePassed
+
+    kind = type(error).__name__
+    if isinstance(error, DeadlinePassed):
+        return kind, ''
+    return kind, _URL.sub(r'\1', line)
+
 
 @dataclass
 class SourceState:
     samples: Samples = field(default_factory=dict)
     up: bool = False
     last_success: float = 0.0
-    #: (kind, line) of the failure last logged; None while it succeeds.
+    #: (kind, what) of the failure last logged (see :func:`_same_failure`); None while it
+    #: succeeds.
     failure: tuple[str, str] | None = None
 
 
@@ -156,13 +173,14 @@ class Refresher:
             line = f'{kind}: {error}'
         state.up = False
         self.errors[(name, kind)] = self.errors.get((name, kind), 0) + 1
-        if state.failure != (kind, line):
+        same = _same_failure(error, line)
+        if state.failure != same:
             stale = ('keeping the data of '
                      + time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(state.last_success))
                      if state.last_success else 'no data yet')
             LOG.error('Source %s failed (%s): %s', name, stale, line,
                       exc_info=self._debug or not isinstance(error, exc.ClientException))
-            state.failure = (kind, line)
+            state.failure = same
 
     # -- the page ---------------------------------------------------------------------------
     def health(self) -> Samples:

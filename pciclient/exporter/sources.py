@@ -73,12 +73,13 @@ def devices(ctx: Context) -> Samples:
     client = ctx.client
     listed = client.pci_devices.list(detailed=True, name_holders=False)
     rows = [device.to_dict() for device in listed]
-    pools = _os_pci_pools(client) if listed.source == 'os-pci' and rows else []
+    pools = _pool_index(_os_pci_pools(client)) if listed.source == 'os-pci' and rows else {}
     samples: Samples = {}
     totals: dict[tuple[str, ...], list[float]] = {}
     holders: list[tuple[dict[str, Any], dict[str, Any], str]] = []
     for row in rows:
-        tags = _pool_tags(row, pools) if listed.source == 'os-pci' else {}
+        tags = _pool_tags(row, pools.get(_pool_key(row), ())) \
+            if listed.source == 'os-pci' else {}
         units = _units(row)
         rc = row.get('resource_class') or _resource_class_tag(tags) \
             or _pci_class(row.get('vendor_id'), row.get('product_id'))
@@ -149,6 +150,22 @@ def _os_pci_pools(client: Any) -> list[dict[str, Any]]:
     except (exc.Forbidden, exc.NotFound):
         return []
     return list(pools)
+
+
+_PoolKey = tuple[Any, Any, Any]
+
+
+def _pool_key(item: dict[str, Any]) -> _PoolKey:
+    return item.get('host'), item.get('vendor_id'), item.get('product_id')
+
+
+def _pool_index(pools: Iterable[dict[str, Any]]) -> dict[_PoolKey, list[dict[str, Any]]]:
+    """The pools by (host, vendor, product): a device is matched against its host's few
+    pools, not every pool of the cloud (20,000 devices × 4,000 pools took minutes)."""
+    index: dict[_PoolKey, list[dict[str, Any]]] = {}
+    for pool in pools:
+        index.setdefault(_pool_key(pool), []).append(pool)
+    return index
 
 
 def _pool_tags(row: dict[str, Any], pools: Iterable[dict[str, Any]]) -> dict[str, Any]:

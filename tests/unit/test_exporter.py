@@ -97,6 +97,31 @@ def test_a_refresh_past_its_deadline_runs_no_further_source():
                   kind='DeadlinePassed') == 1
 
 
+def test_a_refresh_slower_than_its_deadline_logs_once_wherever_the_deadline_struck(caplog):
+    """The deadline strikes at another request each refresh (another provider's usages):
+    that is one failure, logged once, not a line per interval (--interval 1 on a large
+    cloud filled the log)."""
+    from pciclient.answers import DeadlinePassed
+
+    source = _Flaky()
+    refresher = _refresher(source)
+    with caplog.at_level(logging.INFO, logger='pciclient.exporter'):
+        for index in range(3):
+            source.failure = DeadlinePassed(
+                f'The deadline (1 s) passed while reading the answer from '
+                f'http://placement:8778/resource_providers/rp-{index}/usages.')
+            assert refresher.refresh() is False
+        source.failure = exc.ConnectionError('Unable to reach http://placement:8778/x')
+        refresher.refresh()
+        source.failure = exc.ConnectionError('Unable to reach http://placement:8778/y')
+        refresher.refresh()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 2, errors
+    assert 'rp-0' in errors[0] and 'Unable to reach' in errors[1]
+    assert _value(refresher.page().text, 'pci_exporter_errors_total', source='devices',
+                  kind='DeadlinePassed') == 3
+
+
 def test_samples_of_an_undeclared_family_fail_loudly():
     with pytest.raises(ValueError, match='pci_typo'):
         render.text({'pci_typo': [((), 1.0)]})
@@ -170,3 +195,53 @@ def test_pci_cli_start_up_never_imports_prometheus_client():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == 'False'
+
+
+class _CountedPool(dict):
+    """A hypervisor PCI pool that counts how often it is looked at."""
+
+    reads = 0
+
+    def get(self, key, default=None):
+        _CountedPool.reads += 1
+        return super().get(key, default)
+
+
+def test_devices_are_matched_against_their_own_hosts_pools_not_every_pool():
+    """The os-pci source matched each device against every pool of the cloud: devices ×
+    pools, minutes at 1,000 hosts (the benchmark "hung"). Counted, not timed."""
+    from types import SimpleNamespace
+
+    from pciclient.exporter.sources import Context, Settings, devices
+
+    hosts = 60
+    rows = [{'host': f'h{h}', 'address': f'0000:0{d}:00.0', 'vendor_id': '8086',
+             'product_id': '10ed', 'dev_type': 'type-VF', 'numa_node': 0,
+             'status': 'available', 'source': 'os-pci'} for h in range(hosts) for d in range(4)]
+    pools = [_CountedPool(host=f'h{h}', vendor_id=v, product_id='10ed', dev_type='type-VF',
+                          numa_node=0, tags={'physical_network': f'net{h}'})
+             for h in range(hosts) for v in ('8086', '15b3')]
+    client = SimpleNamespace(
+        pci_devices=SimpleNamespace(list=lambda **kw: _Listed(rows)),
+        hypervisors=SimpleNamespace(pools=lambda: (pools, False)))
+    names = SimpleNamespace(vendor=lambda v: None, product=lambda v, p: None)
+    _CountedPool.reads = 0
+    samples = devices(Context(client, Settings(per_device=True), names))
+    nets = {labels[8] for labels, _ in samples['pci_device_free_units']}
+    assert nets == {f'net{h}' for h in range(hosts)}   # each device got its own host's tags
+    assert _CountedPool.reads < 20 * len(rows), _CountedPool.reads   # was ~ rows × pools
+
+
+class _Listed(list):
+    source = 'os-pci'
+
+    def __init__(self, rows):
+        super().__init__(_Row(r) for r in rows)
+
+
+class _Row:
+    def __init__(self, row):
+        self._row = row
+
+    def to_dict(self):
+        return dict(self._row)
