@@ -13,7 +13,8 @@ What it does, at each size (``--at``, then ``--hosts``):
    with ``Accept-Encoding: gzip`` back to back, each on a new connection, as Prometheus
    does; latency is from connect to the last byte. The run stops when the second
    refresh ends.
-5. The exporter's peak resident set (``VmHWM`` of ``/proc/PID/status``) and cpu.
+5. The exporter's peak resident set (``VmHWM`` of ``/proc/PID/status``) and cpu, its
+   serving process's and each child's (the refresh process, the resource tracker).
 
 The scrapers run in this process (threads): their latency includes this process's own
 GIL waits, so it is an upper bound. Writes a markdown report (default
@@ -59,6 +60,8 @@ class Step:
     scrape_errors: list[str] = field(default_factory=list)
     peak_rss_mib: float = float('nan')
     cpu_seconds: float = float('nan')
+    #: VmHWM of each child (the refresh process, multiprocessing's resource tracker).
+    child_rss_mib: list[float] = field(default_factory=list)
     error: str | None = None
 
 
@@ -100,15 +103,27 @@ class Exporter:
             raise RuntimeError(f'a refresh failed: {self.log.read_text()[-300:]}')
         return int(sum(done))
 
-    def status_kib(self, key: str) -> int:
-        for line in Path(f'/proc/{self.proc.pid}/status').read_text().splitlines():
+    def children(self) -> list[int]:
+        """The exporter's child processes (its refresh process, multiprocessing's
+        resource tracker); none before the refresh ran in a child."""
+        pids: list[int] = []
+        for task in Path(f'/proc/{self.proc.pid}/task').iterdir():
+            pids += [int(p) for p in (task / 'children').read_text().split()]
+        return pids
+
+    def status_kib(self, key: str, pid: int | None = None) -> int:
+        for line in Path(f'/proc/{pid or self.proc.pid}/status').read_text().splitlines():
             if line.startswith(key + ':'):
                 return int(line.split()[1])
         return 0
 
     def cpu_seconds(self) -> float:
-        fields = Path(f'/proc/{self.proc.pid}/stat').read_text().rsplit(')', 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+        """The exporter's cpu and its children's (still running: not in its cutime)."""
+        total = 0.0
+        for pid in (self.proc.pid, *self.children()):
+            fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+        return total
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -177,6 +192,8 @@ def measure(shape: Shape, scrapers: int, exporter_script: str, server_script: st
             page = exporter.get()
             step.second_refresh = _number(page, 'pci_exporter_last_refresh_duration_seconds')
             step.peak_rss_mib = exporter.status_kib('VmHWM') / 1024
+            step.child_rss_mib = [exporter.status_kib('VmHWM', pid) / 1024
+                                  for pid in exporter.children()]
             step.cpu_seconds = exporter.cpu_seconds()
         except (RuntimeError, OSError, http.client.HTTPException) as error:
             step.error = str(error)
@@ -193,6 +210,13 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _children(step: Step) -> str:
+    """`` + 250 (refresh) + 12 MiB``: the children's peaks, largest first."""
+    sizes = sorted(step.child_rss_mib, reverse=True)
+    return ''.join(f' + {v:.0f}' + (' (refresh)' if i == 0 else '')
+                   for i, v in enumerate(sizes)) + (' MiB' if sizes else '')
+
+
 def render(info: dict[str, object], steps: list[Step], scrapers: int) -> str:
     lines = [
         '# pci-exporter at scale', '',
@@ -204,7 +228,8 @@ def render(info: dict[str, object], steps: list[Step], scrapers: int) -> str:
         f'{"/".join(f"{v:.2f}" for v in info["loadavg_end"])}.',  # type: ignore[attr-defined]
         '',
         'The fake cloud (`pci-fake-server`, one process) and the exporter share the machine; '
-        'the exporter\'s cpu column shows its own share. Scrape latency: '
+        'the exporter\'s cpu column shows its own share (serving process and children); '
+        'its VmHWM is the serving process\'s peak, then each child\'s. Scrape latency: '
         f'{scrapers} threads scraping `/metrics` (gzip, a new connection each) back to back '
         'while the second refresh runs; connect to last byte.', '',
         '| cloud | devices | first refresh | refresh under scrapers | requests | series '
@@ -220,7 +245,7 @@ def render(info: dict[str, object], steps: list[Step], scrapers: int) -> str:
             f'| {step.series:,} | {step.page_bytes / 1024:,.0f} KiB ({step.gzip_bytes / 1024:,.0f}'
             f' KiB) | {len(lat):,} | {_quantile(lat, 0.5):.0f} ms | {_quantile(lat, 0.99):.0f} ms '
             f'| {max(lat, default=float("nan")):.0f} ms | {len(step.scrape_errors)} '
-            f'| {step.peak_rss_mib:.0f} MiB | {step.cpu_seconds:.0f} s |')
+            f'| {step.peak_rss_mib:.0f} MiB{_children(step)} | {step.cpu_seconds:.0f} s |')
         if step.error:
             lines.append(f'\n{shape.describe()}: FAILED: {step.error}\n')
     ok = [s for s in steps if s.error is None and s.first_refresh > 0]

@@ -3,7 +3,8 @@
 It logs in exactly as ``pci-cli`` does (the same options, environment variables and
 clouds.yaml, registered by :mod:`pciclient.options` and turned into a client by
 :class:`pciclient.clientmanager.ClientManager`), refreshes in the background every
-``--interval`` seconds and serves the last complete refresh on ``/metrics``; ``--once``
+``--interval`` seconds (in a child process: :mod:`pciclient.exporter.worker`) and serves
+the last complete refresh on ``/metrics``; ``--once``
 prints one refresh on stdout and exits (1 if any source failed).
 
 Exit codes as ``pci-cli``'s: 2 for a usage error, 1 for the rest, each one line on stderr
@@ -164,8 +165,24 @@ def _refresher(args: argparse.Namespace, manager: Any) -> Any:
                      debug=args.debug)
 
 
-def _serve(args: argparse.Namespace, refresher: Any) -> int:
-    from pciclient.exporter.server import ExporterServer, tls_context
+def child_refresher(argv: list[str]) -> Any:
+    """The refresh process's Refresher (:mod:`pciclient.exporter.worker`): the same
+    command line parsed again, its own logging (with the same secrets hidden) and client."""
+    from pciclient.clientmanager import ClientManager
+    from pciclient.shell import option_secrets
+
+    args = _parse(argv)
+    secrets = option_secrets(args)
+    _configure_logging(args, secrets)
+    _insecure(args, warn=False)
+    return _refresher(args, ClientManager(args, secrets=secrets))
+
+
+def _serve(args: argparse.Namespace, argv: list[str]) -> int:
+    from functools import partial
+
+    from pciclient.exporter.server import tls_context
+    from pciclient.exporter.worker import ProcessRefresher
 
     tls = None
     if args.cert:
@@ -173,6 +190,17 @@ def _serve(args: argparse.Namespace, refresher: Any) -> int:
             tls = tls_context(args.cert, args.key)
         except (OSError, ValueError) as error:   # ssl.SSLError is an OSError
             raise exc.ConfigurationError(f'--cert/--key: cannot use them ({error}).') from None
+    # The refresh runs in a child process: this one only serves (no GIL shared with it).
+    refresher = ProcessRefresher(partial(child_refresher, argv), deadline=args.deadline)
+    try:
+        return _serve_with(args, refresher, tls)
+    finally:
+        refresher.close()
+
+
+def _serve_with(args: argparse.Namespace, refresher: Any, tls: Any) -> int:
+    from pciclient.exporter.server import ExporterServer
+
     stop = threading.Event()
     loop = threading.Thread(target=_loop, args=(refresher, args.interval, stop),
                             name='pci-exporter refresh', daemon=True)
@@ -215,28 +243,35 @@ def main(argv: list[str] | None = None) -> int:
 
     secrets = option_secrets(args)
     _configure_logging(args, secrets)
-    if getattr(args, 'insecure', False):
-        import warnings
-
-        from urllib3.exceptions import InsecureRequestWarning
-        warnings.simplefilter('ignore', InsecureRequestWarning)
-        LOG.warning('--insecure: the TLS certificates of the cloud are not verified.')
-    manager = ClientManager(args, secrets=secrets)
+    _insecure(args, warn=True)
+    manager = None
     try:
+        if not args.once:
+            return _serve(args, sys.argv[1:] if argv is None else list(argv))
+        manager = ClientManager(args, secrets=secrets)
         refresher = _refresher(args, manager)
-        if args.once:
-            ok = refresher.refresh()
-            sys.stdout.buffer.write(refresher.page().text)
-            sys.stdout.flush()
-            return 0 if ok else 1
-        return _serve(args, refresher)
+        ok = refresher.refresh()
+        sys.stdout.buffer.write(refresher.page().text)
+        sys.stdout.flush()
+        return 0 if ok else 1
     except exc.ClientException as error:
         from pciclient.commands.hints import CLI_WORDING
 
         LOG.error('%s', error.line(CLI_WORDING), exc_info=args.debug)
         return 1
     finally:
-        manager.close()
+        if manager is not None:
+            manager.close()
+
+
+def _insecure(args: argparse.Namespace, warn: bool) -> None:
+    if getattr(args, 'insecure', False):
+        import warnings
+
+        from urllib3.exceptions import InsecureRequestWarning
+        warnings.simplefilter('ignore', InsecureRequestWarning)
+        if warn:
+            LOG.warning('--insecure: the TLS certificates of the cloud are not verified.')
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import logging
+import pickle
 import re
 import threading
 import time
@@ -87,6 +88,11 @@ class RequestCounter:
     def value(self) -> int:
         with self._lock:
             return self._seen
+
+    def carry(self, seen: int) -> None:
+        """Count on from ``seen`` (the requests of a refresh process that was replaced)."""
+        with self._lock:
+            self._seen += seen
 
 
 class Refresher:
@@ -181,6 +187,37 @@ class Refresher:
             LOG.error('Source %s failed (%s): %s', name, stale, line,
                       exc_info=self._debug or not isinstance(error, exc.ClientException))
             state.failure = same
+
+    # -- carried over to a new refresh process (see :mod:`pciclient.exporter.worker`) -----
+    def snapshot(self) -> bytes:
+        """Everything a replacement needs to go on where this one stopped: each source's
+        last good samples and state, and the counters (a pickle: it only ever travels
+        between this exporter's own processes)."""
+        return pickle.dumps({
+            'states': self.states, 'refreshes': self.refreshes, 'errors': self.errors,
+            'requests': self.requests.value, 'last_refresh': self.last_refresh,
+            'last_duration': self.last_duration}, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, snapshot: bytes, killed_after: float | None = None) -> None:
+        """Go on from ``snapshot``; ``killed_after``: the previous process was killed
+        that many seconds into a refresh (counted as a failed refresh, every source stale,
+        ``pci_exporter_errors_total{source="refresh",kind="RefreshKilled"}``)."""
+        data = pickle.loads(snapshot)  # noqa: S301 - written by this exporter's own child
+        self.states.update({n: s for n, s in data['states'].items() if n in self.states})
+        self.refreshes.update(data['refreshes'])
+        self.errors.update(data['errors'])
+        self.requests.carry(data['requests'])
+        self.last_refresh, self.last_duration = data['last_refresh'], data['last_duration']
+        if killed_after is not None:
+            for state in self.states.values():
+                state.up = False
+            self.refreshes['failure'] += 1
+            key = ('refresh', 'RefreshKilled')
+            self.errors[key] = self.errors.get(key, 0) + 1
+            self.last_refresh, self.last_duration = time.time(), killed_after
+        page = self._render()
+        with self._lock:
+            self._page = page
 
     # -- the page ---------------------------------------------------------------------------
     def health(self) -> Samples:
