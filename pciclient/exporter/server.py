@@ -2,8 +2,9 @@
 
 A scrape copies bytes rendered by the last refresh (gzip when the scraper accepts it, as
 Prometheus does): it costs the same for a cloud of ten devices or of 100,000, and a
-refresh in progress never slows it beyond the GIL. One thread per connection; TLS
-handshakes happen in that thread (a slow client holds only its own thread).
+refresh in progress runs in another process (:mod:`pciclient.exporter.worker`) and
+shares no GIL with it. One thread per connection; TLS handshakes happen in that thread
+(a slow client holds only its own thread).
 """
 from __future__ import annotations
 
