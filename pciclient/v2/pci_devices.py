@@ -23,7 +23,7 @@ from pciclient.v2.hypervisors import NoSuchHost
 from pciclient.v2.pci_addresses import parse_address, split_host_address
 from pciclient.v2.placement import NoDeviceAt, PlacementDevice, PlacementManager, judge
 from pciclient.v2.placement_rows import PLACEMENT_STATUSES
-from pciclient.v2.port_rows import PortRows
+from pciclient.v2.port_rows import PortRows, PortsRead
 from pciclient.v2.sources import (
     NO_DEVICE_SOURCE,
     SERVER_DEVICE_FIELDS,
@@ -175,7 +175,7 @@ class PciDeviceManager(Manager[PciDevice]):
                 # os-pci's first page before Neutron: a failing login is told (and retried)
                 # once, by the request that needs it, never taken for "no Neutron".
                 pci_rows = self._os_pci_rows(detailed, resolve_hosts, limit, marker, wanted)
-                ports = self.ports.read(wanted)
+                ports = self._ports_for_os_pci(detailed, wanted)
                 devices = list(self.ports.annotated(pci_rows, ports))
             except exc.NoPciApi as error:
                 self._fallback(error)
@@ -188,6 +188,12 @@ class PciDeviceManager(Manager[PciDevice]):
                 return DeviceList(devices, 'os-pci', bindings_hidden=ports.bindings_hidden)
         return self._with_port_rows(detailed, limit, marker, wanted, name_holders,
                                     self.ports.read(wanted))
+
+    def _ports_for_os_pci(self, detailed: bool, wanted: dict[str, builtins.list[str]],
+                          ) -> PortsRead:
+        """The ports whose fields join os-pci's rows: only a detailed listing shows them
+        (os-pci lists the VFs already), so a brief one asks Neutron nothing."""
+        return self.ports.read(wanted) if detailed else PortsRead()
 
     def _with_port_rows(self, detailed: bool, limit: int | None, marker: int | str | None,
                         wanted: dict[str, builtins.list[str]], name_holders: bool,
@@ -223,7 +229,7 @@ class PciDeviceManager(Manager[PciDevice]):
         if self.lists_devices and self.source != 'placement':
             try:
                 pci_rows = self._os_pci_rows(detailed, resolve_hosts, limit, marker, wanted)
-                ports = self.ports.read(wanted)  # after os-pci's first page (see list)
+                ports = self._ports_for_os_pci(detailed, wanted)  # after the first page
                 rows = self.ports.annotated(pci_rows, ports)
             except exc.NoPciApi as error:
                 self._fallback(error)

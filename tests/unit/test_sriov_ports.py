@@ -129,6 +129,14 @@ def test_os_pci_cloud_keeps_its_row_and_adds_the_port_never_twice(neutron, capsy
     assert rows[1]['Port ID'] is None
 
 
+def test_a_brief_os_pci_listing_asks_neutron_nothing(neutron, capsys):  # noqa: F811
+    # os-pci lists the VFs of ports already; only --long shows the ports' own fields.
+    neutron.get(f'{NOVA}/os-pci', json={'pci_devices': [OS_PCI_VF, OS_PCI_FREE]})
+    rows = listed(capsys, '--pci-source', 'auto,neutron', 'pci-list')
+    assert [(r['ID'], r['Source']) for r in rows] == [(7, 'os-pci'), (8, 'os-pci')]
+    assert port_requests(neutron) == []
+
+
 def test_without_admin_pci_list_warns_and_shows_no_port_rows(neutron, capsys):  # noqa: F811
     neutron.get(PORTS, json=ports_answer(ALL_PORTS, admin=False))
     code, out, err = run(capsys, '--pci-source', 'neutron', 'pci-list', '-f', 'json')
