@@ -92,12 +92,14 @@ class ClientManager:
             **self._limits())
         if args.local:
             compute = self._start_local()
-            # The embedded server serves Placement beside compute, as the fake cloud does.
-            placement_url = (args.os_placement_endpoint_override
-                             or compute.rsplit('/', 1)[0] + '/placement')
+            # The embedded server serves Placement and Neutron beside compute, as the fake
+            # cloud does.
+            root = compute.rsplit('/', 1)[0]
             return Client(self._local_session(), endpoint_override=compute,
-                          placement_endpoint_override=placement_url,
-                          network=bool(args.os_network_endpoint_override))
+                          placement_endpoint_override=(args.os_placement_endpoint_override
+                                                       or root + '/placement'),
+                          network_endpoint_override=(args.os_network_endpoint_override
+                                                     or root + '/network'))
         if args.os_cloud:
             return self._client_from_clouds_yaml(Client)
         session = self._session()

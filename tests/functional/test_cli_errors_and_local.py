@@ -147,6 +147,14 @@ def test_local_uses_the_given_sysfs_tree(sysfs_root):
     assert {row['Host'] for row in rows} == {socket.gethostname()}
 
 
+def test_local_reads_the_embedded_clouds_neutron(sysfs_root):
+    # The embedded cloud serves Neutron as it serves Placement: no SR-IOV port on a machine,
+    # an empty answer, not "the catalog has no network service".
+    result = run_cli('--local', 'sriov-port-list', '-f', 'json',
+                     env=clean_env(PCI_CLI_SYSFS_ROOT=str(sysfs_root)))
+    assert (result.code, result.json(), result.err) == (0, [], '')
+
+
 def test_local_sysfs_root_option_and_table(sysfs_root):
     result = run_cli('--local', '--local-sysfs-root', str(sysfs_root), 'hypervisor-list')
     assert result.code == 0, result
