@@ -56,6 +56,15 @@ def then(rows: Iterable[Any], after: Callable[[], None]) -> Iterator[Any]:
     after()
 
 
+#: ``--all-projects`` of commands that find a ``--server`` by name.
+FIND_SERVER_EVERYWHERE = "Find --server's name among every project's servers (admin only)."
+
+
+def all_projects_option(parser: Any, help: str = 'Servers of every project (admin only).',
+                        ) -> None:
+    """``--all-projects`` (``--all-tenants``, as nova and openstack spell it too)."""
+    parser.add_argument('--all-projects', '--all-tenants', action='store_true', help=help)
+
 def say_unjudged(app: Any, unjudged: dict[str, int], noun: str) -> None:
     """One line on stderr per reason rows were left out unjudged: never silently."""
     for reason, count in sorted(unjudged.items()):

@@ -85,9 +85,7 @@ class ListPciDevice(common.Lister):
                                  'provider (see the Address Of column).')
         parser.add_argument('--server', '--instance', dest='server', metavar='<server>',
                             help='Only devices held by this server (name or UUID).')
-        parser.add_argument('--all-projects', '--all-tenants', action='store_true',
-                            help="Find --server's name among every project's servers "
-                                 '(admin only).')
+        common.all_projects_option(parser, help=common.FIND_SERVER_EVERYWHERE)
         parser.add_argument('--limit', metavar='<n>', type=_positive_int,
                             help='Show at most this many devices: the first ones in the '
                                  "cloud's order (after --marker), cut before "

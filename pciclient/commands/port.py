@@ -34,9 +34,7 @@ class ListSriovPort(common.Lister):
                             help='Only ports bound on this physical network.')
         parser.add_argument('--server', '--instance', dest='server', metavar='<server>',
                             help='Only ports of this server (name or UUID; asked of Neutron).')
-        parser.add_argument('--all-projects', '--all-tenants', action='store_true',
-                            help="Find --server's name among every project's servers "
-                                 '(admin only).')
+        common.all_projects_option(parser, help=common.FIND_SERVER_EVERYWHERE)
         parser.add_argument('--vnic-type', metavar='<type>', choices=SRIOV_VNIC_TYPES,
                             action='append',
                             help='Only ports of this VNIC type (repeatable: '

@@ -12,11 +12,6 @@ from pciclient.commands.hints import cli_message
 from pciclient.v2 import resource_fields as fields
 
 
-def _all_projects_option(parser: Any) -> None:
-    parser.add_argument('--all-projects', '--all-tenants', action='store_true',
-                        help='Servers of every project (admin only).')
-
-
 def _warn(app: Any, refusals: list[exceptions.Forbidden], what: str) -> None:
     """One line on stderr for what the caller may not see: the answer stands without it."""
     if refusals:
@@ -31,7 +26,7 @@ class ListServer(common.Lister):
 
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
-        _all_projects_option(parser)
+        common.all_projects_option(parser)
         parser.add_argument('--host', metavar='<host>',
                             help='Only servers on this compute host (exact name; admin only: '
                                  'Nova shows a server\'s host to admins only). With '
@@ -63,7 +58,7 @@ class ShowServer(common.ShowOne):
                             help='Resolve each PCI device to its address, vendor, product '
                                  '(ids and names), type and host (one more request, admin '
                                  'only: without it the device ids are shown, with a warning).')
-        _all_projects_option(parser)
+        common.all_projects_option(parser)
         return parser
 
     def take_action(self, parsed_args: Any) -> Any:
