@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pciclient import jsondoc
+from pciclient.lazy_regex import LazyRegex
 from pciclient.text import printable
 
-_TAG = re.compile(r'<[^>]+>')
-_SPACE = re.compile(r'\s+')
+_TAG = LazyRegex(r'<[^>]+>')
+_SPACE = LazyRegex(r'\s+')
 _MAX_MESSAGE = 300
 
 

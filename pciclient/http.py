@@ -10,7 +10,6 @@ and bounds every request of its client, keystoneauth's own included, with
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -21,6 +20,7 @@ from pciclient import connection_failures as failures
 from pciclient import exceptions as exc
 from pciclient import jsondoc, retry_policy, transport
 from pciclient.answers import Limits
+from pciclient.lazy_regex import LazyRegex
 from pciclient.retry_policy import MAX_RETRY_DELAY, RETRIABLE_STATUS_CODES
 from pciclient.text import to_wire
 
@@ -41,7 +41,7 @@ DEFAULT_MAX_ANSWER_SIZE = 256 * 1024 * 1024
 MAX_PAGES = 10_000
 
 
-_FAILED_URL = re.compile(r'(?:connection to|connecting to|Request to|exception for) (\S+?):? ')
+_FAILED_URL = LazyRegex(r'(?:connection to|connecting to|Request to|exception for) (\S+?):? ')
 
 
 def _describe(error: Exception) -> str:
@@ -161,7 +161,7 @@ def _unscoped(adapter: Any) -> bool:
 
 #: A path naming an API version (``/v2.1``, ``/v2/{tenant}``, ``/v1``): an endpoint with one
 #: is not a version root.
-_VERSIONED_PATH = re.compile(r'/v\d+(?:\.\d+)?(?:/|$)')
+_VERSIONED_PATH = LazyRegex(r'/v\d+(?:\.\d+)?(?:/|$)')
 
 
 def parse_microversion(text: str) -> tuple[int, int]:

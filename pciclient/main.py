@@ -10,6 +10,14 @@ again, and so did the last one at exit: together about a sixth of the cpu of a s
 command. :class:`pciclient.shell.PciShell` freezes them (:func:`gc.freeze`: never scanned
 again) and resumes collection just before the command runs, so that what the command
 allocates (a long listing) is collected as before.
+
+keystoneauth (with requests and urllib3, which every command but ``--version`` needs) is
+imported first, from :func:`main` itself. CPython before 3.13 frees a 16 KiB chunk of its
+frame stack as soon as the frame that opened it returns (python/cpython#142183), so a
+loop whose calls cross a chunk boundary maps and unmaps memory on every call. Imported
+from deep inside the start-up, urllib3's module-level regular expressions were compiled
+at such a depth: about 1,600 mmap/munmap pairs, 6 % of the cpu of ``pci-list``. From
+here the depth no longer depends on how deep our own modules import it.
 """
 from __future__ import annotations
 
@@ -35,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     paused = gc.isenabled()
     gc.disable()
     try:
+        import keystoneauth1.loading  # noqa: F401  (first, and from here: see above)
+
         from pciclient import shell
     except BaseException:
         if paused:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 
+from pciclient.lazy_regex import LazyRegex
+
 #: C0 and C1 control characters, DEL, the surrogate code points (never valid alone), the
 #: line and paragraph separators and the bidirectional controls (which reorder what a
 #: terminal shows: "Trojan Source").
 _OTHERS = '\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff'
-_UNPRINTABLE = re.compile(f'[\x00-\x1f{_OTHERS}]')
-_UNPRINTABLE_BUT_NEWLINE = re.compile(f'[\x00-\x09\x0b-\x1f{_OTHERS}]')
+_UNPRINTABLE = LazyRegex(f'[\x00-\x1f{_OTHERS}]')
+_UNPRINTABLE_BUT_NEWLINE = LazyRegex(f'[\x00-\x09\x0b-\x1f{_OTHERS}]')
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -15,6 +14,7 @@ from typing import Any
 from cliff import columns
 
 from pciclient import exceptions as exc
+from pciclient.lazy_regex import LazyRegex
 from pciclient.text import json_text, printable, printable_lines
 
 #: (name, "module:Class") of cliff's list and show formatters, in cliff's order.
@@ -124,8 +124,8 @@ class _Text(columns.FormattableColumn):
 #: Bytes of output kept in memory before the buffer moves to a temporary file.
 _IN_MEMORY = 4 << 20
 
-_SHELL_SPECIAL = re.compile(r'([\\$`])')
-_SHELL_NAME = re.compile(r'[^A-Za-z0-9_]')
+_SHELL_SPECIAL = LazyRegex(r'([\\$`])')
+_SHELL_NAME = LazyRegex(r'[^A-Za-z0-9_]')
 
 
 def _text_cell(cell: Any, table: bool) -> Any:

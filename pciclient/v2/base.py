@@ -6,16 +6,16 @@ dialect of the API the cloud speaks, and can still reach anything it sent.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
 from pciclient import exceptions as exc
 from pciclient.http import HTTPClient, expect_list, expect_object
+from pciclient.lazy_regex import LazyRegex
 from pciclient.text import to_wire
 
-_UUID = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
+_UUID = LazyRegex(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
 
 
 def is_uuid_like(value: str) -> bool:

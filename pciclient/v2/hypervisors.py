@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from difflib import SequenceMatcher
 from typing import Any
 
 from pciclient import exceptions as exc
@@ -79,6 +78,8 @@ _ALIKE = 0.6
 def closest_names(name: str, names: Iterable[str], limit: int = CLOSEST) -> list[str]:
     """The names most like ``name``, best first: those differing only in case, then by
     similarity (ties in name order), so that a typo's error shows the name meant."""
+    from difflib import SequenceMatcher  # only when a name was not found
+
     wanted = name.lower()
     scored = []
     for candidate in set(names):

@@ -5,10 +5,10 @@ arguments are parsed without importing more than this.
 """
 from __future__ import annotations
 
-import re
+from pciclient.lazy_regex import LazyRegex
 
 #: A PCI address as lspci writes it: ``[domain:]bus:slot[.function]`` (hex, any case).
-_ADDRESS = re.compile(r'(?:(?P<domain>[0-9a-f]{4,8}):)?(?P<bus>[0-9a-f]{2}):'
+_ADDRESS = LazyRegex(r'(?:(?P<domain>[0-9a-f]{4,8}):)?(?P<bus>[0-9a-f]{2}):'
                       r'(?P<slot>[0-9a-f]{2})(?:\.(?P<function>[0-7]))?')
 
 

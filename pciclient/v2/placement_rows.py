@@ -9,11 +9,10 @@ tracked VF. Those fields are ``None`` here, never guessed.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from pciclient import exceptions as exc
+from pciclient.lazy_regex import LazyRegex
 
 #: The trait Nova puts on every PCI device provider.
 PCI_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
@@ -22,12 +21,12 @@ PCI_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
 #: ``allocated`` (some used, none free), ``unavailable`` (none used, none free: reserved).
 PLACEMENT_STATUSES = ('available', 'partial', 'allocated', 'unavailable')
 
-_PCI_CLASS = re.compile(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
-_PROVIDER_NAME = re.compile(r'^(?P<host>.+)_(?P<address>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:'
+_PCI_CLASS = LazyRegex(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
+_PROVIDER_NAME = LazyRegex(r'^(?P<host>.+)_(?P<address>[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:'
                             r'[0-9A-Fa-f]{2}\.[0-7])$')
 #: Nova's libvirt driver names a physical GPU's provider ``<nodename>_<libvirt device
 #: name>``, e.g. ``compute1_pci_0000_84_00_0`` (``LibvirtDriver._ensure_pgpu_providers``).
-_PGPU_NAME = re.compile(r'^(?P<host>.+)_pci_(?P<domain>[0-9A-Fa-f]{4,8})_(?P<bus>[0-9A-Fa-f]{2})_'
+_PGPU_NAME = LazyRegex(r'^(?P<host>.+)_pci_(?P<domain>[0-9A-Fa-f]{4,8})_(?P<bus>[0-9A-Fa-f]{2})_'
                         r'(?P<slot>[0-9A-Fa-f]{2})_(?P<function>[0-7])$')
 #: ``Type`` of a physical GPU's provider, whose units are the vGPUs (mediated devices) it
 #: serves: Nova's libvirt driver reports it without ``COMPUTE_MANAGED_PCI_DEVICE``.
@@ -98,25 +97,47 @@ def status_of(used: int, free: int) -> str:
     return 'available' if free else 'unavailable'
 
 
-@dataclass
 class PciProvider:
     """One PCI resource provider with what was read of it.
 
     ``traits`` and ``consumers`` are None until read (a listing that shows neither
     does not ask); ``consumers`` maps each server holding units of it to the amount.
+    ``vgpu``: a physical GPU serving vGPUs (see :func:`is_vgpu_provider`), not a PCI
+    device. (A plain class, not a dataclass: making a dataclass costs a millisecond of
+    every start-up.)
     """
 
-    uuid: str
-    name: str
-    root_uuid: str | None
-    parent_uuid: str | None
-    host: str | None = None
-    inventories: dict[str, dict[str, Any]] = field(default_factory=dict)
-    usages: dict[str, int] = field(default_factory=dict)
-    traits: list[str] | None = None
-    consumers: dict[str, int] | None = None
-    #: A physical GPU serving vGPUs (see :func:`is_vgpu_provider`), not a PCI device.
-    vgpu: bool = False
+    __slots__ = ('uuid', 'name', 'root_uuid', 'parent_uuid', 'host', 'inventories', 'usages',
+                 'traits', 'consumers', 'vgpu')
+
+    def __init__(self, uuid: str, name: str, root_uuid: str | None, parent_uuid: str | None,
+                 host: str | None = None, inventories: dict[str, dict[str, Any]] | None = None,
+                 usages: dict[str, int] | None = None, traits: list[str] | None = None,
+                 consumers: dict[str, int] | None = None, vgpu: bool = False) -> None:
+        self.uuid = uuid
+        self.name = name
+        self.root_uuid = root_uuid
+        self.parent_uuid = parent_uuid
+        self.host = host
+        self.inventories: dict[str, dict[str, Any]] = {} if inventories is None else inventories
+        self.usages: dict[str, int] = {} if usages is None else usages
+        self.traits = traits
+        self.consumers = consumers
+        self.vgpu = vgpu
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq
+
+    def __repr__(self) -> str:
+        fields = ', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)
+        return f'{type(self).__name__}({fields})'
 
     @property
     def address(self) -> str | None:
