@@ -83,3 +83,55 @@ print(json.dumps([version, sorted(sys.modules)]))
     unexpected = ('pciclient.completion', 'pciclient.fakeserver', 'yaml', 'prettytable',
                   'osc_lib', 'openstack', 'cliff.formatters.table', 'cmd2')
     assert not {name for name in app if name.startswith(unexpected)}
+
+
+def test_a_json_listing_parses_its_options_without_the_yaml_formatter():
+    """``-f json`` builds the parser of every formatter's options: cliff's YAML formatter
+    has none, and is imported only when YAML is printed."""
+    loaded = fresh("""
+import json, sys
+from pciclient import shell
+from pciclient.commands.pci_device import ListPciDevice
+app = shell.PciShell()
+ListPciDevice(app, None).get_parser('pci-list').parse_args(['-f', 'json'])
+print(json.dumps(sorted(sys.modules)))
+""")
+    assert 'cliff.formatters.yaml_format' not in loaded[0]
+    assert 'yaml' not in loaded[0]
+
+
+def test_cliffs_yaml_formatter_still_has_no_options():
+    """Ours declares none (see ``YAMLFormatter.add_argument_group``): were cliff to give
+    its YAML formatter options, this says they must be declared."""
+    import argparse
+
+    from cliff.formatters.yaml_format import YAMLFormatter as CliffYAML
+
+    parser = argparse.ArgumentParser()
+    before = [action.dest for action in parser._actions]
+    CliffYAML().add_argument_group(parser)
+    assert [action.dest for action in parser._actions] == before
+    assert len(parser._action_groups) == 2   # argparse's own two
+
+
+def test_keystoneauth_and_urllib3_are_imported_before_our_modules():
+    """From :func:`pciclient.main.main` itself, at a depth our own modules do not change
+    (CPython < 3.13 re-maps a frame-stack chunk on every call across its boundary:
+    see :mod:`pciclient.main`)."""
+    started = fresh("""
+import json, sys
+
+class Recorder:
+    seen = []
+    def find_spec(self, name, path=None, target=None):
+        self.seen.append(name)
+        return None
+
+sys.meta_path.insert(0, Recorder())
+from pciclient import main
+main.main(['no-such-command'])
+print(json.dumps(Recorder.seen))
+""")[0]
+    ours = started.index('pciclient.shell')
+    assert started.index('keystoneauth1.loading') < ours
+    assert started.index('urllib3') < ours
