@@ -70,9 +70,17 @@ class GuardedAdapter(requests.adapters.BaseAdapter):
         url = str(request.url or '')
         left = limits.check_start(url)
         request.headers['Accept-Encoding'] = answers.ACCEPT_ENCODING
-        response: requests.Response = self.inner.send(
-            request, stream=True, timeout=answers.clamp_timeout(timeout, left),
-            verify=verify, cert=cert, proxies=proxies)
+        clamped = answers.clamp_timeout(timeout, left)
+        try:
+            response: requests.Response = self.inner.send(
+                request, stream=True, timeout=clamped, verify=verify, cert=cert,
+                proxies=proxies)
+        except requests.exceptions.Timeout as error:
+            if clamped != timeout:
+                # The wait was cut to the time left: the deadline ended it, not the
+                # timeout the caller chose (which would send them to the wrong option).
+                raise limits.late(url) from error
+            raise
         try:
             location = response.headers.get('Location')
             if response.status_code in redirects.REDIRECT_STATUSES and location is not None:

@@ -93,6 +93,41 @@ def test_the_deadline_bounds_a_listing_whose_pages_never_end():
     assert 3 <= len(server.requests) < 40
 
 
+def _slow_os_pci(request: Request) -> object:
+    if not request.path.startswith('/v2.1/os-pci'):
+        return identity.compute(request)
+    time.sleep(4)
+    return json_reply(docs.page('pci_devices', [docs.device(1)]))
+
+
+def test_a_wait_the_deadline_cut_short_is_told_as_the_deadline():
+    """An answer slower than the time left: the request's timeout was cut to the time
+    left, so the deadline ended the wait, not the timeout. (Before, the library said
+    "Timed out … (see timeout)", and so did pci-cli whenever the socket's timeout fired a
+    moment before its watchdog's signal: a busy machine's flaky test.)"""
+    from pciclient import client as pci_client
+    from pciclient import exceptions as exc
+
+    with FaultServer(_slow_os_pci) as server:
+        client = pci_client.Client('2', endpoint_override=f'{server.url}/v2.1', timeout=30,
+                                   deadline=time.monotonic() + 1)
+        started = time.monotonic()
+        with pytest.raises(exc.ConnectionError) as caught:
+            client.pci_devices.list()
+    assert time.monotonic() - started < PROMPT
+    message = str(caught.value)
+    assert 'deadline' in message.lower() and 'timeout' not in message.lower(), message
+
+
+def test_pci_cli_tells_a_cut_short_wait_as_its_deadline():
+    with FaultServer(_slow_os_pci) as server:
+        result = pci_cli(*noauth(f'{server.url}/v2.1'), '--timeout', '30',
+                         '--deadline', '1', 'pci-list')
+    line = result.one_line_error()
+    assert 'deadline of 1 s' in line, line
+    assert result.elapsed < PROMPT
+
+
 def test_the_deadline_comes_from_the_environment():
     with FaultServer(_middleware) as server:
         result = pci_cli(*noauth(f'{server.url}/v2.1'), 'pci-list',
