@@ -6,6 +6,7 @@ import math
 import statistics
 from typing import TYPE_CHECKING
 
+from benchmarks import memory_maps
 from benchmarks.measure import Command, ImportAudit
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ def render(res: Results) -> str:
                        f'{", ".join(bad) if bad else "none"} | '
                        f'{", ".join(_from_site_packages(audit, res.packages))} |')
         out.append('')
+    out += memory_maps.report_lines(res.maps)
 
     if res.scale:
         out += ['## 3. Scale: `pci-cli pci-list --long -f json`', '',

@@ -46,6 +46,7 @@ from benchmarks.environment import (
     wait_for_idle,
 )
 from benchmarks.measure import Command, ImportAudit, import_audit, measure_group
+from benchmarks.memory_maps import MapCount, count_maps
 
 RESULTS = BENCH_DIR / 'results' / 'latest.md'
 SMALL = Shape(hosts=4, pfs=2, vfs_per_pf=11, gpus=1)                    # 100 devices
@@ -76,6 +77,7 @@ class Results:
     startup: list[Command] = field(default_factory=list)
     small: list[Command] = field(default_factory=list)
     imports: list[ImportAudit] = field(default_factory=list)
+    maps: list[MapCount] = field(default_factory=list)
     scale: list[tuple[Shape, Command]] = field(default_factory=list)
     scale_server_cpu: dict[int, float] = field(default_factory=dict)  # devices: s per run
     load_steps: list[LoadStep] = field(default_factory=list)
@@ -185,6 +187,10 @@ def part_small(res: Results, bench: BenchEnv, env: dict, work: Path, password: s
                             ('pci-cli pci-list -f yaml', [*auth, 'pci-list', '-f', 'yaml'])]:
             res.imports.append(import_audit(label, str(bench.python), script, args, env, work,
                                             ok_codes=(0, 2) if args == ['--help'] else (0,)))
+        _say('   memory maps (strace) …')
+        for command in res.small:
+            if command.label != 'openstack hypervisor list':
+                res.maps.append(count_maps(command.label, command.argv, env, work))
 
 
 def part_scale(res: Results, bench: BenchEnv, env: dict, work: Path, password: str) -> None:
