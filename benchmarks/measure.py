@@ -1,20 +1,25 @@
 """Run commands as subprocesses and measure them: cpu (user+sys), wall and peak RSS.
 
-Each command runs with its output in a file, and is reaped with ``os.wait4``, whose
-rusage is the child's own (and that of any children it waited for): cpu is
-``ru_utime + ru_stime``, peak RSS ``ru_maxrss``. Wall time is taken around spawn and reap.
+Each command runs with its output in a file, started and reaped with ``os.wait4`` by
+:mod:`benchmarks.launcher` (a small process, so that the peak RSS is the command's own and
+not this process's: Linux carries it across fork and exec): cpu is ``ru_utime + ru_stime``
+(the command's, and that of any children it waited for), peak RSS ``ru_maxrss``. Wall time
+is taken around spawn and reap.
 The commands of one group run interleaved (A B C, A B C, …) after one warm-up round, so a
 change in the machine's background load touches all of them alike; every run's output is
 checked, and a failing or wrong run is reported rather than measured.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import signal
 import statistics
 import subprocess
+import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,23 +64,39 @@ class CommandFailed(Exception):
     pass
 
 
+#: Starts each command from a small process: see :mod:`benchmarks.launcher`.
+LAUNCHER = Path(__file__).with_name('launcher.py')
+
+
 def run_once(argv: Sequence[str], env: dict[str, str], cwd: Path, out: Path, err: Path,
              timeout: float) -> tuple[Sample, int]:
-    """Run ``argv`` once; returns its sample and exit code. Killed after ``timeout`` s."""
+    """Run ``argv`` once through :mod:`benchmarks.launcher`, which reports its cpu, wall
+    and peak RSS (the command's own, not ours); killed with its launcher after
+    ``timeout`` s."""
+    report = out.with_name(out.name + '.rusage.json')
+    report.unlink(missing_ok=True)
     with out.open('wb') as stdout, err.open('wb') as stderr:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=stdout,
-                                stderr=stderr, env=env, cwd=cwd)
-        watchdog = threading.Timer(timeout, proc.kill)
+        proc = subprocess.Popen([sys.executable, '-S', str(LAUNCHER), str(report), *argv],
+                                stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                                env=env, cwd=cwd, start_new_session=True)
+        watchdog = threading.Timer(timeout, _kill_group, (proc.pid,))
         watchdog.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         finally:
             watchdog.cancel()
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    sample = Sample(cpu=usage.ru_utime + usage.ru_stime, wall=wall, rss=usage.ru_maxrss / 1024)
-    return sample, proc.returncode
+    if proc.returncode or not report.exists():
+        raise CommandFailed(f'the launcher failed (exit {proc.returncode}); was the command '
+                            f'killed after {timeout:g} s? {argv[0]}')
+    usage = json.loads(report.read_text())
+    report.unlink()
+    sample = Sample(cpu=usage['cpu'], wall=usage['wall'], rss=usage['rss_kib'] / 1024)
+    return sample, os.waitstatus_to_exitcode(usage['status'])
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def measure_group(commands: list[Command], runs: int, env: dict[str, str], workdir: Path,
@@ -89,8 +110,9 @@ def measure_group(commands: list[Command], runs: int, env: dict[str, str], workd
             err = workdir / 'stderr'
             try:
                 sample, code = run_once(command.argv, env, workdir, out, err, command.timeout)
-            except OSError as exc:
+            except (OSError, CommandFailed) as exc:
                 command.error = f'could not run: {exc}'
+                say(f'  {command.label}: FAILED ({command.error}: {_tail(err)})')
                 continue
             problem = None
             command.exit_codes.add(code)

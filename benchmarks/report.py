@@ -119,7 +119,8 @@ def render(res: Results) -> str:
            f'{", ".join(f"{busy:.2f}" for busy, _ in res.background.values())} cores busy '
            f'on average (steal {", ".join(f"{st:.2f}" for _, st in res.background.values())}); '
            f'wall times suffer first when this is high.',
-           f'- Each command is a subprocess: cpu = user+sys of the process (os.wait4), wall, '
+           f'- Each command is a subprocess started by a small launcher (benchmarks/launcher.py, '
+           f'so that its peak RSS is its own): cpu = user+sys of the process (os.wait4), wall, '
            f'peak RSS (ru_maxrss); median of {res.runs} runs after one warm-up, the commands '
            f'of a section interleaved; every run\'s output is checked.', '']
     targets = _Targets()
