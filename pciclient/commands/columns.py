@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from cliff import columns
@@ -160,9 +161,26 @@ def format_value(field: str, value: Any,
 
     A special column only takes a value of its shape: any resource may carry a field
     named ``pci_devices`` or ``pci_stats`` holding something else."""
+    return cell_maker(field, overrides)(value)
+
+
+def cell_maker(field: str, overrides: dict[str, type[columns.FormattableColumn]] | None = None,
+               ) -> Callable[[Any], Any]:
+    """:func:`format_value` for one field, its column class looked up once: a listing of
+    100,000 devices and 19 columns formats 1.9 million cells."""
     special = (overrides or {}).get(field) or SPECIAL.get(field)
-    if special is not None and getattr(special, 'fits', lambda value: True)(value):
-        return special(value)
+    if special is None:
+        return _plain_cell
+    fits = getattr(special, 'fits', None)
+
+    def make(value: Any) -> Any:
+        if fits is None or fits(value):
+            return special(value)
+        return _plain_cell(value)
+    return make
+
+
+def _plain_cell(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return StructuredColumn(value)
     return value

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from cliff import lister, show
 
 from pciclient import exceptions
-from pciclient.commands.columns import format_value, sort_key
+from pciclient.commands.columns import cell_maker, format_value, sort_key
 from pciclient.commands.formatters import LIST_FORMATTERS, SHOW_FORMATTERS, FormatterTable
 from pciclient.commands.hints import in_cli_terms
 from pciclient.text import printable
@@ -36,8 +36,8 @@ def with_names(app: Any, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, A
 def list_output(view: View, items: Iterable[dict[str, Any]],
                 overrides: dict[str, Any] | None = None) -> tuple[tuple[str, ...], Iterable[tuple]]:
     """Columns and rows for a Lister."""
-    rows = (tuple(format_value(field, item.get(field), overrides) for field in view.fields)
-            for item in items)
+    cells = [(field, cell_maker(field, overrides)) for field in view.fields]
+    rows = (tuple([make(item.get(field)) for field, make in cells]) for item in items)
     return view.labels, rows
 
 

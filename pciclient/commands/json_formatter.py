@@ -65,8 +65,10 @@ def write_rows(names: Sequence[str], rows: Iterable[Sequence[Any]], out: TextIO,
     keys = [_encode_string(name) + ': ' for name in names]
     first = True
     for row in rows:
-        body = ',\n    '.join(key + _encode(_plain(value), '    ')
-                               for key, value in zip(keys, row, strict=True))
+        # Strings, most cells, straight to the C encoder.
+        body = ',\n    '.join([key + (_encode_string(value) if type(value) is str
+                                      else _encode(_plain(value), '    '))
+                                for key, value in zip(keys, row, strict=True)])
         out.write(('[\n  {\n    ' if first else ',\n  {\n    ') + body + '\n  }')
         first = False
     out.write('[]\n' if first else '\n]\n')

@@ -134,6 +134,9 @@ class PciNames:
         self.path = path
         self._names: Names | None = None
         self._warn = warn
+        #: Names already looked up, by the ids as the cloud sent them.
+        self._vendors: dict[str, str | None] = {}
+        self._products: dict[tuple[str, str], str | None] = {}
 
     def _table(self) -> Names:
         if self._names is None:
@@ -146,12 +149,27 @@ class PciNames:
         return self._names
 
     def vendor(self, vendor_id: Any) -> str | None:
+        if isinstance(vendor_id, str):   # the usual case: a cloud has few distinct ids
+            if vendor_id not in self._vendors:
+                self._vendors[vendor_id] = self._vendor(vendor_id)
+            return self._vendors[vendor_id]
+        return self._vendor(vendor_id)
+
+    def product(self, vendor_id: Any, product_id: Any) -> str | None:
+        if isinstance(vendor_id, str) and isinstance(product_id, str):
+            key = (vendor_id, product_id)
+            if key not in self._products:
+                self._products[key] = self._product(vendor_id, product_id)
+            return self._products[key]
+        return self._product(vendor_id, product_id)
+
+    def _vendor(self, vendor_id: Any) -> str | None:
         ident = _pci_id(vendor_id)
         if ident is None:
             return None
         return self._table()[0].get(ident) or f'Vendor {ident}'
 
-    def product(self, vendor_id: Any, product_id: Any) -> str | None:
+    def _product(self, vendor_id: Any, product_id: Any) -> str | None:
         ident = _pci_id(product_id)
         if ident is None:
             return None
