@@ -27,6 +27,7 @@ from pciclient import exceptions as exc
 from pciclient.http import HTTPClient
 from pciclient.v2.base import Resource, normalise_hex_id
 from pciclient.v2.hypervisors import NoSuchHost, closest_names
+from pciclient.v2.optional_service import OptionalService
 from pciclient.v2.sources import SRIOV_VNIC_TYPES
 
 #: Neutron's service type in the catalog.
@@ -155,38 +156,20 @@ class HostNames:
                          what='compute host or hypervisor named')
 
 
-class NeutronManager:
+class NeutronManager(OptionalService):
     """Reads SR-IOV ports from Neutron; ``http`` is None where the cloud has no Neutron
     known to this client."""
 
     def __init__(self, http: HTTPClient | None, hypervisors: Any, servers: Any = None) -> None:
-        self.http = http
+        super().__init__(http)
         self._hypervisors = hypervisors
         self._servers = servers
-        self._available: bool | None = None
         self._hosts: HostNames | None = None
 
-    def available(self) -> bool:
-        """Whether a network endpoint is configured or in the catalog."""
-        if self.http is None:
-            return False
-        if self._available is None:
-            try:
-                self.http.endpoint()
-                self._available = True
-            except exc.ConfigurationError:  # no network service in the catalog
-                self._available = False
-            # A login that failed (ConnectionError, …) is the answer's failure, said once:
-            # taken for "no Neutron" the next request would log in, and fail, again.
-        return self._available
-
-    def require(self) -> HTTPClient:
-        if not self.available():
-            raise exc.ConfigurationError(
-                'No Neutron endpoint: the catalog has no network service; ',
-                hint=exc.Hint.ENDPOINT, hint_args={'service': 'network'}, then='.')
-        assert self.http is not None
-        return self.http
+    def missing(self) -> exc.ConfigurationError:
+        return exc.ConfigurationError(
+            'No Neutron endpoint: the catalog has no network service; ',
+            hint=exc.Hint.ENDPOINT, hint_args={'service': 'network'}, then='.')
 
     def host_names(self) -> HostNames:
         """One ``os-hypervisors/detail`` listing, kept for this client's life (admin only:

@@ -32,6 +32,7 @@ from pciclient import exceptions as exc
 from pciclient.http import HTTPClient, expect_object
 from pciclient.v2.base import Resource, is_uuid_like, matches_filters, path_segment
 from pciclient.v2.hypervisors import NoSuchHost, closest_names
+from pciclient.v2.optional_service import OptionalService
 from pciclient.v2.placement_rows import (
     PCI_TRAIT,
     PciProvider,
@@ -116,36 +117,24 @@ class PlacementDevice(Resource):
     human_name = 'PCI device provider'
 
 
-class PlacementManager:
+class PlacementManager(OptionalService):
     """Reads Nova's PCI providers, their inventories, usages, traits and consumers."""
 
+    #: An unreachable Placement counts as none too (Neutron's rule is stricter: see
+    #: :attr:`OptionalService.absent <pciclient.v2.optional_service.OptionalService.absent>`).
+    absent = (exc.ConfigurationError, exc.ConnectionError)
+
     def __init__(self, http: HTTPClient | None, concurrency: int = PLACEMENT_CONCURRENCY) -> None:
-        self.http = http
+        super().__init__(http)
         self.concurrency = max(1, concurrency)
-        self._available: bool | None = None
         if http is not None:
             check_version(http.requested_version)
 
-    def available(self) -> bool:
-        """Whether a Placement endpoint is configured or in the catalog."""
-        if self.http is None:
-            return False
-        if self._available is None:
-            try:
-                self.http.endpoint()
-                self._available = True
-            except (exc.ConfigurationError, exc.ConnectionError):
-                self._available = False
-        return self._available
-
-    def require(self) -> HTTPClient:
-        if not self.available():
-            raise exc.ConfigurationError(
-                'No Placement endpoint: the catalog has no placement service; give one with ',
-                hint=exc.Hint.PLACEMENT_ENDPOINT,
-                then=' (in clouds.yaml: placement_endpoint_override).')
-        assert self.http is not None
-        return self.http
+    def missing(self) -> exc.ConfigurationError:
+        return exc.ConfigurationError(
+            'No Placement endpoint: the catalog has no placement service; give one with ',
+            hint=exc.Hint.PLACEMENT_ENDPOINT,
+            then=' (in clouds.yaml: placement_endpoint_override).')
 
     # -- listings -------------------------------------------------------------------------
     def list_providers(self, query: dict[str, str],
